@@ -1,0 +1,33 @@
+"""sourcegrad: reverse-mode automatic differentiation of NumPy code by source transformation.
+
+    @sourcegrad.grad
+    def loss(w, x):
+        return np.sum(np.tanh(w * x) ** 2)
+
+    loss(1.5, x)        # the gradient with respect to w
+    print(loss)         # the derivative's source code
+"""
+
+from .api import grad, show, value_and_grad, vjp
+from .errors import (
+    InternalError,
+    NoRuleError,
+    NonDifferentiableInputError,
+    NonScalarOutputError,
+    SourcegradError,
+    SourceUnavailableError,
+    TemplateError,
+    UnsupportedSyntaxError,
+    WrtError,
+)
+from .rules import adjoint, adjoint_method, d, nondifferentiable
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "grad", "value_and_grad", "vjp", "show",
+    "adjoint", "adjoint_method", "nondifferentiable", "d",
+    "SourcegradError", "UnsupportedSyntaxError", "NoRuleError", "SourceUnavailableError",
+    "WrtError", "NonScalarOutputError", "NonDifferentiableInputError", "TemplateError",
+    "InternalError",
+]

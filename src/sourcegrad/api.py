@@ -1,0 +1,230 @@
+"""The public entry points: grad, value_and_grad, vjp, show.
+
+They check and normalize arguments (which parameters `wrt` names, which arguments can carry a
+gradient), fetch the emitted derivative from the cache, call it, and hand back gradients shaped
+like the arguments: a float for a float, an array of the same shape and dtype for an array.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import cache
+from .errors import (
+    InternalError,
+    NonDifferentiableInputError,
+    NonScalarOutputError,
+    SourceUnavailableError,
+    WrtError,
+)
+from .module import EmittedModule, ModuleBuilder
+
+Wrt = int | str | tuple[int | str, ...]
+
+
+def _parameters(fn: Callable) -> list[inspect.Parameter]:
+    if not callable(fn):
+        raise SourceUnavailableError(f"{fn!r} is not a function")
+    try:
+        return list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        raise SourceUnavailableError(
+            f"cannot differentiate {fn!r}: it has no Python signature (a builtin or C "
+            "function?). Register a rule with @sourcegrad.adjoint instead.") from None
+
+
+def _wrt_names(fn: Callable, wrt: Wrt) -> tuple[list[str], bool]:
+    """The parameter names `wrt` designates, and whether one value (not a tuple) is wanted."""
+    params = _parameters(fn)
+    names = [p.name for p in params]
+    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY,
+                                                       p.POSITIONAL_OR_KEYWORD)]
+    single = not isinstance(wrt, tuple)
+    chosen = []
+    for item in (wrt,) if single else wrt:
+        if isinstance(item, bool) or not isinstance(item, (int, str)):
+            raise WrtError(f"wrt must be a parameter index, a parameter name, or a tuple of "
+                           f"those; got {item!r}")
+        if isinstance(item, int):
+            if not -len(positional) <= item < len(positional):
+                raise WrtError(f"wrt={item} is out of range: {fn.__name__} has "
+                               f"{len(positional)} positional parameters ({', '.join(positional)})")
+            item = positional[item]
+        elif item not in names:
+            raise WrtError(f"wrt={item!r} names no parameter of {fn.__name__}; its parameters "
+                           f"are: {', '.join(names)}")
+        if item in chosen:
+            raise WrtError(f"wrt names the parameter {item!r} twice")
+        chosen.append(item)
+    if not chosen:
+        raise WrtError("wrt is empty: name at least one parameter")
+    return chosen, single
+
+
+def _bind(fn: Callable, args: tuple, kwargs: dict) -> dict[str, Any]:
+    bound = inspect.signature(fn).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+def _as_differentiable(value: Any, name: str, fn_name: str) -> Any:
+    """Floats and float arrays pass; ints become floats; anything else is an error."""
+    if isinstance(value, (bool, np.bool_)):
+        raise NonDifferentiableInputError(
+            f"cannot differentiate {fn_name} with respect to {name}: it is a bool")
+    if isinstance(value, (float, np.floating)):
+        return value
+    if isinstance(value, (int, np.integer)):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        if np.issubdtype(value.dtype, np.floating):
+            return value
+        if np.issubdtype(value.dtype, np.integer):
+            return value.astype(np.float64)
+    raise NonDifferentiableInputError(
+        f"cannot differentiate {fn_name} with respect to {name}: it is a "
+        f"{type(value).__name__}{'' if not isinstance(value, np.ndarray) else ' of ' + str(value.dtype)}; "
+        "sourcegrad differentiates with respect to floats and float arrays")
+
+
+def _is_differentiable(value: Any) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (float, np.floating)):
+        return True
+    return isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.floating)
+
+
+def _shaped_like(gradient: Any, arg: Any, inputs: list[Any]) -> Any:
+    """A float for a float argument; an owned array of the argument's shape and dtype."""
+    if not isinstance(arg, np.ndarray):
+        value = np.asarray(gradient)
+        if value.shape != ():
+            raise InternalError(f"gradient of shape {value.shape} for a scalar argument")
+        return type(arg)(value) if isinstance(arg, np.generic) else float(value)
+    gradient = np.asarray(gradient, dtype=arg.dtype)
+    if gradient.shape != arg.shape:
+        if gradient.shape == () and gradient == 0:
+            return np.zeros_like(arg)
+        raise InternalError(f"gradient of shape {gradient.shape} for an argument of shape "
+                            f"{arg.shape}")
+    if not gradient.flags.writeable or any(
+            isinstance(x, np.ndarray) and np.may_share_memory(gradient, x) for x in inputs):
+        gradient = gradient.copy()
+    return gradient
+
+
+def _check_scalar(value: Any, fn: Callable) -> None:
+    if np.ndim(value) != 0 or not np.isrealobj(value):
+        shape = np.shape(value)
+        raise NonScalarOutputError(
+            f"grad requires {fn.__name__} to return a scalar, but it returned "
+            f"{'an array of shape ' + str(shape) if shape else type(value).__name__}.\n"
+            "For a vector-valued function use sourcegrad.vjp(f, *args), whose pullback takes "
+            "a seed of the output's shape, or reduce the output to a scalar (np.sum).")
+
+
+class Derivative:
+    """The callable `grad(f)` returns. `.source` is the emitted module; printing shows it."""
+
+    def __init__(self, fn: Callable, wrt: Wrt, with_value: bool):
+        self._fn = fn
+        self._wrt, self._single = _wrt_names(fn, wrt)
+        self._with_value = with_value
+        self._params = [p.name for p in _parameters(fn)]
+        functools.update_wrapper(self, fn)
+
+    def _module(self) -> EmittedModule:
+        def build() -> EmittedModule:
+            builder = ModuleBuilder()
+            entry = builder.add_gradient(self._fn, self._wrt, with_value=True)
+            return builder.finish(entry, f"d{self._fn.__name__}")
+        return cache.lookup(self._fn, ("grad", tuple(self._wrt)), build)
+
+    @property
+    def source(self) -> str:
+        return self._module().source
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        values = _bind(self._fn, args, kwargs)
+        for name in self._wrt:
+            values[name] = _as_differentiable(values[name], name, self._fn.__name__)
+        module = self._module()
+        inputs = [values[p] for p in self._params]
+        value, grads = module.namespace[module.entry](*inputs)
+        _check_scalar(value, self._fn)
+        grads = (grads,) if len(self._wrt) == 1 else grads
+        shaped = tuple(_shaped_like(g, values[n], inputs) for g, n in zip(grads, self._wrt,
+                                                                          strict=True))
+        result = shaped[0] if self._single else shaped
+        return (value, result) if self._with_value else result
+
+    def __str__(self) -> str:
+        return self.source
+
+    def __repr__(self) -> str:
+        return (f"<sourcegrad derivative of {self._fn.__qualname__} with respect to "
+                f"{', '.join(self._wrt)}>")
+
+
+def grad(fn: Callable | None = None, wrt: Wrt = 0) -> Any:
+    """The gradient of a scalar function `fn` with respect to the parameters `wrt` names.
+
+    Usable as `grad(f)`, `@grad` and `@grad(wrt=...)`. `wrt` is a positional index, a
+    parameter name, or a tuple of those (then a tuple of gradients comes back).
+    """
+    if fn is None:
+        return lambda f: Derivative(f, wrt, with_value=False)
+    return Derivative(fn, wrt, with_value=False)
+
+
+def value_and_grad(fn: Callable | None = None, wrt: Wrt = 0) -> Any:
+    """Like `grad`, but the callable returns `(value, gradient)`, the value computed once."""
+    if fn is None:
+        return lambda f: Derivative(f, wrt, with_value=True)
+    return Derivative(fn, wrt, with_value=True)
+
+
+def vjp(fn: Callable, *args: Any, **kwargs: Any) -> tuple[Any, Callable[[Any], tuple]]:
+    """Run `fn(*args, **kwargs)`; return its output and a pullback.
+
+    `pullback(seed)` returns one cotangent per positional argument: `sum(seed * d out / d arg)`,
+    shaped like the argument, or None for ints, bools and other non-differentiable arguments.
+    """
+    names = [p.name for p in _parameters(fn)]
+    values = _bind(fn, args, kwargs)
+    positional = names[:len(args)]
+    active = tuple(n for n in positional if _is_differentiable(values[n]))
+
+    def build() -> EmittedModule:
+        builder = ModuleBuilder()
+        forward, backward = builder.add_split(fn, active)
+        return builder.finish(forward + " " + backward, f"vjp {fn.__name__}")
+
+    module = cache.lookup(fn, ("vjp", active), build)
+    forward, backward = module.entry.split()
+    inputs = [values[n] for n in names]
+    out, tape = module.namespace[forward](*inputs)
+
+    def pullback(seed: Any) -> tuple:
+        if np.shape(seed) != np.shape(out):
+            raise NonScalarOutputError(
+                f"the seed has shape {np.shape(seed)} but {fn.__name__} returned shape "
+                f"{np.shape(out)}: pass a seed shaped like the output")
+        grads = module.namespace[backward](tape, seed) if active else ()
+        grads = (grads,) if len(active) == 1 else grads
+        by_name = dict(zip(active, grads, strict=True))
+        return tuple(_shaped_like(by_name[n], values[n], inputs + [seed]) if n in by_name
+                     else None for n in positional)
+
+    return out, pullback
+
+
+def show(fn: Callable, wrt: Wrt = 0) -> None:
+    """Print the derivative sourcegrad emits for `fn` with respect to `wrt`."""
+    print(grad(fn, wrt).source)

@@ -1,0 +1,103 @@
+"""Small helpers to build and inspect gast nodes, shared by every pass."""
+
+from __future__ import annotations
+
+import copy
+from typing import TypeVar
+
+import gast
+
+Node = TypeVar("Node", bound=gast.AST)
+
+
+def load(name: str) -> gast.Name:
+    return gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
+
+
+def store(name: str) -> gast.Name:
+    return gast.Name(id=name, ctx=gast.Store(), annotation=None, type_comment=None)
+
+
+def const(value) -> gast.Constant:
+    return gast.Constant(value=value, kind=None)
+
+
+def assign(target: gast.expr | str, value: gast.expr, origin_of: gast.AST | None = None):
+    if isinstance(target, str):
+        target = store(target)
+    node = gast.Assign(targets=[target], value=value, type_comment=None)
+    return with_origin(node, origin_of)
+
+
+def with_origin(node: Node, origin_of: gast.AST | None) -> Node:
+    """Give `node` (and its children without one) the origin of `origin_of`."""
+    origin = getattr(origin_of, "origin", None)
+    if origin is None:
+        return node
+    for child in gast.walk(node):
+        if getattr(child, "origin", None) is None:
+            child.origin = origin
+    return node
+
+
+def parse_expr(source: str) -> gast.expr:
+    return gast.parse(source, mode="eval").body
+
+
+def parse_stmts(source: str) -> list[gast.stmt]:
+    return gast.parse(source).body
+
+
+def clone(node: Node) -> Node:
+    """A deep copy that keeps origins (they are immutable, so shared)."""
+    return copy.deepcopy(node)
+
+
+def as_store(node: gast.expr) -> gast.expr:
+    node = clone(node)
+    for child in gast.walk(node):
+        if hasattr(child, "ctx"):
+            child.ctx = gast.Store()
+    return node
+
+
+def as_load(node: gast.expr) -> gast.expr:
+    node = clone(node)
+    for child in gast.walk(node):
+        if hasattr(child, "ctx"):
+            child.ctx = gast.Load()
+    return node
+
+
+def target_names(target: gast.expr) -> list[str]:
+    """The variable names an assignment target binds: `a` or `a, b` or `(a, (b, c))`."""
+    if isinstance(target, gast.Name):
+        return [target.id]
+    if isinstance(target, (gast.Tuple, gast.List)):
+        return [name for elt in target.elts for name in target_names(elt)]
+    return []
+
+
+def assigned_names(stmts: list[gast.stmt]) -> set[str]:
+    """Every name bound anywhere in `stmts` (assignments and for-loop targets)."""
+    names: set[str] = set()
+    for stmt in stmts:
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.Assign):
+                for target in node.targets:
+                    names.update(target_names(target))
+            elif isinstance(node, gast.For):
+                names.update(target_names(node.target))
+            elif isinstance(node, gast.AugAssign):
+                names.update(target_names(node.target))
+    return names
+
+
+def loaded_names(node: gast.AST) -> set[str]:
+    return {
+        n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+    }
+
+
+def is_atom(node: gast.expr) -> bool:
+    return isinstance(node, (gast.Name, gast.Constant))

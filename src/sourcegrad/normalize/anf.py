@@ -1,0 +1,321 @@
+"""Administrative normal form: one operation per assignment, operands are atoms.
+
+Requires: syntax_check, augassign.
+Guarantees, for every statement of the function:
+  - `target = op` where target is a name or a tuple of names and op is one of: an atom
+    (name or constant), a global constant (`np.pi`), BinOp/UnaryOp of atoms, a call whose
+    positional arguments are atoms or list/tuple displays of atoms, `atom.attr`, `atom[index]`
+    with a side-effect-free index, a tuple/list display of atoms, or an opaque expression that
+    carries no gradient (a comparison, `not`, a call of a zero-gradient function) kept whole;
+  - `if name:` (the test hoisted into a named boolean), `for`, `while` (test kept whole);
+  - `return atom` or `return (atom, ...)`; expression statements are kept whole (no gradient);
+  - conditional expressions and `and`/`or` in value positions became if statements, so each
+    branch is evaluated only when Python would evaluate it.
+Temporaries are named for what they hold (`w_times_h = w * h`), never clashing with user names.
+Example: `y = np.tanh(w * h) + 1` becomes `w_times_h = w * h; tanh_w_times_h = np.tanh(...)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import gast
+
+from ..gastutil import assign, const, is_atom, load, store, target_names, with_origin
+from ..names import Namer
+
+OP_WORDS = {
+    gast.Add: "plus", gast.Sub: "minus", gast.Mult: "times", gast.Div: "over",
+    gast.Pow: "pow", gast.MatMult: "at", gast.Mod: "mod", gast.FloorDiv: "floordiv",
+    gast.Gt: "gt", gast.GtE: "ge", gast.Lt: "lt", gast.LtE: "le", gast.Eq: "eq",
+    gast.NotEq: "ne", gast.Is: "is", gast.IsNot: "isnot", gast.In: "in", gast.NotIn: "notin",
+}
+_MAX_NAME = 20
+
+
+def describe(node: gast.expr) -> str:
+    """A short name for what `node` computes: `w_times_h`, `exp_x`, `x_T`."""
+    text = _describe(node)
+    return text if len(text) <= _MAX_NAME else _describe_short(node)
+
+
+def _describe(node: gast.expr) -> str:
+    if isinstance(node, gast.Name):
+        return node.id
+    if isinstance(node, gast.Constant) and isinstance(node.value, (int, float)):
+        return str(node.value).replace("-", "neg").replace(".", "_")
+    if isinstance(node, gast.BinOp):
+        return f"{_describe(node.left)}_{OP_WORDS.get(type(node.op), 'op')}_{_describe(node.right)}"
+    if isinstance(node, gast.Compare) and len(node.ops) == 1:
+        word = OP_WORDS.get(type(node.ops[0]), "cmp")
+        return f"{_describe(node.left)}_{word}_{_describe(node.comparators[0])}"
+    if isinstance(node, gast.UnaryOp):
+        return ("not_" if isinstance(node.op, gast.Not) else "neg_") + _describe(node.operand)
+    if isinstance(node, gast.Call):
+        head = _describe_short(node)
+        return f"{head}_{_describe(node.args[0])}" if node.args else head
+    if isinstance(node, gast.Attribute):
+        return f"{_describe(node.value)}_{node.attr}"
+    if isinstance(node, gast.Subscript):
+        index = node.slice
+        tail = _describe(index) if isinstance(index, (gast.Name, gast.Constant)) else "part"
+        return f"{_describe(node.value)}_{tail}"
+    return _describe_short(node)
+
+
+def _describe_short(node: gast.expr) -> str:
+    if isinstance(node, gast.BinOp):
+        return {gast.Add: "total", gast.Sub: "difference", gast.Mult: "product",
+                gast.Div: "ratio", gast.Pow: "power", gast.MatMult: "matmul"}.get(
+                    type(node.op), "value")
+    if isinstance(node, gast.Call):
+        func = node.func
+        return func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", "call")
+    if isinstance(node, (gast.Compare, gast.BoolOp)):
+        return "cond"
+    if isinstance(node, gast.Subscript):
+        return f"{_describe_short(node.value)}_part"
+    if isinstance(node, gast.Name):
+        return node.id
+    return "tmp"
+
+
+def _fold_constant(node: gast.expr) -> gast.expr:
+    """`-1` parses as UnaryOp(USub, 1): fold it so negative constants are atoms."""
+    if (isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd))
+            and isinstance(node.operand, gast.Constant)
+            and isinstance(node.operand.value, (int, float))):
+        value = node.operand.value
+        return with_origin(const(-value if isinstance(node.op, gast.USub) else value), node)
+    return node
+
+
+class ANF:
+    """Rewrites one statement list at a time, appending to `self.out`."""
+
+    def __init__(self, namer: Namer, local_names: set[str],
+                 is_opaque_call: Callable[[gast.Call], bool]):
+        self.namer = namer
+        self.local_names = local_names
+        self.is_opaque_call = is_opaque_call
+        self.out: list[gast.stmt] = []
+        self.stmt: gast.stmt | None = None
+
+    # -- statements ------------------------------------------------------------------------
+    def block(self, stmts: list[gast.stmt]) -> list[gast.stmt]:
+        saved_out, self.out = self.out, []
+        for stmt in stmts:
+            self.stmt = stmt
+            visitor = getattr(self, "visit_" + type(stmt).__name__, None)
+            if visitor is None:
+                self.out.append(stmt)
+            else:
+                visitor(stmt)
+        result, self.out = self.out, saved_out
+        return result
+
+    def visit_Assign(self, node: gast.Assign) -> None:
+        *others, first = node.targets
+        target = first
+        if isinstance(target, (gast.Tuple, gast.List)) and isinstance(
+                node.value, (gast.Tuple, gast.List)) and len(target.elts) == len(node.value.elts):
+            self._parallel_assign(target.elts, node.value.elts)
+        else:
+            self.value_into(node.value, target)
+        for other in others:
+            self.emit(assign(other, _target_as_load(target)))
+
+    def _parallel_assign(self, targets: list[gast.expr], values: list[gast.expr]) -> None:
+        """`a, b = b, a`: evaluate every right side first where a target would clobber it."""
+        written: set[str] = set()
+        atoms = []
+        for tgt, value in zip(targets, values, strict=True):
+            atoms.append(self.atom(value))
+            written.update(target_names(tgt))
+        ready = []
+        for atom in atoms:
+            if isinstance(atom, gast.Name) and atom.id in written:
+                tmp = self.namer.fresh(atom.id + "_old")
+                self.emit(assign(tmp, atom))
+                atom = load(tmp)
+            ready.append(atom)
+        for tgt, atom in zip(targets, ready, strict=True):
+            self.value_into(atom, tgt)
+
+    def visit_Return(self, node: gast.Return) -> None:
+        value = node.value if node.value is not None else const(None)
+        if isinstance(value, gast.Tuple):
+            value = gast.Tuple(elts=[self.atom(elt) for elt in value.elts], ctx=gast.Load())
+        else:
+            value = self.atom(value)
+        self.emit(gast.Return(value=value))
+
+    def visit_If(self, node: gast.If) -> None:
+        test = self.condition(node.test)
+        self.emit(gast.If(test=test, body=self.block(node.body), orelse=self.block(node.orelse)))
+
+    def visit_For(self, node: gast.For) -> None:
+        iterable = node.iter
+        if not self._is_range(iterable) and not isinstance(iterable, gast.Name):
+            iterable = self.atom(iterable)
+        self.emit(gast.For(target=node.target, iter=iterable, body=self.block(node.body),
+                           orelse=[], type_comment=None))
+
+    def visit_While(self, node: gast.While) -> None:
+        self.emit(gast.While(test=node.test, body=self.block(node.body), orelse=[]))
+
+    def visit_Expr(self, node: gast.Expr) -> None:
+        if isinstance(node.value, gast.Constant):
+            return  # a docstring or a bare constant does nothing
+        self.emit(node)
+
+    def visit_Pass(self, node: gast.Pass) -> None:
+        return
+
+    # -- expressions -------------------------------------------------------------------------
+    def emit(self, stmt: gast.stmt) -> None:
+        self.out.append(with_origin(stmt, self.stmt))
+
+    def condition(self, test: gast.expr) -> gast.Name:
+        if isinstance(test, gast.Name):
+            return test
+        name = self.namer.fresh(describe(test))
+        self.value_into(test, store(name))
+        return load(name)
+
+    def atom(self, node: gast.expr) -> gast.expr:
+        """`node` itself when it is an atom, else a fresh temporary holding its value."""
+        node = _fold_constant(node)
+        if is_atom(node) or self._is_global_constant(node):
+            return node
+        name = self.namer.fresh(describe(node))
+        self.value_into(node, store(name))
+        return load(name)
+
+    def value_into(self, node: gast.expr, target: gast.expr) -> None:
+        """Emit statements computing `node` into `target`, one operation per statement."""
+        node = _fold_constant(node)
+        if isinstance(node, gast.IfExp):
+            self._lower_ifexp(node, target)
+        elif isinstance(node, gast.BoolOp) and not self._opaque(node):
+            self._lower_boolop(node, target)
+        else:
+            self.emit(assign(target, self.operation(node)))
+
+    def operation(self, node: gast.expr) -> gast.expr:
+        """`node` with every operand that is not an atom replaced by a temporary."""
+        if is_atom(node) or self._is_global_constant(node) or self._opaque(node):
+            return node
+        if isinstance(node, gast.BinOp):
+            return gast.BinOp(left=self.atom(node.left), op=node.op, right=self.atom(node.right))
+        if isinstance(node, gast.UnaryOp):
+            return gast.UnaryOp(op=node.op, operand=self.atom(node.operand))
+        if isinstance(node, gast.Call):
+            return self._call(node)
+        if isinstance(node, gast.Attribute):
+            return gast.Attribute(value=self.atom(node.value), attr=node.attr, ctx=gast.Load())
+        if isinstance(node, gast.Subscript):
+            return gast.Subscript(value=self.atom(node.value), slice=self.index(node.slice),
+                                  ctx=gast.Load())
+        if isinstance(node, (gast.Tuple, gast.List)):
+            return type(node)(elts=[self.atom(elt) for elt in node.elts], ctx=gast.Load())
+        if isinstance(node, (gast.IfExp, gast.BoolOp)):
+            return self.atom(node)
+        return node
+
+    def _call(self, node: gast.Call) -> gast.Call:
+        func = node.func
+        if isinstance(func, gast.Attribute) and not self._is_global_constant(func):
+            func = gast.Attribute(value=self.atom(func.value), attr=func.attr, ctx=gast.Load())
+        args = [self._argument(arg) for arg in node.args]
+        keywords = [gast.keyword(arg=kw.arg, value=self._argument(kw.value))
+                    for kw in node.keywords]
+        return gast.Call(func=func, args=args, keywords=keywords)
+
+    def _argument(self, node: gast.expr) -> gast.expr:
+        node = _fold_constant(node)
+        if isinstance(node, (gast.Tuple, gast.List)):
+            return type(node)(elts=[self._argument(elt) for elt in node.elts], ctx=gast.Load())
+        return self.atom(node)
+
+    def index(self, node: gast.expr) -> gast.expr:
+        """Indices stay inline when they are cheap and pure (`i + 1`, `1:-1`, `:, 0`)."""
+        if isinstance(node, gast.Tuple):
+            return gast.Tuple(elts=[self.index(elt) for elt in node.elts], ctx=gast.Load())
+        if isinstance(node, gast.Slice):
+            parts = [None if p is None else self.index(p)
+                     for p in (node.lower, node.upper, node.step)]
+            return gast.Slice(*parts)
+        return node if self._is_pure_index(node) else self.atom(node)
+
+    def _is_pure_index(self, node: gast.expr) -> bool:
+        if is_atom(node) or self._is_global_constant(node):
+            return True
+        if isinstance(node, gast.BinOp):
+            return self._is_pure_index(node.left) and self._is_pure_index(node.right)
+        if isinstance(node, gast.UnaryOp):
+            return self._is_pure_index(node.operand)
+        return False
+
+    def _lower_ifexp(self, node: gast.IfExp, target: gast.expr) -> None:
+        test = self.condition(node.test)
+        saved, self.out = self.out, []
+        self.value_into(node.body, target)
+        body, self.out = self.out, []
+        self.value_into(node.orelse, target)
+        orelse, self.out = self.out, saved
+        self.emit(gast.If(test=test, body=body, orelse=orelse))
+
+    def _lower_boolop(self, node: gast.BoolOp, target: gast.expr) -> None:
+        """`y = a and b` is `y = a; if y: y = b` (for `or`: `if not y: y = b`)."""
+        first, *rest = node.values
+        rest_value = rest[0] if len(rest) == 1 else gast.BoolOp(op=node.op, values=rest)
+        name = target.id if isinstance(target, gast.Name) else self.namer.fresh("bool_value")
+        self.value_into(first, store(name))
+        test = load(name)
+        if isinstance(node.op, gast.Or):
+            test = self.condition(gast.UnaryOp(op=gast.Not(), operand=load(name)))
+        saved, self.out = self.out, []
+        self.value_into(rest_value, store(name))
+        body, self.out = self.out, saved
+        self.emit(gast.If(test=test, body=body, orelse=[]))
+        if not isinstance(target, gast.Name):
+            self.emit(assign(target, load(name)))
+
+    # -- classification ------------------------------------------------------------------------
+    def _is_global_constant(self, node: gast.expr) -> bool:
+        """`np.pi`, `np.newaxis`: an attribute chain rooted at a global, not at a local."""
+        if not isinstance(node, gast.Attribute):
+            return False
+        while isinstance(node, gast.Attribute):
+            node = node.value
+        return isinstance(node, gast.Name) and node.id not in self.local_names
+
+    def _opaque(self, node: gast.expr) -> bool:
+        """Expressions that carry no gradient are kept whole: Python evaluates them as written."""
+        if isinstance(node, gast.Compare):
+            return True
+        if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.Not):
+            return True
+        if isinstance(node, gast.BoolOp):
+            return all(self._opaque(value) for value in node.values)
+        if isinstance(node, gast.Call):
+            return self.is_opaque_call(node)
+        return False
+
+    def _is_range(self, node: gast.expr) -> bool:
+        return (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
+                and node.func.id == "range" and "range" not in self.local_names
+                and all(self._is_pure_index(arg) for arg in node.args))
+
+
+def _target_as_load(target: gast.expr) -> gast.expr:
+    if isinstance(target, gast.Name):
+        return load(target.id)
+    return gast.Tuple(elts=[_target_as_load(elt) for elt in target.elts], ctx=gast.Load())
+
+
+def to_anf(tree: gast.FunctionDef, namer: Namer, local_names: set[str],
+           is_opaque_call: Callable[[gast.Call], bool]) -> gast.FunctionDef:
+    tree.body = ANF(namer, local_names, is_opaque_call).block(tree.body)
+    return tree

@@ -1,0 +1,100 @@
+"""Reject the Python that sourcegrad cannot differentiate, with a message that says why.
+
+Requires: a parsed function with origins.
+Guarantees: no try/with/yield/await/global/nonlocal/class/nested def/lambda/comprehension/
+del/import/match, no `else` on loops, no starred expressions; assignment targets are names or
+tuples of names. Everything a later pass meets is something it can handle.
+Example: `try: ...` raises UnsupportedSyntaxError pointing at the `try` line.
+"""
+
+from __future__ import annotations
+
+import gast
+
+from ..errors import UnsupportedSyntaxError
+
+_REASONS: dict[type, tuple[str, str]] = {
+    gast.Try: ("try/except is not supported", "Move the error handling out of the function "
+               "you differentiate, or check the condition with an if statement."),
+    gast.With: ("with statements are not supported", "Move the context manager to the caller."),
+    gast.AsyncFunctionDef: ("async functions are not supported", "Differentiate a plain def."),
+    gast.Await: ("await is not supported", "Differentiate a plain def."),
+    gast.Yield: ("generators (yield) are not supported", "Return a list or an array instead."),
+    gast.YieldFrom: ("generators (yield from) are not supported",
+                     "Return a list or an array instead."),
+    gast.Global: ("global statements are not supported",
+                  "Pass the value in as an argument and return the new value."),
+    gast.Nonlocal: ("nonlocal statements are not supported",
+                    "Pass the value in as an argument and return the new value."),
+    gast.ClassDef: ("class definitions inside a differentiated function are not supported",
+                    "Define the class at module level."),
+    gast.FunctionDef: ("nested function definitions are not supported yet",
+                       "Define the helper at module level and pass what it needs as arguments."),
+    gast.Lambda: ("lambda expressions are not supported yet",
+                  "Define a module-level function with def instead."),
+    gast.ListComp: ("list comprehensions are not supported yet", "Write a for loop."),
+    gast.SetComp: ("set comprehensions are not supported", "Write a for loop."),
+    gast.DictComp: ("dict comprehensions are not supported yet", "Write a for loop."),
+    gast.GeneratorExp: ("generator expressions are not supported yet", "Write a for loop."),
+    gast.Delete: ("del is not supported", "Leave the variable alone or reassign it."),
+    gast.Import: ("imports inside a differentiated function are not supported",
+                  "Import at module level."),
+    gast.ImportFrom: ("imports inside a differentiated function are not supported",
+                      "Import at module level."),
+    gast.Starred: ("starred expressions (*args) are not supported yet",
+                   "Pass the arguments one by one."),
+    gast.NamedExpr: ("assignment expressions (:=) are not supported",
+                     "Assign on a line of its own."),
+    gast.Dict: ("dict displays are not supported yet", "Use separate variables."),
+    gast.Set: ("set displays are not supported", "Use a tuple or a list."),
+    gast.Raise: ("raise is not supported", "Check inputs before calling the differentiated "
+                 "function."),
+}
+if hasattr(gast, "Match"):
+    _REASONS[gast.Match] = ("match statements are not supported", "Use if/elif/else.")
+
+
+def _fail(node: gast.AST, what: str, hint: str) -> None:
+    raise UnsupportedSyntaxError(what, getattr(node, "origin", None), hint=hint)
+
+
+def _check_target(node: gast.AST, target: gast.expr) -> None:
+    if isinstance(target, gast.Name):
+        return
+    if isinstance(target, (gast.Tuple, gast.List)):
+        for elt in target.elts:
+            _check_target(node, elt)
+        return
+    if isinstance(target, gast.Subscript):
+        _fail(node, "assigning into an array element (x[i] = ...) is not supported yet",
+              "Build the array functionally instead: np.stack / np.concatenate of the parts, "
+              "or np.where(mask, new, x).")
+    _fail(node, f"assigning to {type(target).__name__.lower()} targets is not supported",
+          "Assign to a plain variable.")
+
+
+def check_syntax(tree: gast.FunctionDef) -> gast.FunctionDef:
+    """Raise UnsupportedSyntaxError at the first construct sourcegrad cannot handle."""
+    if isinstance(tree, gast.AsyncFunctionDef):
+        _fail(tree, *_REASONS[gast.AsyncFunctionDef])
+    args = tree.args
+    if args.vararg or args.kwarg:
+        _fail(tree, "*args and **kwargs parameters are not supported yet",
+              "Give each parameter a name.")
+    for node in gast.walk(tree):
+        if node is tree:
+            continue
+        reason = _REASONS.get(type(node))
+        if reason:
+            _fail(node, *reason)
+        if isinstance(node, (gast.For, gast.While)) and node.orelse:
+            _fail(node, "else clauses on loops are not supported",
+                  "Use a flag variable set before break.")
+        if isinstance(node, gast.Assign):
+            for target in node.targets:
+                _check_target(node, target)
+        if isinstance(node, (gast.AugAssign, gast.AnnAssign)):
+            _check_target(node, node.target)
+        if isinstance(node, gast.For):
+            _check_target(node, node.target)
+    return tree

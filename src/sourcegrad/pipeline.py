@@ -1,0 +1,123 @@
+"""The passes, in order. Reading this file is reading the architecture.
+
+canonicalize: source -> parse -> check syntax -> lower augmented assignment -> ANF ->
+              index loops -> fold jumps into one exit           (normalize/)
+differentiate: activity + definedness -> adjoint generation (reverse/control.py,
+              reverse/statements.py) -> save planning (reverse/saving.py) ->
+              primal and adjoint sweeps (reverse/assemble.py)
+The module builder (module.py) wraps the sweeps into functions and emits them (emit.py).
+"""
+
+from __future__ import annotations
+
+import builtins
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+import gast
+
+from .analysis.activity import Activity, analyze_activity
+from .analysis.calls import CallClassifier
+from .analysis.definedness import Definedness
+from .gastutil import assigned_names, target_names
+from .names import Namer, names_in
+from .normalize.anf import to_anf
+from .normalize.augassign import lower_augassign
+from .normalize.jumps import lower_jumps
+from .normalize.loops import index_loops
+from .normalize.syntax_check import check_syntax
+from .parse import ParsedFunction, parse_function
+from .reverse.assemble import Assembler
+from .reverse.context import BindValue, CalleeRequest, Context
+from .reverse.control import Differentiator
+from .reverse.nodes import AdjointState, Node, Step
+from .reverse.saving import SavePlan, plan_saves
+from .runtime import __all__ as RUNTIME_NAMES
+
+# Names the emitted code uses for itself: never handed out as temporaries.
+RESERVED = {"np", "math", "reversed", "range", "len", *RUNTIME_NAMES}
+
+
+@dataclass
+class Canonical:
+    """A user function after normalization: the tree the differentiator reads."""
+
+    parsed: ParsedFunction
+    tree: gast.FunctionDef
+    namer: Namer
+    params: list[str]
+    local_names: set[str]
+    calls: CallClassifier
+
+    @property
+    def output(self) -> gast.expr:
+        return self.tree.body[-1].value
+
+
+def canonicalize(fn: Any) -> Canonical:
+    parsed = parse_function(fn)
+    tree = check_syntax(parsed.tree)
+    tree = lower_augassign(tree)
+    params = [a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
+    local_names = set(params) | assigned_names(tree.body)
+    namer = Namer(names_in(tree) | RESERVED | set(dir(builtins)))
+    calls = CallClassifier(parsed.namespace, local_names)
+    tree = to_anf(tree, namer, local_names, calls.is_opaque)
+    tree = index_loops(tree, namer)
+    tree = lower_jumps(tree, namer)
+    local_names = set(params) | assigned_names(tree.body)
+    calls = CallClassifier(parsed.namespace, local_names)
+    return Canonical(parsed, tree, namer, params, local_names, calls)
+
+
+@dataclass
+class Sweeps:
+    """What differentiating one function yields: its two sweeps and what they need."""
+
+    primal: list[gast.stmt]
+    adjoint: list[gast.stmt]
+    output: gast.expr
+    seed: str
+    final: AdjointState
+    plan: SavePlan
+    namer: Namer
+    activity: Activity
+    nodes: list[Node]
+
+
+def _index_safe(tree: gast.FunctionDef) -> set[str]:
+    """Names that hold loop counters or boolean masks: indexing with them never repeats."""
+    names = set()
+    for node in gast.walk(tree):
+        if isinstance(node, gast.For):
+            names.update(target_names(node.target))
+        elif isinstance(node, gast.Assign) and isinstance(node.value, gast.Compare):
+            names.update(target_names(node.targets[0]))
+    return names
+
+
+def differentiate(canonical: Canonical, active_params: set[str], request_callee: CalleeRequest,
+                  bind_value: BindValue) -> Sweeps:
+    """Reverse mode for one function with respect to `active_params`."""
+    namer = copy.deepcopy(canonical.namer)
+    tree = canonical.tree
+    body, ret = tree.body[:-1], tree.body[-1]
+    output = ret.value
+    outputs = {output.id} if isinstance(output, gast.Name) else set()
+    activity = analyze_activity(tree, active_params, canonical.calls, outputs)
+    ctx = Context(namer, activity, canonical.calls, Definedness(tree), canonical.local_names,
+                  _index_safe(tree), request_callee, bind_value)
+    seed = namer.adjoint(output.id) if outputs else namer.fresh("dout")
+    state = AdjointState(init={o for o in outputs if activity.is_active(o)}, owned=set())
+    nodes = Differentiator(ctx).block(body, state)
+    plan = plan_saves(nodes, set(canonical.params), namer)
+    assembler = Assembler(plan)
+    return Sweeps(assembler.primal(nodes), assembler.adjoint(nodes), output, seed, state, plan,
+                  namer, activity, nodes)
+
+
+def top_level_prev_names(nodes: list[Node], plan: SavePlan) -> set[str]:
+    """Saved-value variables bound on every path (saves of top-level statements)."""
+    return {save.prev for node in nodes if isinstance(node, Step)
+            for save in plan.saves.get(id(node), []) if save.prev}

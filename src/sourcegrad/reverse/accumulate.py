@@ -1,0 +1,100 @@
+"""Adding a contribution to an adjoint: the first assigns, later ones add.
+
+An adjoint that owns its buffer (a fresh result of arithmetic, or zeros made here) is updated in
+place with `+=`; one that may share its buffer with another adjoint is rebound with `dx = dx + g`,
+so no adjoint is ever corrupted through an alias. Indexed contributions (`dx[i] += g`) first make
+sure the buffer is owned.
+"""
+
+from __future__ import annotations
+
+import gast
+
+from ..gastutil import assign, load, store
+from .context import Context
+from .nodes import AdjointState
+
+_FRESH = (gast.BinOp, gast.UnaryOp)
+
+
+def zeros_like(var: str) -> gast.Call:
+    return gast.Call(func=load("zeros_like"), args=[load(var)], keywords=[])
+
+
+def _alias_candidates(value: gast.expr, ctx: Context) -> set[str]:
+    """Adjoint names whose buffers `value` might return unchanged (it is not fresh)."""
+    if isinstance(value, _FRESH):
+        return set()
+    return {n.id for n in gast.walk(value) if isinstance(n, gast.Name)
+            and ctx.namer.is_adjoint(n.id)}
+
+
+def accumulate(ctx: Context, state: AdjointState, var: str, value: gast.expr,
+               code: list[gast.stmt]) -> None:
+    """`d[var] += value`, written as readable NumPy."""
+    if not ctx.is_active(var):
+        return
+    dvar = ctx.namer.adjoint(var)
+    if var not in state.init:
+        code.append(assign(store(dvar), value))
+        state.init.add(var)
+        if isinstance(value, _FRESH):
+            state.owned.add(var)
+        else:
+            state.owned.discard(var)
+            _disown(ctx, state, value)
+    elif var in state.owned:
+        code.append(gast.AugAssign(target=store(dvar), op=gast.Add(), value=value))
+        _disown(ctx, state, value)
+    else:
+        code.append(assign(store(dvar), gast.BinOp(left=load(dvar), op=gast.Add(), right=value)))
+        state.owned.add(var)
+
+
+def _disown(ctx: Context, state: AdjointState, value: gast.expr) -> None:
+    for name in _alias_candidates(value, ctx):
+        var = ctx.namer.var_of_adjoint(name)
+        if var is not None:
+            state.owned.discard(var)
+
+
+def accumulate_at(ctx: Context, state: AdjointState, var: str, index: gast.expr,
+                  value: gast.expr, code: list[gast.stmt]) -> None:
+    """`d[var][index] += value`: zeros first if needed; repeated indices go through add.at."""
+    if not ctx.is_active(var):
+        return
+    dvar = ctx.namer.adjoint(var)
+    if var not in state.init:
+        code.append(assign(store(dvar), zeros_like(var)))
+    elif var not in state.owned:
+        copy_call = gast.Call(func=gast.Attribute(value=load(dvar), attr="copy", ctx=gast.Load()),
+                              args=[], keywords=[])
+        code.append(assign(store(dvar), copy_call))
+    state.init.add(var)
+    state.owned.add(var)
+    if _is_basic_index(index, ctx.index_safe):
+        target = gast.Subscript(value=load(dvar), slice=index, ctx=gast.Store())
+        code.append(gast.AugAssign(target=target, op=gast.Add(), value=value))
+    else:
+        add_at = gast.Attribute(value=gast.Attribute(value=load("np"), attr="add",
+                                                     ctx=gast.Load()), attr="at", ctx=gast.Load())
+        code.append(gast.Expr(value=gast.Call(func=add_at, args=[load(dvar), index, value],
+                                              keywords=[])))
+
+
+def _is_basic_index(index: gast.expr, index_safe: set[str]) -> bool:
+    """Indices that cannot repeat an element: ints, slices, None, ..., masks, loop counters."""
+    if isinstance(index, gast.Tuple):
+        return all(_is_basic_index(elt, index_safe) for elt in index.elts)
+    if isinstance(index, gast.Slice):
+        return True
+    if isinstance(index, gast.Constant):
+        return index.value is None or index.value is Ellipsis or isinstance(index.value, int)
+    if isinstance(index, gast.Name):
+        return index.id in index_safe
+    if isinstance(index, gast.BinOp):
+        return _is_basic_index(index.left, index_safe) and _is_basic_index(index.right,
+                                                                             index_safe)
+    if isinstance(index, gast.UnaryOp):
+        return _is_basic_index(index.operand, index_safe)
+    return False

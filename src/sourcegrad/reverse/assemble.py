@@ -1,0 +1,162 @@
+"""Turn the annotated tree and the save plan into the primal sweep and the adjoint sweep.
+
+The primal sweep is the user's (canonical) code plus the saving lines; the adjoint sweep walks
+it backwards, each block under a comment naming the user's file:line and the line itself.
+"""
+
+from __future__ import annotations
+
+import gast
+
+from ..emit import comment
+from ..errors import Origin
+from ..gastutil import assign, const, load, store
+from .nodes import Branch, Loop, Node, Step
+from .saving import Save, SavePlan
+
+
+def _method_call(obj: str, method: str, *args: gast.expr) -> gast.Call:
+    func = gast.Attribute(value=load(obj), attr=method, ctx=gast.Load())
+    return gast.Call(func=func, args=list(args), keywords=[])
+
+
+def _push(stack: str, var: str) -> gast.stmt:
+    return gast.Expr(value=_method_call(stack, "append", load(var)))
+
+
+def _pop(stack: str) -> gast.Call:
+    return _method_call(stack, "pop")
+
+
+def _increment(name: str) -> gast.stmt:
+    return gast.AugAssign(target=store(name), op=gast.Add(), value=const(1))
+
+
+def _origin_text(origin: Origin | None) -> str:
+    if origin is None:
+        return ""
+    return f"{origin.short}  {origin.line_text().strip()}"
+
+
+class Assembler:
+    def __init__(self, plan: SavePlan):
+        self.plan = plan
+
+    # -- primal sweep -------------------------------------------------------------------------
+    def primal(self, nodes: list[Node]) -> list[gast.stmt]:
+        out: list[gast.stmt] = []
+        for node in nodes:
+            if isinstance(node, Step):
+                for save in self.plan.saves.get(id(node), []):
+                    out.append(self._save_line(save))
+                out.append(node.primal)
+            elif isinstance(node, Branch):
+                out.append(gast.If(test=node.stmt.test, body=self.primal(node.body) or
+                                   [gast.Pass()], orelse=self.primal(node.orelse)))
+            else:
+                out.extend(self._primal_loop(node))
+        return out
+
+    def _save_line(self, save: Save) -> gast.stmt:
+        if save.stack:
+            return _push(save.stack, save.var)
+        return assign(save.prev, load(save.var))
+
+    def _primal_loop(self, node: Loop) -> list[gast.stmt]:
+        out = []
+        target_save = self.plan.target_saves.get(id(node))
+        if target_save:
+            out.append(self._save_line(target_save))
+        body = self.primal(node.body)
+        body += [_push(self.plan.stacks[v], v) for v in self.plan.loop_locals.get(id(node), [])]
+        if node.trips:
+            out.append(assign(node.trips, const(0)))
+            body.insert(0, _increment(node.trips))
+        stmt = node.stmt
+        if isinstance(stmt, gast.For):
+            loop = gast.For(target=stmt.target, iter=stmt.iter, body=body or [gast.Pass()],
+                            orelse=[], type_comment=None)
+        else:
+            loop = gast.While(test=stmt.test, body=body or [gast.Pass()], orelse=[])
+        out.append(loop)
+        return out
+
+    # -- adjoint sweep --------------------------------------------------------------------------
+    def adjoint(self, nodes: list[Node]) -> list[gast.stmt]:
+        out: list[gast.stmt] = []
+        last_line = None
+        for node in reversed(nodes):
+            if isinstance(node, Step):
+                block = self._adjoint_step(node)
+                if block and node.origin and node.origin.lineno != last_line:
+                    out.append(comment(_origin_text(node.origin), blank_before=bool(out)))
+                    last_line = node.origin.lineno
+                out.extend(block)
+            elif isinstance(node, Branch):
+                block = self._adjoint_branch(node)
+                if block:
+                    out.append(comment(_origin_text(node.origin), blank_before=bool(out)))
+                    out.extend(block)
+                    last_line = None
+            else:
+                block = self._adjoint_loop(node)
+                if block:
+                    text = _origin_text(node.origin) + "  (iterations in reverse)"
+                    out.append(comment(text, blank_before=bool(out)))
+                    out.extend(block)
+                    last_line = None
+        return out
+
+    def _adjoint_step(self, node: Step) -> list[gast.stmt]:
+        saves = self.plan.saves.get(id(node), [])
+        before, after = [], []
+        for save in saves:
+            prev = node.prev_names.get(save.var)
+            if save.stack and prev:
+                before.append(assign(prev, _pop(save.stack)))
+                if save.restore:
+                    after.append(assign(save.var, load(prev)))
+            elif save.stack:
+                after.append(assign(save.var, _pop(save.stack)))
+            elif save.restore:
+                after.append(assign(save.var, load(save.prev)))
+        if not node.adjoint and not before and not after:
+            return []
+        return before + node.adjoint + after
+
+    def _adjoint_branch(self, node: Branch) -> list[gast.stmt]:
+        body = self.adjoint(node.body) + node.body_inits
+        orelse = self.adjoint(node.orelse) + node.orelse_inits
+        if not body and not orelse:
+            return []
+        if not body:
+            test = gast.UnaryOp(op=gast.Not(), operand=node.stmt.test)
+            return [gast.If(test=test, body=orelse, orelse=[])]
+        return [gast.If(test=node.stmt.test, body=body, orelse=orelse)]
+
+    def _adjoint_loop(self, node: Loop) -> list[gast.stmt]:
+        pops = [assign(v, _pop(self.plan.stacks[v])) for v in
+                self.plan.loop_locals.get(id(node), [])]
+        body = self.adjoint(node.body) + node.end_inits
+        out = list(node.pre_inits)
+        if not body and not pops:
+            return out
+        stmt = node.stmt
+        if isinstance(stmt, gast.For):
+            iterations = stmt.iter
+            if node.trips:
+                iterations = gast.Subscript(value=iterations, slice=gast.Slice(
+                    None, load(node.trips), None), ctx=gast.Load())
+            reversed_iter = gast.Call(func=load("reversed"), args=[iterations], keywords=[])
+            loop = gast.For(target=stmt.target, iter=reversed_iter, body=pops + body, orelse=[],
+                            type_comment=None)
+        else:
+            count = gast.Call(func=load("range"), args=[load(node.trips)], keywords=[])
+            loop = gast.For(target=store("_"), iter=count, body=pops + body, orelse=[],
+                            type_comment=None)
+        out.append(loop)
+        target_save = self.plan.target_saves.get(id(node))
+        if target_save:
+            value = _pop(target_save.stack) if target_save.stack else load(target_save.prev)
+            out.append(assign(target_save.var, value))
+        return out

@@ -1,0 +1,36 @@
+"""What the differentiator of one function knows: facts from the analyses, the namer, and how
+to ask the module builder for the adjoint of a user function it calls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import gast
+
+from ..analysis.activity import Activity
+from ..analysis.calls import CallClassifier
+from ..analysis.definedness import Definedness
+from ..names import Namer
+
+# (user function, names of its active parameters) -> (forward name, backward name)
+CalleeRequest = Callable[[Any, tuple[str, ...]], tuple[str, str]]
+# a value the emitted module must hold (a default argument, say) -> the name it is bound to
+BindValue = Callable[[Any, str], str]
+
+
+@dataclass
+class Context:
+    namer: Namer
+    activity: Activity
+    calls: CallClassifier
+    definedness: Definedness
+    local_names: set[str]
+    index_safe: set[str]
+    request_callee: CalleeRequest
+    bind_value: BindValue
+
+    def is_active(self, node: gast.expr | str) -> bool:
+        name = node if isinstance(node, str) else getattr(node, "id", None)
+        return name is not None and name in self.local_names and self.activity.is_active(name)

@@ -1,0 +1,123 @@
+"""The differentiator proper: walks a canonical function body backwards, one visit per kind.
+
+Straight-line statements go to `statements.py`. Here: `if` (record nothing, the condition is a
+named boolean the adjoint reads again), `for` over a range (the adjoint runs the same range
+reversed), `while` and loops with `break` (count the iterations), and the bookkeeping that keeps
+adjoints defined on every path: zero adjoints only where two paths disagree or where a loop
+accumulates across iterations.
+"""
+
+from __future__ import annotations
+
+import gast
+
+from ..errors import UnsupportedSyntaxError
+from ..gastutil import assign, load, loaded_names
+from .accumulate import zeros_like
+from .context import Context
+from .nodes import AdjointState, Branch, Loop, Node, Step
+from .statements import assignment_step, passive_step
+
+_MAX_OWNERSHIP_PASSES = 3
+
+
+def _touched(stmts: list[gast.stmt], ctx: Context) -> set[str]:
+    """Active names a block mentions: the adjoints its reverse may read or write."""
+    names = set()
+    for stmt in stmts:
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.Name) and ctx.is_active(node.id):
+                names.add(node.id)
+    return names
+
+
+def _contains_break(stmts: list[gast.stmt]) -> bool:
+    for stmt in stmts:
+        if isinstance(stmt, gast.Break):
+            return True
+        if isinstance(stmt, gast.If) and (_contains_break(stmt.body)
+                                          or _contains_break(stmt.orelse)):
+            return True
+    return False
+
+
+class Differentiator:
+    """Explicit visitor: a statement kind with no `visit_X` is an error, never skipped."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
+    def block(self, stmts: list[gast.stmt], state: AdjointState) -> list[Node]:
+        nodes: list[Node] = []
+        for stmt in reversed(stmts):
+            visitor = getattr(self, "visit_" + type(stmt).__name__, None)
+            if visitor is None:
+                raise UnsupportedSyntaxError(
+                    f"{type(stmt).__name__} statements are not supported",
+                    getattr(stmt, "origin", None))
+            nodes.append(visitor(stmt, state))
+        nodes.reverse()
+        return nodes
+
+    def visit_Assign(self, stmt: gast.Assign, state: AdjointState) -> Step:
+        return assignment_step(self.ctx, stmt, state)
+
+    def visit_Expr(self, stmt: gast.Expr, state: AdjointState) -> Step:
+        return passive_step(stmt)
+
+    visit_Return = visit_Break = visit_Assert = visit_Expr
+
+    # -- if ------------------------------------------------------------------------------------
+    def visit_If(self, stmt: gast.If, state: AdjointState) -> Branch:
+        body_state, else_state = state.copy(), state.copy()
+        body = self.block(stmt.body, body_state)
+        orelse = self.block(stmt.orelse, else_state)
+        before = self.ctx.definedness.maybe[id(stmt)]
+        keep = (body_state.init | else_state.init) & before
+        body_inits = self._zero(keep - body_state.init, stmt)
+        else_inits = self._zero(keep - else_state.init, stmt)
+        state.init = keep
+        state.owned = ((body_state.owned | keep - body_state.init)
+                       & (else_state.owned | keep - else_state.init) & keep)
+        return Branch(stmt, body, orelse, body_inits, else_inits,
+                      set(sorted(keep - body_state.init)), set(sorted(keep - else_state.init)),
+                      getattr(stmt, "origin", None))
+
+    def _zero(self, names: set[str], origin_of: gast.AST) -> list[gast.stmt]:
+        return [assign(self.ctx.namer.adjoint(n), zeros_like(n), origin_of)
+                for n in sorted(names)]
+
+    # -- loops ----------------------------------------------------------------------------------
+    def visit_For(self, stmt: gast.For, state: AdjointState) -> Loop:
+        trips = self.ctx.namer.fresh("iterations") if _contains_break(stmt.body) else None
+        header_reads = loaded_names(stmt.iter) & self.ctx.local_names
+        return self._loop(stmt, state, trips, header_reads | ({trips} if trips else set()))
+
+    def visit_While(self, stmt: gast.While, state: AdjointState) -> Loop:
+        trips = self.ctx.namer.fresh("iterations")
+        return self._loop(stmt, state, trips, {trips})
+
+    def _loop(self, stmt, state: AdjointState, trips: str | None, header_reads: set[str]) -> Loop:
+        before = self.ctx.definedness.maybe[id(stmt)]
+        carried = _touched(stmt.body, self.ctx) & (before | state.init)
+        pre_init_names = carried - state.init
+        pre_inits = self._zero(pre_init_names, stmt)
+        state.init |= carried
+        state.owned |= pre_init_names
+        entry = state.copy()
+        owned_start = set(entry.owned)
+        snapshot = self.ctx.namer.snapshot()
+        for _ in range(_MAX_OWNERSHIP_PASSES):
+            body_state = AdjointState(set(entry.init), set(owned_start))
+            body = self.block(stmt.body, body_state)
+            end_names = carried - body_state.init
+            end_owned = body_state.owned | end_names
+            if owned_start <= end_owned:
+                break
+            owned_start &= end_owned
+            self.ctx.namer.restore(snapshot)
+        end_inits = self._zero(end_names, stmt)
+        state.init = entry.init & (body_state.init | end_names) & before
+        state.owned = owned_start & end_owned & state.init
+        return Loop(stmt, body, trips, pre_inits, end_inits, header_reads,
+                    set(pre_init_names), set(end_names), getattr(stmt, "origin", None))

@@ -1,0 +1,106 @@
+"""The differentiator's annotated tree: each primal statement paired with its adjoint block.
+
+The adjoint generator (statements.py, control.py) builds it walking the canonical function in
+reverse; the save planner (saving.py) reads it in program order to decide what to save; the
+assembler (assemble.py) turns it into the primal sweep and the adjoint sweep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import gast
+
+from ..errors import Origin
+
+
+@dataclass
+class AdjointState:
+    """While the adjoint is generated backwards: which adjoints hold a value (`init`), and which
+    of those own their buffer, so that an in-place `+=` cannot corrupt another adjoint."""
+
+    init: set[str] = field(default_factory=set)
+    owned: set[str] = field(default_factory=set)
+
+    def copy(self) -> AdjointState:
+        return AdjointState(set(self.init), set(self.owned))
+
+
+@dataclass
+class Step:
+    """One primal assignment or expression statement and its adjoint block."""
+
+    primal: gast.stmt
+    adjoint: list[gast.stmt]
+    targets: list[str]
+    reads_before: set[str]
+    reads_after: set[str]
+    prev_names: dict[str, str]
+    origin: Origin | None
+
+
+@dataclass
+class Branch:
+    """An if statement: `test` names the recorded condition; inits are zero adjoints added at
+    the end of a branch's adjoint so both branches leave the same adjoints defined."""
+
+    stmt: gast.If
+    body: list[Node]
+    orelse: list[Node]
+    body_inits: list[gast.stmt]
+    orelse_inits: list[gast.stmt]
+    body_init_reads: set[str]
+    orelse_init_reads: set[str]
+    origin: Origin | None
+
+
+@dataclass
+class Loop:
+    """A for or while loop. `trips` names the iteration counter when one is needed (while, or a
+    for with break); `pre_inits` run before the reversed loop, `end_inits` end each reversed
+    iteration; `header_reads` are what the reversed loop header reads."""
+
+    stmt: gast.For | gast.While
+    body: list[Node]
+    trips: str | None
+    pre_inits: list[gast.stmt]
+    end_inits: list[gast.stmt]
+    header_reads: set[str]
+    pre_init_reads: set[str]
+    end_init_reads: set[str]
+    origin: Origin | None
+
+
+Node = Step | Branch | Loop
+
+
+def all_reads(nodes: list[Node]) -> set[str]:
+    """Every primal name the adjoint of `nodes` reads, anywhere inside."""
+    reads: set[str] = set()
+    for node in nodes:
+        if isinstance(node, Step):
+            reads |= node.reads_before | node.reads_after | set(node.prev_names.values())
+        elif isinstance(node, Branch):
+            reads |= {node.stmt.test.id} | node.body_init_reads | node.orelse_init_reads
+            reads |= all_reads(node.body) | all_reads(node.orelse)
+        else:
+            reads |= node.header_reads | node.pre_init_reads | node.end_init_reads
+            reads |= all_reads(node.body)
+    return reads
+
+
+def assigned(nodes: list[Node]) -> set[str]:
+    """Every name the primal of `nodes` binds."""
+    names: set[str] = set()
+    for node in nodes:
+        if isinstance(node, Step):
+            names.update(node.targets)
+        elif isinstance(node, Branch):
+            names |= assigned(node.body) | assigned(node.orelse)
+        else:
+            names |= assigned(node.body)
+            if node.trips:
+                names.add(node.trips)
+            if isinstance(node.stmt, gast.For):
+                names.add(node.stmt.target.id)
+    return names

@@ -1,0 +1,136 @@
+"""To-be-recorded analysis: which overwritten values the adjoint needs, and how to keep them.
+
+The adjoint sweep walks the primal backwards and restores each variable it still needs to the
+value it had at that point. A value is saved only when a statement overwrites a variable whose
+old value the adjoint reads at or before that statement (program order). Outside loops the old
+value is kept in a variable (`h_prev = h`); inside loops it goes on a stack (`h_saved`), one stack
+per variable, popped in reverse. A variable first bound inside a loop body (a loop-local) is
+pushed once at the end of each iteration and popped at the start of each reversed iteration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import gast
+
+from ..errors import UnsupportedSyntaxError
+from ..names import Namer
+from .nodes import Branch, Loop, Node, Step, all_reads, assigned
+
+
+@dataclass
+class Save:
+    """How the value of `var` before a statement is kept: in `prev` (a variable) or on `stack`;
+    `restore`: the adjoint puts it back into `var` after the statement's adjoint block."""
+
+    var: str
+    prev: str | None
+    stack: str | None
+    restore: bool
+
+
+@dataclass
+class SavePlan:
+    saves: dict[int, list[Save]] = field(default_factory=dict)        # id(Step) -> saves
+    loop_locals: dict[int, list[str]] = field(default_factory=dict)   # id(Loop) -> names
+    target_saves: dict[int, Save] = field(default_factory=dict)       # id(Loop) -> its target
+    stacks: dict[str, str] = field(default_factory=dict)              # var -> stack name
+
+    def stack_of(self, var: str, namer: Namer) -> str:
+        if var not in self.stacks:
+            self.stacks[var] = namer.fresh(f"{var}_saved")
+        return self.stacks[var]
+
+
+@dataclass
+class _LoopScope:
+    sure_before: set[str]
+    locals: set[str]
+
+
+class SavePlanner:
+    def __init__(self, namer: Namer):
+        self.namer = namer
+        self.plan = SavePlan()
+
+    def block(self, nodes: list[Node], needed: set[str], sure: set[str], maybe: set[str],
+              loop: _LoopScope | None) -> tuple[set[str], set[str], set[str]]:
+        """Walk `nodes` in program order; `needed`: what the adjoint reads at earlier points."""
+        for node in nodes:
+            if isinstance(node, Step):
+                self._step(node, needed, sure, maybe, loop)
+                reads = node.reads_before | node.reads_after | set(node.prev_names)
+                needed = needed | reads
+                sure, maybe = sure | set(node.targets), maybe | set(node.targets)
+            elif isinstance(node, Branch):
+                n1, s1, m1 = self.block(node.body, needed | node.body_init_reads, set(sure),
+                                        set(maybe), loop)
+                n2, s2, m2 = self.block(node.orelse, needed | node.orelse_init_reads, set(sure),
+                                        set(maybe), loop)
+                needed, sure, maybe = n1 | n2 | {node.stmt.test.id}, s1 & s2, m1 | m2
+            else:
+                self._loop(node, needed, sure, maybe, loop)
+                needed = needed | all_reads(node.body) | node.header_reads | node.pre_init_reads
+                needed |= node.end_init_reads
+                maybe = maybe | assigned([node])
+        return needed, sure, maybe
+
+    def _step(self, node: Step, needed, sure, maybe, loop: _LoopScope | None) -> None:
+        for var in node.targets:
+            uses_prev = var in node.prev_names
+            if not (uses_prev or var in needed):
+                continue
+            if var in sure:
+                self._save(node, var, restore=var in needed, loop=loop)
+            elif loop is not None and var not in loop.sure_before:
+                loop.locals.add(var)
+                if uses_prev:
+                    self._save(node, var, restore=var in needed, loop=loop)
+            elif var in maybe:
+                raise UnsupportedSyntaxError(
+                    f"{var} is bound on only some paths and then reassigned, and the derivative "
+                    "needs its earlier value", node.origin,
+                    hint=f"Give {var} a value before the branch or loop that binds it.")
+
+    def _save(self, node: Step, var: str, restore: bool, loop: _LoopScope | None) -> None:
+        prev = node.prev_names.get(var)
+        if loop is None:
+            save = Save(var, prev or self.namer.fresh(f"{var}_prev"), None, restore)
+        else:
+            save = Save(var, prev, self.plan.stack_of(var, self.namer), restore)
+        self.plan.saves.setdefault(id(node), []).append(save)
+
+    def _loop(self, node: Loop, needed, sure, maybe, outer: _LoopScope | None) -> None:
+        body_reads = all_reads(node.body) | node.end_init_reads
+        bound = assigned([node])
+        for var in sorted(bound):
+            if var not in needed or var in sure and var not in _header_bound(node):
+                continue
+            if var in sure:
+                stack = self.plan.stack_of(var, self.namer) if outer else None
+                prev = None if outer else self.namer.fresh(f"{var}_prev")
+                self.plan.target_saves[id(node)] = Save(var, prev, stack, True)
+            elif outer is not None and var not in outer.sure_before:
+                outer.locals.add(var)
+        scope = _LoopScope(set(sure), set())
+        inner_sure = sure | _header_bound(node)
+        self.block(node.body, needed | body_reads, set(inner_sure), maybe | bound, scope)
+        loop_locals = sorted(v for v in scope.locals if v in body_reads)
+        for var in loop_locals:
+            self.plan.stack_of(var, self.namer)
+        self.plan.loop_locals[id(node)] = loop_locals
+
+
+def _header_bound(node: Loop) -> set[str]:
+    """What the loop header binds: its target (for) and its iteration counter."""
+    names = {node.trips} if node.trips else set()
+    if isinstance(node.stmt, gast.For):
+        names.add(node.stmt.target.id)
+    return names
+
+
+def plan_saves(nodes: list[Node], params: set[str], namer: Namer) -> SavePlan:
+    planner = SavePlanner(namer)
+    planner.block(nodes, set(), set(params), set(params), None)
+    return planner.plan

@@ -1,0 +1,353 @@
+"""The adjoint of one assignment `target = op(operands)`, by rule instantiation.
+
+Requires: the canonical form, activity facts. Each assignment becomes a `Step`: the primal
+statement (a call of a user function becomes a call of its forward function, which also returns
+a tape), and the adjoint block that reads the target's adjoint and adds to the operands' adjoints.
+A target that is also an operand (`h = np.tanh(w * h)`, in ANF `h = np.tanh(w_times_h)` is not,
+but `x = x * 2` is) is read through `x_prev`, its value before the statement; the save planner
+makes sure `x_prev` holds it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import operator
+
+import gast
+
+from ..errors import NoRuleError, UnsupportedSyntaxError
+from ..gastutil import assign, clone, const, load, loaded_names, store, target_names
+from ..rules import Contribution, Local, bind, fill
+from ..rules.templates import TemplateError
+from .accumulate import accumulate, accumulate_at, zeros_like
+from .context import Context
+from .nodes import AdjointState, Step
+
+BINARY_OPERATORS = {
+    gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+    gast.Div: operator.truediv, gast.Pow: operator.pow, gast.MatMult: operator.matmul,
+}
+UNARY_OPERATORS = {gast.USub: operator.neg, gast.UAdd: operator.pos}
+
+
+class _Rename(gast.NodeTransformer):
+    def __init__(self, mapping: dict[str, str]):
+        self.mapping = mapping
+
+    def visit_Name(self, node: gast.Name) -> gast.Name:
+        if isinstance(node.ctx, gast.Load) and node.id in self.mapping:
+            return load(self.mapping[node.id])
+        return node
+
+
+class AssignAdjoint:
+    """Builds the Step for one assignment; one instance per statement, used once."""
+
+    def __init__(self, ctx: Context, stmt: gast.Assign, state: AdjointState):
+        self.ctx, self.stmt, self.state = ctx, stmt, state
+        self.target = stmt.targets[0]
+        self.targets = target_names(self.target)
+        self.code: list[gast.stmt] = []
+        self.primal: gast.stmt = stmt
+        overwritten = set(self.targets) & loaded_names(stmt.value)
+        self.prev_names = {name: ctx.namer.fresh(f"{name}_prev") for name in sorted(overwritten)}
+        self.value = _Rename(self.prev_names).visit(clone(stmt.value))
+
+    # -- the step ----------------------------------------------------------------------------
+    def build(self) -> Step:
+        if self._flows():
+            result_adjoint = self._result_adjoint()
+            for name in self.targets:
+                self.state.init.discard(name)
+                self.state.owned.discard(name)
+            self.visit(self.value, result_adjoint)
+        else:
+            for name in self.targets:
+                self.state.init.discard(name)
+                self.state.owned.discard(name)
+        return self._step()
+
+    def _flows(self) -> bool:
+        """Whether any adjoint reaches this statement: an active target with a value."""
+        return any(self.ctx.is_active(t) and t in self.state.init for t in self.targets)
+
+    def _result_adjoint(self) -> gast.expr:
+        if isinstance(self.target, gast.Name):
+            dname = self.ctx.namer.adjoint(self.target.id)
+            if self.target.id in self.prev_names:
+                # the operands' adjoints include this one: read it once, before they change
+                alias = self.ctx.namer.fresh(f"{dname}_out")
+                self.code.append(assign(alias, load(dname)))
+                return load(alias)
+            return load(dname)
+        parts = [load(self.ctx.namer.adjoint(t)) if t in self.state.init and self.ctx.is_active(t)
+                 else zeros_like(t) for t in self.targets]
+        return gast.Tuple(elts=parts, ctx=gast.Load())
+
+    def _step(self) -> Step:
+        reads = set()
+        for stmt in self.code:
+            reads |= loaded_names(stmt)
+        used_prev = {v: p for v, p in self.prev_names.items() if p in reads}
+        local_reads = reads & self.ctx.local_names
+        return Step(self.primal, self.code, self.targets,
+                    reads_before=local_reads - set(self.targets),
+                    reads_after=local_reads & set(self.targets),
+                    prev_names=used_prev, origin=getattr(self.stmt, "origin", None))
+
+    # -- one visitor per operation kind --------------------------------------------------------
+    def visit(self, value: gast.expr, dresult: gast.expr) -> None:
+        visitor = getattr(self, "visit_" + type(value).__name__, None)
+        if visitor is None:
+            raise UnsupportedSyntaxError(
+                f"cannot differentiate a {type(value).__name__} expression",
+                getattr(self.stmt, "origin", None),
+                hint="Rewrite the expression with arithmetic, NumPy calls and subscripts.")
+        visitor(value, dresult)
+
+    def visit_Name(self, value: gast.Name, dresult: gast.expr) -> None:
+        accumulate(self.ctx, self.state, _original(self, value.id), dresult, self.code)
+
+    def visit_Constant(self, value: gast.Constant, dresult: gast.expr) -> None:
+        return
+
+    def visit_Compare(self, value: gast.Compare, dresult: gast.expr) -> None:
+        return
+
+    def visit_BoolOp(self, value: gast.BoolOp, dresult: gast.expr) -> None:
+        return
+
+    def visit_BinOp(self, value: gast.BinOp, dresult: gast.expr) -> None:
+        fn = BINARY_OPERATORS.get(type(value.op))
+        if fn is not None:
+            self._apply(self.ctx.calls.classify_object(fn, "operator"),
+                        [value.left, value.right], {}, dresult)
+
+    def visit_UnaryOp(self, value: gast.UnaryOp, dresult: gast.expr) -> None:
+        fn = UNARY_OPERATORS.get(type(value.op))
+        if fn is not None:
+            self._apply(self.ctx.calls.classify_object(fn, "operator"), [value.operand], {},
+                        dresult)
+
+    def visit_Tuple(self, value: gast.Tuple, dresult: gast.expr) -> None:
+        for i, elt in enumerate(value.elts):
+            if isinstance(elt, gast.Name):
+                part = gast.Subscript(value=clone(dresult), slice=const(i), ctx=gast.Load())
+                accumulate(self.ctx, self.state, _original(self, elt.id), part, self.code)
+
+    visit_List = visit_Tuple
+
+    def visit_Subscript(self, value: gast.Subscript, dresult: gast.expr) -> None:
+        if isinstance(value.value, gast.Name):
+            accumulate_at(self.ctx, self.state, _original(self, value.value.id),
+                          clone(value.slice), dresult, self.code)
+
+    def visit_Attribute(self, value: gast.Attribute, dresult: gast.expr) -> None:
+        if not self.ctx.is_active(_original_node(self, value.value)):
+            return
+        if self.ctx.calls.resolve(value) is not None and not isinstance(value.value, gast.Name):
+            return
+        kind = self.ctx.calls.classify(gast.Call(func=value, args=[], keywords=[]))
+        if kind.kind == "zero":
+            return
+        if kind.kind != "method":
+            raise NoRuleError(
+                f"no derivative rule for the attribute .{value.attr}",
+                getattr(self.stmt, "origin", None),
+                hint="Register one with @sourcegrad.adjoint_method"
+                     f"({value.attr!r}), or compute the value with NumPy functions.")
+        self._apply(kind, [], {}, dresult)
+
+    def visit_Call(self, value: gast.Call, dresult: gast.expr) -> None:
+        kind = self.ctx.calls.classify(value)
+        keywords = {kw.arg: kw.value for kw in value.keywords}
+        if kind.kind == "user":
+            self._user_call(kind.target, value, dresult)
+        elif kind.kind != "zero":
+            self._apply(kind, list(value.args), keywords, dresult)
+
+    # -- rules -------------------------------------------------------------------------------
+    def _apply(self, kind, args: list[gast.expr], keywords: dict[str, gast.expr],
+               dresult: gast.expr) -> None:
+        if kind.kind == "unknown":
+            self._no_rule(kind)
+        if kind.rule is None:
+            return
+        if kind.receiver is not None:
+            args = [kind.receiver] + args
+        try:
+            bound = bind(kind.rule, args, keywords, kind.label)
+        except TemplateError as exc:
+            raise NoRuleError(str(exc), getattr(self.stmt, "origin", None)) from None
+        result = _as_load(self.target)
+        items = fill(kind.rule, bound, result, dresult, self.ctx.namer.fresh)
+        for item in _live_items(items, self):
+            if isinstance(item, Local):
+                self.code.append(assign(item.name, item.value))
+            else:
+                self._contribute(item)
+
+    def _contribute(self, item: Contribution) -> None:
+        target = item.target
+        if item.index is not None:
+            if isinstance(target, gast.Name):
+                accumulate_at(self.ctx, self.state, _original(self, target.id), item.index,
+                              item.value, self.code)
+            return
+        if isinstance(target, gast.Name):
+            accumulate(self.ctx, self.state, _original(self, target.id), item.value, self.code)
+        elif isinstance(target, (gast.Tuple, gast.List)):
+            self._contribute_to_display(target, item.value)
+
+    def _contribute_to_display(self, display: gast.expr, value: gast.expr) -> None:
+        """`d[[a, b]] += parts`: split the parts over the display's active elements."""
+        parts = self.ctx.namer.fresh("dparts")
+        self.code.append(assign(parts, value))
+        for i, elt in enumerate(display.elts):
+            part = gast.Subscript(value=load(parts), slice=const(i), ctx=gast.Load())
+            if isinstance(elt, gast.Name):
+                accumulate(self.ctx, self.state, _original(self, elt.id), part, self.code)
+            elif isinstance(elt, (gast.Tuple, gast.List)) and _has_active(self, elt):
+                self._contribute_to_display(elt, part)
+
+    def _no_rule(self, kind) -> None:
+        name = kind.label
+        raise NoRuleError(
+            f"no derivative rule for {name}",
+            getattr(self.stmt, "origin", None),
+            why=f"{name} is not Python source that sourcegrad can transform, and no rule is "
+                "registered for it.",
+            hint="Register one before calling grad, for example:\n"
+                 f"    @sourcegrad.adjoint({name})\n"
+                 f"    def {name.rsplit('.', 1)[-1]}_rule(y, x):\n"
+                 "        d[x] += d[y] * <derivative of y with respect to x>\n"
+                 "or, if the value needs no gradient, wrap it: sourcegrad.stop_gradient(...)")
+
+    # -- calls of the user's own functions ---------------------------------------------------------
+    def _user_call(self, fn, call: gast.Call, dresult: gast.expr) -> None:
+        params, args = self._bind_user_call(fn, call)
+        active = tuple(p for p, a in zip(params, args, strict=True)
+                       if isinstance(a, gast.Name) and self.ctx.is_active(_original(self, a.id)))
+        if not active:
+            return
+        forward, backward = self.ctx.request_callee(fn, active)
+        tape = self.ctx.namer.fresh(f"{fn.__name__}_tape")
+        primal_args = [_rename_back(self, a) for a in args]
+        self.primal = assign(
+            gast.Tuple(elts=[clone(self.target), store(tape)], ctx=gast.Store()),
+            gast.Call(func=load(forward), args=primal_args, keywords=[]), self.stmt)
+        grads = gast.Call(func=load(backward), args=[load(tape), dresult], keywords=[])
+        targets = [args[params.index(p)].id for p in active]
+        self._accumulate_call_result(targets, grads, fn.__name__)
+
+    def _accumulate_call_result(self, targets: list[str], grads: gast.expr, label: str) -> None:
+        originals = [_original(self, t) for t in targets]
+        if len(originals) == 1:
+            accumulate(self.ctx, self.state, originals[0], grads, self.code)
+            return
+        fresh_targets = len(set(originals)) == len(originals) and not any(
+            o in self.state.init for o in originals)
+        if fresh_targets:
+            names = [self.ctx.namer.adjoint(o) for o in originals]
+            self.code.append(assign(gast.Tuple(elts=[store(n) for n in names], ctx=gast.Store()),
+                                    grads))
+            for o in originals:
+                self.state.init.add(o)
+                self.state.owned.discard(o)
+            return
+        temps = [self.ctx.namer.fresh(f"d{o}_{label}") for o in originals]
+        self.code.append(assign(gast.Tuple(elts=[store(t) for t in temps], ctx=gast.Store()),
+                                grads))
+        for o, t in zip(originals, temps, strict=True):
+            accumulate(self.ctx, self.state, o, load(t), self.code)
+
+    def _bind_user_call(self, fn, call: gast.Call) -> tuple[list[str], list[gast.expr]]:
+        """Every parameter of `fn` with the expression passed for it (defaults made explicit)."""
+        signature = inspect.signature(fn)
+        params = list(signature.parameters)
+        for p in signature.parameters.values():
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                raise UnsupportedSyntaxError(
+                    f"calling {fn.__name__}, which takes *args or **kwargs, is not supported yet",
+                    getattr(self.stmt, "origin", None), hint="Give each parameter a name.")
+        try:
+            bound = signature.bind(*call.args, **{kw.arg: kw.value for kw in call.keywords})
+        except TypeError as exc:
+            raise UnsupportedSyntaxError(f"the call of {fn.__name__} does not match its "
+                                         f"signature: {exc}", getattr(self.stmt, "origin", None))
+        args = []
+        for name in params:
+            if name in bound.arguments:
+                args.append(bound.arguments[name])
+            else:
+                args.append(self._default(fn, signature.parameters[name].default))
+        return params, args
+
+    def _default(self, fn, value) -> gast.expr:
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return const(value)
+        return load(self.ctx.bind_value(value, f"{fn.__name__}_default"))
+
+
+def _as_load(target: gast.expr) -> gast.expr:
+    if isinstance(target, gast.Name):
+        return load(target.id)
+    return gast.Tuple(elts=[_as_load(e) for e in target.elts], ctx=gast.Load())
+
+
+def _original(step: AssignAdjoint, name: str) -> str:
+    """The variable a (possibly `_prev`-renamed) name stands for."""
+    for var, prev in step.prev_names.items():
+        if prev == name:
+            return var
+    return name
+
+
+def _original_node(step: AssignAdjoint, node: gast.expr) -> str | None:
+    return _original(step, node.id) if isinstance(node, gast.Name) else None
+
+
+def _rename_back(step: AssignAdjoint, node: gast.expr) -> gast.expr:
+    if isinstance(node, gast.Name):
+        return load(_original(step, node.id))
+    return clone(node)
+
+
+def _has_active(step: AssignAdjoint, display: gast.expr) -> bool:
+    return any(step.ctx.is_active(_original(step, n.id)) for n in gast.walk(display)
+               if isinstance(n, gast.Name))
+
+
+def _live_items(items: list[Contribution | Local], step: AssignAdjoint):
+    """Drop contributions to inactive operands, then locals nothing uses any more."""
+    def active(item: Contribution) -> bool:
+        target = item.target
+        if isinstance(target, gast.Name):
+            return step.ctx.is_active(_original(step, target.id))
+        if isinstance(target, (gast.Tuple, gast.List)):
+            return _has_active(step, target)
+        return False
+
+    kept = [it for it in items if isinstance(it, Local) or active(it)]
+    used: set[str] = set()
+    live = []
+    for item in reversed(kept):
+        if isinstance(item, Local) and item.name not in used:
+            continue
+        used |= loaded_names(item.value)
+        if isinstance(item, Contribution) and item.index is not None:
+            used |= loaded_names(item.index)
+        live.append(item)
+    return list(reversed(live))
+
+
+def assignment_step(ctx: Context, stmt: gast.Assign, state: AdjointState) -> Step:
+    return AssignAdjoint(ctx, stmt, state).build()
+
+
+def passive_step(stmt: gast.stmt) -> Step:
+    """A statement with no adjoint (an expression statement, a break, the return)."""
+    return Step(stmt, [], [], set(), set(), {}, getattr(stmt, "origin", None))
+
+
+__all__ = ["assignment_step", "passive_step", "store"]

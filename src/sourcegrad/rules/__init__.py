@@ -1,0 +1,24 @@
+"""Derivative rules, one module per namespace; importing this package registers them all."""
+
+from . import builtins, math, numpy, operators  # noqa: F401  (registration side effects)
+from .templates import (
+    ADJOINTS,
+    METHOD_ADJOINTS,
+    Contribution,
+    Local,
+    Rule,
+    adjoint,
+    adjoint_method,
+    bind,
+    d,
+    fill,
+    is_zero_gradient,
+    nondifferentiable,
+    registry_version,
+    rule_for,
+)
+
+__all__ = [
+    "ADJOINTS", "METHOD_ADJOINTS", "Contribution", "Local", "Rule", "adjoint", "adjoint_method",
+    "bind", "d", "fill", "is_zero_gradient", "nondifferentiable", "registry_version", "rule_for",
+]

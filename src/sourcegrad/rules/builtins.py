@@ -1,0 +1,33 @@
+"""Adjoints of Python builtins used on numbers and arrays: abs, min, max, sum, float."""
+
+import builtins
+
+import numpy as np
+
+from ..runtime import pick_extremum, spread_sum
+from .templates import adjoint, d, nondifferentiable
+
+
+@adjoint(builtins.abs)
+def abs(y, x):
+    d[x] += d[y] * np.sign(x)
+
+
+@adjoint(builtins.float)
+def float(y, x):
+    d[x] += d[y]
+
+
+@adjoint(builtins.max, builtins.min)
+def max(y, *items):
+    d[items] += pick_extremum(d[y], y, items)
+
+
+@adjoint(builtins.sum)
+def sum(y, items, start=0):
+    d[items] += spread_sum(d[y], items)
+    d[start] += d[y]
+
+
+nondifferentiable(builtins.len, builtins.range, builtins.int, builtins.bool, builtins.round,
+                  builtins.isinstance, builtins.print)

@@ -1,0 +1,298 @@
+"""Derivative rules as templates: Python functions whose body is the adjoint.
+
+A rule reads like the math. `d[x]` stands for the adjoint of whatever the call passed as `x`;
+the first parameter is the call's result:
+
+    @adjoint(np.tanh)
+    def tanh(y, x):
+        d[x] += d[y] * (1.0 - y * y)
+
+The differentiator never runs a rule: it parses it once, substitutes the real expressions for
+the parameters and inlines the body into the emitted code. A rule body holds only contributions
+`d[p] += expr` and local assignments `name = expr` used by them.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import textwrap
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import gast
+
+from ..errors import TemplateError
+
+
+class _AdjointPlaceholder:
+    """`d` in rule bodies: only read as source, never executed."""
+
+    def __getitem__(self, item):
+        raise TemplateError("d[...] only has meaning inside a derivative rule's source")
+
+
+d = _AdjointPlaceholder()
+
+
+@dataclass
+class Rule:
+    """A parsed derivative rule: which parameters it differentiates and the template body."""
+
+    name: str
+    result: str
+    params: list[str]
+    defaults: dict[str, gast.expr]
+    vararg: str | None
+    body: list[gast.stmt]
+    differentiable: frozenset[str]
+    defined_at: str
+    locals: frozenset[str] = field(default_factory=frozenset)
+    kwonly: frozenset[str] = field(default_factory=frozenset)
+
+
+ADJOINTS: dict[Any, Rule] = {}
+METHOD_ADJOINTS: dict[str, Rule] = {}
+ZERO_GRADIENT: set[Any] = set()
+_version = [0]
+
+
+def registry_version() -> int:
+    """Bumped whenever a rule is registered, so cached derivatives can tell they are stale."""
+    return _version[0]
+
+
+def _parse_rule(fn: Callable) -> Rule:
+    source = textwrap.dedent(inspect.getsource(fn))
+    tree = gast.parse(source).body[0]
+    args = tree.args
+    names = [a.id for a in args.posonlyargs + args.args]
+    if not names:
+        raise TemplateError(f"rule {fn.__name__} needs the result as its first parameter")
+    result, *params = names
+    params += [a.id for a in args.kwonlyargs]
+    positional_defaults = dict(zip([a.id for a in args.args][::-1], args.defaults[::-1],
+                                   strict=False))
+    kw_defaults = {a.id: v for a, v in zip(args.kwonlyargs, args.kw_defaults, strict=True)
+                   if v is not None}
+    defaults = {**positional_defaults, **kw_defaults}
+    vararg = args.vararg.id if args.vararg else None
+    differentiable, local_names = set(), set()
+    for stmt in tree.body:
+        if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant):
+            continue
+        if isinstance(stmt, gast.AugAssign) and _is_adjoint_ref(stmt.target):
+            differentiable.add(_adjoint_param(stmt.target))
+        elif isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            local_names.add(stmt.targets[0].id)
+        else:
+            raise TemplateError(
+                f"rule {fn.__name__} ({inspect.getsourcefile(fn)}): each statement must be "
+                "`d[param] += expr`, `d[param][index] += expr` or `name = expr`")
+    body = [s for s in tree.body
+            if not (isinstance(s, gast.Expr) and isinstance(s.value, gast.Constant))]
+    unknown = differentiable - set(params) - ({vararg} if vararg else set())
+    if unknown:
+        raise TemplateError(f"rule {fn.__name__} writes d[...] of unknown names {sorted(unknown)}")
+    return Rule(fn.__name__, result, params, defaults, vararg, body, frozenset(differentiable),
+                f"{inspect.getsourcefile(fn)}:{fn.__code__.co_firstlineno}",
+                frozenset(local_names), frozenset(a.id for a in args.kwonlyargs))
+
+
+def _is_adjoint_ref(node: gast.expr) -> bool:
+    """`d[x]` or `d[x][index]`."""
+    if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Subscript):
+        node = node.value
+    return (isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name)
+            and node.value.id == "d" and isinstance(node.slice, gast.Name))
+
+
+def _adjoint_param(node: gast.Subscript) -> str:
+    if isinstance(node.value, gast.Subscript):
+        node = node.value
+    return node.slice.id
+
+
+def adjoint(*functions: Any) -> Callable[[Callable], Callable]:
+    """Register the decorated template as the reverse-mode rule of each of `functions`.
+
+    The template's first parameter is the call's result, the others mirror the function's own
+    parameters (names and defaults as in its documentation, so keyword calls bind). The body
+    accumulates into `d[param]`. A registered rule takes precedence over transforming source.
+    """
+    def register(template: Callable) -> Callable:
+        rule = _parse_rule(template)
+        for fn in functions:
+            ADJOINTS[fn] = rule
+            ZERO_GRADIENT.discard(fn)
+        _version[0] += 1
+        return template
+    return register
+
+
+def adjoint_method(*method_names: str) -> Callable[[Callable], Callable]:
+    """Register a rule for an ndarray method or attribute (`x.sum(...)`, `x.T`); the receiver
+    binds to the first parameter after the result."""
+    def register(template: Callable) -> Callable:
+        rule = _parse_rule(template)
+        for name in method_names:
+            METHOD_ADJOINTS[name] = rule
+        _version[0] += 1
+        return template
+    return register
+
+
+def nondifferentiable(*functions: Any) -> None:
+    """Mark functions whose results carry no gradient (integer, boolean, piecewise constant)."""
+    for fn in functions:
+        ZERO_GRADIENT.add(fn)
+        ADJOINTS.pop(fn, None)
+    _version[0] += 1
+
+
+def is_zero_gradient(fn: Any) -> bool:
+    try:
+        return fn in ZERO_GRADIENT
+    except TypeError:
+        return False
+
+
+def rule_for(fn: Any) -> Rule | None:
+    try:
+        return ADJOINTS.get(fn)
+    except TypeError:
+        return None
+
+
+def names_of(stmts: Iterable[gast.AST]) -> set[str]:
+    return {n.id for s in stmts for n in gast.walk(s) if isinstance(n, gast.Name)}
+
+
+# -- filling a template at a call site ------------------------------------------------------
+
+@dataclass
+class Contribution:
+    """`d[target] += value` (or `d[target][index] += value`) after substitution."""
+
+    param: str
+    target: gast.expr
+    value: gast.expr
+    index: gast.expr | None = None
+
+
+@dataclass
+class Local:
+    """A rule-local assignment `name = value` after substitution."""
+
+    name: str
+    value: gast.expr
+
+
+def bind(rule: Rule, args: list[gast.expr], keywords: dict[str, gast.expr],
+         what: str) -> dict[str, gast.expr]:
+    """Map the rule's parameters to the call's argument expressions, filling defaults."""
+    bound: dict[str, gast.expr] = {}
+    positional = [p for p in rule.params if p not in rule.kwonly]
+    extra = list(args[len(positional):])
+    for param, arg in zip(positional, args, strict=False):
+        bound[param] = arg
+    if extra:
+        if rule.vararg is None:
+            raise TemplateError(f"{what} was called with {len(args)} positional arguments; "
+                                f"its rule {rule.name} ({rule.defined_at}) takes "
+                                f"{len(positional)}")
+        bound[rule.vararg] = gast.Tuple(elts=extra, ctx=gast.Load())
+    elif rule.vararg is not None:
+        bound[rule.vararg] = gast.Tuple(elts=[], ctx=gast.Load())
+    for key, value in keywords.items():
+        if key not in rule.params:
+            raise TemplateError(f"{what} was called with keyword {key}=, which its rule "
+                                f"{rule.name} ({rule.defined_at}) does not know")
+        bound[key] = value
+    for param in rule.params:
+        if param not in bound:
+            if param not in rule.defaults:
+                raise TemplateError(f"{what}: no value for parameter {param} of rule "
+                                    f"{rule.name} ({rule.defined_at})")
+            bound[param] = rule.defaults[param]
+    return bound
+
+
+class _Substitute(gast.NodeTransformer):
+    def __init__(self, mapping: dict[str, gast.expr], result_adjoint: gast.expr, rule: Rule):
+        self.mapping, self.result_adjoint, self.rule = mapping, result_adjoint, rule
+
+    def visit_Subscript(self, node: gast.Subscript) -> gast.expr:
+        if _is_adjoint_ref(node):
+            if _adjoint_param(node) != self.rule.result:
+                raise TemplateError(f"rule {self.rule.name} reads d[{_adjoint_param(node)}]: "
+                                    "rules may only read the adjoint of the result")
+            return _copy(self.result_adjoint)
+        return self.generic_visit(node)
+
+    def visit_Name(self, node: gast.Name) -> gast.expr:
+        if node.id in self.mapping:
+            return _copy(self.mapping[node.id])
+        return node
+
+
+def _copy(node: gast.expr) -> gast.expr:
+    return copy.deepcopy(node)
+
+
+def fill(rule: Rule, bound: dict[str, gast.expr], result: gast.expr, result_adjoint: gast.expr,
+         fresh: Callable[[str], str]) -> list[Contribution | Local]:
+    """The rule's body with every placeholder replaced, constants folded, in order."""
+    mapping: dict[str, gast.expr] = dict(bound)
+    mapping[rule.result] = result
+    for name in sorted(rule.locals):
+        mapping[name] = gast.Name(id=fresh(name), ctx=gast.Load(), annotation=None,
+                                  type_comment=None)
+    subst = _Substitute(mapping, result_adjoint, rule)
+    items: list[Contribution | Local] = []
+    for stmt in rule.body:
+        value = simplify(subst.visit(_copy(stmt.value)))
+        if isinstance(stmt, gast.AugAssign):
+            target = stmt.target
+            index = None
+            if isinstance(target.value, gast.Subscript):
+                index = simplify(subst.visit(_copy(target.slice)))
+            param = _adjoint_param(target)
+            items.append(Contribution(param, bound[param], value, index))
+        else:
+            items.append(Local(mapping[stmt.targets[0].id].id, value))
+    return items
+
+
+# -- constant folding, so `x ** (2 - 1)` reads `x` -------------------------------------------
+
+_FOLD = {gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b,
+         gast.Mult: lambda a, b: a * b, gast.Div: lambda a, b: a / b}
+
+
+def _number(node: gast.expr) -> float | None:
+    if isinstance(node, gast.Constant) and type(node.value) in (int, float):
+        return node.value
+    return None
+
+
+class _Simplify(gast.NodeTransformer):
+    def visit_BinOp(self, node: gast.BinOp) -> gast.expr:
+        self.generic_visit(node)
+        left, right = _number(node.left), _number(node.right)
+        fold = _FOLD.get(type(node.op))
+        if fold and left is not None and right is not None and not (
+                isinstance(node.op, gast.Div) and right == 0):
+            return gast.Constant(value=fold(left, right), kind=None)
+        if isinstance(node.op, gast.Pow) and right == 1:
+            return node.left
+        if isinstance(node.op, (gast.Mult, gast.Div)) and right == 1:
+            return node.left
+        if isinstance(node.op, gast.Mult) and left == 1:
+            return node.right
+        return node
+
+
+def simplify(node: gast.expr) -> gast.expr:
+    return _Simplify().visit(node)

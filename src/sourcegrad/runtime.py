@@ -1,0 +1,161 @@
+"""The small runtime that emitted derivatives import. NumPy only.
+
+Each helper does one thing a rule would otherwise spell out in many lines, and is named for
+what it does. Keep it small and fast: it runs inside every derivative.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "unbroadcast", "expand_reduced", "zeros_like", "reduced_count", "extremum_mask",
+    "matmul_left", "matmul_right", "dot_left", "dot_right", "untranspose", "split_like",
+    "unstack", "clip_mask", "pick_extremum", "spread_sum", "add_at",
+]
+
+
+def unbroadcast(g, x):
+    """Sum the gradient `g` over the axes along which `x` was broadcast, to `x`'s shape."""
+    x_shape = np.shape(x)
+    g_shape = np.shape(g)
+    if g_shape == x_shape:
+        return g
+    if not x_shape:
+        return np.sum(g)
+    if len(g_shape) < len(x_shape):
+        return np.broadcast_to(g, x_shape)
+    lead = len(g_shape) - len(x_shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(x_shape) if n == 1 and g_shape[lead + i] != 1)
+    g = np.sum(g, axis=axes, keepdims=True)
+    return g.reshape(x_shape)
+
+
+def expand_reduced(g, x, axis=None, keepdims=False):
+    """Broadcast the gradient of a reduction over `axis` back to the shape of `x`."""
+    if axis is not None and not keepdims and np.ndim(x):
+        g = np.expand_dims(g, axis)
+    return np.broadcast_to(g, np.shape(x))
+
+
+def reduced_count(x, y):
+    """How many entries of `x` were reduced into each entry of `y`."""
+    return np.size(x) // max(np.size(y), 1)
+
+
+def zeros_like(x):
+    """A zero adjoint for `x`: 0.0 for numbers, zeros for arrays, a list for tuples/lists."""
+    if isinstance(x, (tuple, list)):
+        return [zeros_like(item) for item in x]
+    if isinstance(x, np.ndarray):
+        return np.zeros(x.shape, dtype=np.result_type(x.dtype, np.float64))
+    return 0.0
+
+
+def extremum_mask(x, y, axis=None, keepdims=False):
+    """Where `x` attains its max/min `y` along `axis`, shared equally among ties."""
+    hits = np.asarray(x) == expand_reduced(y, x, axis, keepdims)
+    return hits / np.sum(hits, axis=axis, keepdims=True)
+
+
+def matmul_left(g, a, b):
+    """Gradient of `a @ b` with respect to `a`, for 1-d, 2-d and stacked operands."""
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if b_nd == 1:
+        return np.multiply.outer(g, b) if a_nd > 1 else g * b
+    if a_nd == 1:
+        return np.matmul(b, g) if b_nd == 2 else unbroadcast(np.matmul(b, g[..., None])[..., 0],
+                                                             a)
+    return unbroadcast(np.matmul(g, np.swapaxes(b, -1, -2)), a)
+
+
+def matmul_right(g, a, b):
+    """Gradient of `a @ b` with respect to `b`, for 1-d, 2-d and stacked operands."""
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 1:
+        return np.multiply.outer(a, g) if b_nd > 1 else g * a
+    if b_nd == 1:
+        return unbroadcast(np.matmul(np.swapaxes(a, -1, -2), g[..., None])[..., 0], b) \
+            if a_nd > 2 else np.matmul(g, a)
+    return unbroadcast(np.matmul(np.swapaxes(a, -1, -2), g), b)
+
+
+def dot_left(g, a, b):
+    """Gradient of `np.dot(a, b)` with respect to `a` (scalars, 1-d and 2-d operands)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * b, a)
+    _check_dot(a, b)
+    return matmul_left(g, a, b)
+
+
+def dot_right(g, a, b):
+    """Gradient of `np.dot(a, b)` with respect to `b` (scalars, 1-d and 2-d operands)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * a, b)
+    _check_dot(a, b)
+    return matmul_right(g, a, b)
+
+
+def _check_dot(a, b):
+    if np.ndim(a) > 2 or np.ndim(b) > 2:
+        from .errors import NoRuleError
+        raise NoRuleError(
+            f"np.dot of arrays with {np.ndim(a)} and {np.ndim(b)} dimensions has no derivative "
+            "rule yet", None, hint="Use np.matmul (@) or np.tensordot/np.einsum instead.")
+
+
+def untranspose(g, axes=None):
+    """Undo `np.transpose(x, axes)` on the gradient."""
+    if axes is None:
+        return np.transpose(g)
+    return np.transpose(g, np.argsort(axes))
+
+
+def split_like(g, parts, axis=0):
+    """Cut the gradient of `np.concatenate(parts, axis)` into one piece per part."""
+    sizes = [np.shape(p)[axis] if np.ndim(p) else 1 for p in parts]
+    return np.split(g, np.cumsum(sizes)[:-1], axis=axis)
+
+
+def unstack(g, axis=0):
+    """The gradient of `np.stack(parts, axis)` for each part."""
+    return [np.take(g, i, axis=axis) for i in range(np.shape(g)[axis])]
+
+
+def clip_mask(x, low, high):
+    """Where `np.clip(x, low, high)` passes `x` through (bounds may be None)."""
+    inside = np.ones(np.shape(x), dtype=bool)
+    if low is not None:
+        inside &= np.asarray(x) >= low
+    if high is not None:
+        inside &= np.asarray(x) <= high
+    return inside
+
+
+def pick_extremum(g, y, items):
+    """Gradient of builtin `max(a, b, ...)`/`min(...)`: all of it to the first item equal to y."""
+    if len(items) == 1:
+        (values,) = items
+        if isinstance(values, np.ndarray):
+            return [g * extremum_mask(values, y)]
+        items = list(values)
+        picked = [0.0] * len(items)
+        picked[next(i for i, v in enumerate(items) if v == y)] = g
+        return [picked]
+    picked = [0.0] * len(items)
+    picked[next(i for i, v in enumerate(items) if v is y or v == y)] = g
+    return picked
+
+
+def spread_sum(g, items):
+    """Gradient of builtin `sum(items)`: the same `g` for every item."""
+    if isinstance(items, np.ndarray):
+        return np.broadcast_to(g, items.shape)
+    return [g] * len(items)
+
+
+def add_at(dx, index, g):
+    """`dx[index] += g` that also accumulates repeated integer indices."""
+    np.add.at(dx, index, g)
+    return dx

@@ -1,0 +1,179 @@
+"""Each error class: UnsupportedSyntaxError (try, yield, global, nonlocal, with, async def, class),
+NoRuleError, SourceUnavailableError, WrtError and NonScalarOutputError. Errors about user code
+must name this file with the line number and show the offending line."""
+
+import contextlib
+import functools
+import inspect
+import math
+import operator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sourcegrad
+
+FILE = Path(__file__).name
+COUNTER = 0.0
+
+# -- unsupported syntax ---------------------------------------------------------------------------
+
+
+def uses_try(x):
+    try:
+        y = x * 2.0
+    except ValueError:
+        y = x
+    return y
+
+
+def uses_yield(x):
+    yield x * 2.0
+
+
+def uses_global(x):
+    global COUNTER
+    COUNTER = x
+    return x * 2.0
+
+
+def _make_nonlocal():
+    total = 1.0
+
+    def uses_nonlocal(x):
+        nonlocal total
+        total = total + x
+        return total * x
+
+    return uses_nonlocal
+
+
+uses_nonlocal = _make_nonlocal()
+
+
+def uses_with(x):
+    with contextlib.suppress(ValueError):
+        y = x * 2.0
+    return y
+
+
+async def uses_async(x):
+    return x * 2.0
+
+
+def uses_class(x):
+    class Box:
+        value = 2.0
+
+    return x * Box.value
+
+
+def calls_helper_with_try(x):
+    return uses_try(x) + x
+
+
+# function, the text that marks the offending line, the function whose source holds that line
+UNSUPPORTED = [
+    pytest.param(uses_try, "try:", uses_try, id="try"),
+    pytest.param(uses_yield, "yield x", uses_yield, id="yield"),
+    pytest.param(uses_global, "global COUNTER", uses_global, id="global"),
+    pytest.param(uses_nonlocal, "nonlocal total", uses_nonlocal, id="nonlocal"),
+    pytest.param(uses_with, "with ", uses_with, id="with"),
+    pytest.param(uses_async, "async def", uses_async, id="async"),
+    pytest.param(uses_class, "class Box", uses_class, id="class"),
+    pytest.param(calls_helper_with_try, "try:", uses_try, id="try-in-helper"),
+]
+
+
+def _line_of(f, marker):
+    """Absolute line number and stripped text of the first line of f's source containing marker."""
+    lines, start = inspect.getsourcelines(f)
+    for offset, line in enumerate(lines):
+        if marker in line:
+            return start + offset, line.strip()
+    raise AssertionError(f"{marker!r} not in the source of {f.__name__}")
+
+
+def _assert_points_at(message, f, marker):
+    lineno, text = _line_of(f, marker)
+    assert f"{FILE}:{lineno}" in message, f"expected {FILE}:{lineno} in:\n{message}"
+    assert text in message, f"expected the line {text!r} in:\n{message}"
+
+
+@pytest.mark.parametrize("f, marker, holder", UNSUPPORTED)
+def test_unsupported_syntax(f, marker, holder):
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError) as info:
+        sourcegrad.grad(f)(1.5)
+    assert isinstance(info.value, sourcegrad.SourcegradError)
+    _assert_points_at(str(info.value), holder, marker)
+
+
+# -- no rule --------------------------------------------------------------------------------------
+
+TRIPLE = functools.partial(operator.mul, 3.0)
+PY_SIN = np.frompyfunc(math.sin, 1, 1)
+
+
+def calls_partial(x):
+    return TRIPLE(x) + x
+
+
+def calls_frompyfunc(x):
+    return PY_SIN(x) * x
+
+
+@pytest.mark.parametrize(
+    "f, name", [(calls_partial, "TRIPLE"), (calls_frompyfunc, "PY_SIN")], ids=["partial", "ufunc"]
+)
+def test_no_rule(f, name):
+    with pytest.raises(sourcegrad.NoRuleError) as info:
+        sourcegrad.grad(f)(1.5)
+    message = str(info.value)
+    assert isinstance(info.value, sourcegrad.SourcegradError)
+    assert name in message
+    assert "rule" in message.lower()
+    _assert_points_at(message, f, f"{name}(x)")
+
+
+# -- no source ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: eval("lambda x: x * 2"), lambda: math.sin], ids=["eval-lambda", "builtin"]
+)
+def test_source_unavailable(make):
+    f = make()
+    with pytest.raises(sourcegrad.SourceUnavailableError) as info:
+        sourcegrad.grad(f)(1.5)
+    assert isinstance(info.value, sourcegrad.SourcegradError)
+
+
+# -- bad wrt --------------------------------------------------------------------------------------
+
+
+def two_args(x, y):
+    return x * y
+
+
+@pytest.mark.parametrize("wrt", ["nope", 5, (0, "nope"), (1, 7)], ids=repr)
+def test_bad_wrt(wrt):
+    with pytest.raises(sourcegrad.WrtError) as info:
+        sourcegrad.grad(two_args, wrt=wrt)(1.5, 2.5)
+    assert isinstance(info.value, sourcegrad.SourcegradError)
+
+
+# -- non-scalar output ----------------------------------------------------------------------------
+
+
+def vector_output(x):
+    return x * 2.0
+
+
+def test_non_scalar_output():
+    with pytest.raises(sourcegrad.NonScalarOutputError) as info:
+        sourcegrad.grad(vector_output)(np.array([1.0, 2.0, 3.0]))
+    message = str(info.value)
+    assert isinstance(info.value, sourcegrad.SourcegradError)
+    assert "(3,)" in message
+    assert "vjp" in message

@@ -1,0 +1,228 @@
+"""Reverse mode through calls of the user's own functions: helpers several levels deep, one helper
+called many times, keyword arguments and defaults, recursion on an integer depth, helpers
+returning tuples, and tuple packing/unpacking in assignments and returns."""
+
+import numpy as np
+import pytest
+from oracle import arr, assert_grad, case
+
+SCALE = 3.0
+
+# -- helpers --------------------------------------------------------------------------------------
+
+
+def cube(x):
+    return x * x * x
+
+
+def level3(x):
+    return np.sin(x) * x
+
+
+def level2(x, y):
+    return level3(x) + level3(y * x)
+
+
+def level1(x, y):
+    return level2(x, y) * level3(y)
+
+
+def affine(x, scale=2.0, shift=0.5):
+    return scale * x + shift
+
+
+def polar(x, y):
+    return np.sqrt(x * x + y * y), np.arctan2(y, x)
+
+
+def weighted_norm(a, w):
+    return np.sqrt(np.sum(w * a * a))
+
+
+def repeat_multiply(x, n):
+    y = x
+    for _ in range(n - 1):
+        y = y * x
+    return y
+
+
+def power_rec(x, n):
+    return 1.0 if n == 0 else x * power_rec(x, n - 1)
+
+
+def sin_rec(a, n):
+    if n == 0:
+        return a
+    return np.sin(sin_rec(a, n - 1)) * a
+
+
+def two_branch_rec(x, n):
+    if n <= 1:
+        return x
+    return two_branch_rec(x, n - 1) * 0.5 + np.sin(two_branch_rec(x, n - 2))
+
+
+def even(x, n):
+    return x if n == 0 else odd(x * 1.1, n - 1)
+
+
+def odd(x, n):
+    return np.sin(x) if n == 0 else even(x * x, n - 1)
+
+
+def scaled(x):
+    return SCALE * x**2
+
+
+# -- functions differentiated ---------------------------------------------------------------------
+
+
+def deep(x, y):
+    return level1(x, y) + x
+
+
+def many_calls(x, y):
+    return cube(x) + cube(y) + cube(x * y) + cube(cube(x))
+
+
+def helper_in_loop(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + cube(x + i)
+    return s
+
+
+def defaults_only(x):
+    return affine(x) * x
+
+
+def keyword_call(x, y):
+    return affine(x, shift=y) * affine(y, scale=x)
+
+
+def keyword_reordered(x, y):
+    return affine(shift=x * y, x=y, scale=3.0)
+
+
+def positional_override(x, y):
+    return affine(x, y, y * y)
+
+
+def with_default(x, y=1.5):
+    return x * y**2 + np.sin(y)
+
+
+def array_helper(a, w):
+    return weighted_norm(a, w) + weighted_norm(a * a, 2.0)
+
+
+def int_argument_helper(x, n):
+    return repeat_multiply(x, n) + repeat_multiply(x, 2)
+
+
+def uses_power_rec(x, n):
+    return power_rec(x, n)
+
+
+def uses_sin_rec(a, n):
+    return np.sum(sin_rec(a, n))
+
+
+def uses_two_branch_rec(x):
+    return two_branch_rec(x, 4)
+
+
+def mutual_recursion(x, n):
+    return even(x, n)
+
+
+def global_constant(x):
+    return scaled(x) + SCALE * x
+
+
+def unpack_helper_tuple(x, y):
+    r, t = polar(x, y)
+    return r * np.cos(t) ** 2 + t * r
+
+
+def index_helper_tuple(x, y):
+    return polar(x, y)[1] * x
+
+
+def swap(x, y):
+    a, b = x, y
+    a, b = b, a * b
+    a, b = b - a, a
+    return a * b + a
+
+
+def swap_in_loop(x, y, n):
+    a, b = x, y
+    for _ in range(n):
+        a, b = b, a + 0.5 * b
+    return a * b
+
+
+def nested_unpack(x, y):
+    (a, b), c = (x, y), x * y
+    return a * c - b
+
+
+def pair(x, y):
+    return x * y, x + y
+
+
+def return_and_unpack(x, y):
+    p, s = pair(x, y)
+    q, t = pair(p, s)
+    return q - t
+
+
+def tuple_roundtrip(x, y):
+    t = (x, y * 2.0)
+    u, v = t
+    return u * v
+
+
+CASES = [
+    case(deep, 0.7, -1.2, wrt=(0, 1)),
+    case(deep, -1.5, 0.4, wrt=(0, 1)),
+    case(many_calls, 0.8, -1.1, wrt=(0, 1)),
+    case(helper_in_loop, 0.6, 4),
+    case(defaults_only, 1.3),
+    case(keyword_call, 0.9, -0.3, wrt=(0, 1)),
+    case(keyword_reordered, 0.9, -0.3, wrt=(0, 1)),
+    case(positional_override, 0.9, -0.3, wrt=(0, 1)),
+    case(with_default, 0.8),
+    case(with_default, 0.8, 2.0, wrt=(0, 1)),
+    case(with_default, 0.8, y=2.0, wrt="y"),
+    case(with_default, x=0.8, y=2.0, wrt=("y", "x")),
+    case(array_helper, arr(3, lo=0.3), arr(3, lo=0.5, seed=1), wrt=(0, 1)),
+    case(int_argument_helper, 1.2, 4),
+    *[case(uses_power_rec, 1.4, n) for n in (0, 1, 4)],
+    case(power_rec, 0.6, 3),
+    case(sin_rec, 0.6, 2),
+    case(uses_sin_rec, arr(3), 3),
+    case(uses_sin_rec, arr(3), 0),
+    case(uses_two_branch_rec, 0.7),
+    case(mutual_recursion, 0.8, 3),
+    case(mutual_recursion, 0.8, 4),
+    case(global_constant, 0.6),
+    case(unpack_helper_tuple, 0.9, -0.4, wrt=(0, 1)),
+    case(index_helper_tuple, 0.9, -0.4, wrt=(0, 1)),
+    case(swap, 0.7, -1.3, wrt=(0, 1)),
+    case(swap_in_loop, 0.7, -1.3, 5, wrt=(0, 1)),
+    case(nested_unpack, 0.7, -1.3, wrt=(0, 1)),
+    case(return_and_unpack, 0.7, -1.3, wrt=(0, 1)),
+    case(tuple_roundtrip, 0.7, -1.3, wrt=(0, 1)),
+]
+
+
+@pytest.mark.parametrize("f, args, kwargs, wrt", CASES)
+def test_grad(f, args, kwargs, wrt):
+    assert_grad(f, *args, wrt=wrt, **kwargs)
+
+
+@pytest.mark.parametrize("n", [0, 1, 3, 7])
+def test_closed_form_recursion(n):
+    assert assert_grad(uses_power_rec, 1.4, n) == pytest.approx(n * 1.4 ** (n - 1), rel=1e-10)
