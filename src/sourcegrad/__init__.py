@@ -11,9 +11,9 @@
 from .api import grad, show, value_and_grad, vjp
 from .errors import (
     InternalError,
-    NoRuleError,
     NonDifferentiableInputError,
     NonScalarOutputError,
+    NoRuleError,
     SourcegradError,
     SourceUnavailableError,
     TemplateError,

@@ -86,9 +86,11 @@ def _as_differentiable(value: Any, name: str, fn_name: str) -> Any:
             return value
         if np.issubdtype(value.dtype, np.integer):
             return value.astype(np.float64)
+    kind = type(value).__name__
+    if isinstance(value, np.ndarray):
+        kind += f" of {value.dtype}"
     raise NonDifferentiableInputError(
-        f"cannot differentiate {fn_name} with respect to {name}: it is a "
-        f"{type(value).__name__}{'' if not isinstance(value, np.ndarray) else ' of ' + str(value.dtype)}; "
+        f"cannot differentiate {fn_name} with respect to {name}: it is a {kind}; "
         "sourcegrad differentiates with respect to floats and float arrays")
 
 

@@ -140,7 +140,8 @@ class ModuleBuilder:
     def _split(self, canonical: Canonical, sweeps: Sweeps, active: tuple[str, ...],
                forward: str, backward: str) -> list[gast.FunctionDef]:
         fn = canonical.parsed.fn
-        tape_names = self._tape(canonical, sweeps)
+        returned = gast.Return(value=_returned([_zeros_or_adjoint(sweeps, p) for p in active]))
+        tape_names = self._tape(sweeps, sweeps.adjoint + [returned])
         where = f"{fn.__qualname__} ({canonical.parsed.origin.short})"
         tape = gast.Tuple(elts=[load(n) for n in tape_names], ctx=gast.Load())
         forward_body = [docstring(f"Run {where} and keep what its adjoint needs.")]
@@ -153,19 +154,17 @@ class ModuleBuilder:
         if tape_names:
             backward_body.append(assign(gast.Tuple(elts=[store(n) for n in tape_names],
                                                    ctx=gast.Store()), load(tape_var)))
-        backward_body += sweeps.adjoint
-        backward_body.append(gast.Return(value=_returned(
-            [_zeros_or_adjoint(sweeps, p) for p in active])))
+        backward_body += sweeps.adjoint + [returned]
         return [_function(forward, canonical.params, forward_body),
                 _function(backward, [tape_var, sweeps.seed], backward_body)]
 
-    def _tape(self, canonical: Canonical, sweeps: Sweeps) -> list[str]:
+    def _tape(self, sweeps: Sweeps, adjoint: list[gast.stmt]) -> list[str]:
         """Primal names the adjoint sweep reads, in order of first use."""
-        known = canonical.local_names | set(sweeps.plan.stacks.values())
+        known = sweeps.local_names | set(sweeps.plan.stacks.values())
         known |= {s.prev for saves in sweeps.plan.saves.values() for s in saves if s.prev}
         known |= {s.prev for s in sweeps.plan.target_saves.values() if s.prev}
         seen: list[str] = []
-        for stmt in sweeps.adjoint:
+        for stmt in adjoint:
             for node in gast.walk(stmt):
                 if (isinstance(node, gast.Name) and node.id in known and node.id not in seen):
                     seen.append(node.id)

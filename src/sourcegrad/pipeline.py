@@ -20,7 +20,7 @@ import gast
 from .analysis.activity import Activity, analyze_activity
 from .analysis.calls import CallClassifier
 from .analysis.definedness import Definedness
-from .gastutil import assigned_names, target_names
+from .gastutil import assign, assigned_names, const, target_names
 from .names import Namer, names_in
 from .normalize.anf import to_anf
 from .normalize.augassign import lower_augassign
@@ -84,6 +84,7 @@ class Sweeps:
     namer: Namer
     activity: Activity
     nodes: list[Node]
+    local_names: set[str]
 
 
 def _index_safe(tree: gast.FunctionDef) -> set[str]:
@@ -106,15 +107,17 @@ def differentiate(canonical: Canonical, active_params: set[str], request_callee:
     output = ret.value
     outputs = {output.id} if isinstance(output, gast.Name) else set()
     activity = analyze_activity(tree, active_params, canonical.calls, outputs)
-    ctx = Context(namer, activity, canonical.calls, Definedness(tree), canonical.local_names,
+    ctx = Context(namer, activity, canonical.calls, Definedness(tree), set(canonical.local_names),
                   _index_safe(tree), request_callee, bind_value)
     seed = namer.adjoint(output.id) if outputs else namer.fresh("dout")
     state = AdjointState(init={o for o in outputs if activity.is_active(o)}, owned=set())
     nodes = Differentiator(ctx).block(body, state)
-    plan = plan_saves(nodes, set(canonical.params), namer)
+    unbound = sorted(ctx.bind_none_first)
+    plan = plan_saves(nodes, set(canonical.params) | set(unbound), namer)
     assembler = Assembler(plan)
-    return Sweeps(assembler.primal(nodes), assembler.adjoint(nodes), output, seed, state, plan,
-                  namer, activity, nodes)
+    prelude = [assign(name, const(None), tree) for name in unbound]
+    return Sweeps(prelude + assembler.primal(nodes), assembler.adjoint(nodes), output, seed,
+                  state, plan, namer, activity, nodes, ctx.local_names)
 
 
 def top_level_prev_names(nodes: list[Node], plan: SavePlan) -> set[str]:

@@ -103,7 +103,7 @@ class ANF:
 
     # -- statements ------------------------------------------------------------------------
     def block(self, stmts: list[gast.stmt]) -> list[gast.stmt]:
-        saved_out, self.out = self.out, []
+        saved_out, saved_stmt, self.out = self.out, self.stmt, []
         for stmt in stmts:
             self.stmt = stmt
             visitor = getattr(self, "visit_" + type(stmt).__name__, None)
@@ -111,7 +111,7 @@ class ANF:
                 self.out.append(stmt)
             else:
                 visitor(stmt)
-        result, self.out = self.out, saved_out
+        result, self.out, self.stmt = self.out, saved_out, saved_stmt
         return result
 
     def visit_Assign(self, node: gast.Assign) -> None:
@@ -143,12 +143,13 @@ class ANF:
             self.value_into(atom, tgt)
 
     def visit_Return(self, node: gast.Return) -> None:
+        """`return a, b` becomes `result = (a, b); return result`: one name is the output."""
         value = node.value if node.value is not None else const(None)
-        if isinstance(value, gast.Tuple):
-            value = gast.Tuple(elts=[self.atom(elt) for elt in value.elts], ctx=gast.Load())
-        else:
-            value = self.atom(value)
-        self.emit(gast.Return(value=value))
+        if isinstance(value, (gast.Tuple, gast.List)):
+            name = self.namer.fresh("result")
+            self.value_into(value, store(name))
+            value = load(name)
+        self.emit(gast.Return(value=self.atom(value)))
 
     def visit_If(self, node: gast.If) -> None:
         test = self.condition(node.test)

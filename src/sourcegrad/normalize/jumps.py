@@ -143,6 +143,8 @@ def _returns_to_assign(stmts: list[gast.stmt], result: str) -> list[gast.stmt]:
     out = []
     for stmt in stmts:
         if isinstance(stmt, gast.Return):
+            if isinstance(stmt.value, gast.Name) and stmt.value.id == result:
+                continue  # `return result` after a loop that set it: nothing to do
             stmt = assign(result, stmt.value, stmt)
         elif isinstance(stmt, gast.If):
             stmt.body = _returns_to_assign(stmt.body, result)

@@ -72,29 +72,41 @@ def accumulate_at(ctx: Context, state: AdjointState, var: str, index: gast.expr,
         code.append(assign(store(dvar), copy_call))
     state.init.add(var)
     state.owned.add(var)
-    if _is_basic_index(index, ctx.index_safe):
+    if _is_basic_index(index, ctx):
         target = gast.Subscript(value=load(dvar), slice=index, ctx=gast.Store())
         code.append(gast.AugAssign(target=target, op=gast.Add(), value=value))
     else:
         add_at = gast.Attribute(value=gast.Attribute(value=load("np"), attr="add",
                                                      ctx=gast.Load()), attr="at", ctx=gast.Load())
-        code.append(gast.Expr(value=gast.Call(func=add_at, args=[load(dvar), index, value],
-                                              keywords=[])))
+        code.append(gast.Expr(value=gast.Call(func=add_at, args=[load(dvar), _slices_as_calls(
+            index), value], keywords=[])))
 
 
-def _is_basic_index(index: gast.expr, index_safe: set[str]) -> bool:
+def _is_basic_index(index: gast.expr, ctx: Context) -> bool:
     """Indices that cannot repeat an element: ints, slices, None, ..., masks, loop counters."""
     if isinstance(index, gast.Tuple):
-        return all(_is_basic_index(elt, index_safe) for elt in index.elts)
+        return all(_is_basic_index(elt, ctx) for elt in index.elts)
     if isinstance(index, gast.Slice):
         return True
     if isinstance(index, gast.Constant):
         return index.value is None or index.value is Ellipsis or isinstance(index.value, int)
     if isinstance(index, gast.Name):
-        return index.id in index_safe
+        return index.id in ctx.index_safe
+    if isinstance(index, gast.Attribute):
+        return ctx.calls.resolve(index) is None  # np.newaxis
     if isinstance(index, gast.BinOp):
-        return _is_basic_index(index.left, index_safe) and _is_basic_index(index.right,
-                                                                             index_safe)
+        return _is_basic_index(index.left, ctx) and _is_basic_index(index.right, ctx)
     if isinstance(index, gast.UnaryOp):
-        return _is_basic_index(index.operand, index_safe)
+        return _is_basic_index(index.operand, ctx)
     return False
+
+
+def _slices_as_calls(index: gast.expr) -> gast.expr:
+    """`a:b` is only valid inside brackets; as a call argument it must read `slice(a, b)`."""
+    if isinstance(index, gast.Slice):
+        parts = [p if p is not None else gast.Constant(value=None, kind=None)
+                 for p in (index.lower, index.upper, index.step)]
+        return gast.Call(func=load("slice"), args=parts, keywords=[])
+    if isinstance(index, gast.Tuple):
+        return gast.Tuple(elts=[_slices_as_calls(e) for e in index.elts], ctx=gast.Load())
+    return index

@@ -32,6 +32,13 @@ def _increment(name: str) -> gast.stmt:
     return gast.AugAssign(target=store(name), op=gast.Add(), value=const(1))
 
 
+def _at_end(stmts: list[gast.stmt], extra: list[gast.stmt]) -> list[gast.stmt]:
+    """`stmts + extra`, unless `stmts` ends in a break (which already ran `extra` first)."""
+    if stmts and isinstance(stmts[-1], gast.Break):
+        return stmts
+    return stmts + extra
+
+
 def _origin_text(origin: Origin | None) -> str:
     if origin is None:
         return ""
@@ -43,19 +50,31 @@ class Assembler:
         self.plan = plan
 
     # -- primal sweep -------------------------------------------------------------------------
-    def primal(self, nodes: list[Node]) -> list[gast.stmt]:
+    def primal(self, nodes: list[Node], on_break: list[gast.stmt] = ()) -> list[gast.stmt]:
+        """The primal of `nodes`; `on_break`: the pushes a `break` must not skip."""
         out: list[gast.stmt] = []
         for node in nodes:
             if isinstance(node, Step):
                 for save in self.plan.saves.get(id(node), []):
                     out.append(self._save_line(save))
+                if isinstance(node.primal, gast.Break):
+                    out.extend(on_break)
                 out.append(node.primal)
             elif isinstance(node, Branch):
-                out.append(gast.If(test=node.stmt.test, body=self.primal(node.body) or
-                                   [gast.Pass()], orelse=self.primal(node.orelse)))
+                body = self._arm(node, "body", on_break)
+                out.append(gast.If(test=node.stmt.test, body=body or [gast.Pass()],
+                                   orelse=self._arm(node, "orelse", on_break)))
             else:
                 out.extend(self._primal_loop(node))
         return out
+
+    def _arm(self, node: Branch, arm: str, on_break: list[gast.stmt]) -> list[gast.stmt]:
+        pushes = self._pushes(self.plan.arm_locals.get((id(node), arm), []))
+        stmts = self.primal(getattr(node, arm), pushes + list(on_break))
+        return _at_end(stmts, pushes)
+
+    def _pushes(self, names: list[str]) -> list[gast.stmt]:
+        return [_push(self.plan.stacks[v], v) for v in names]
 
     def _save_line(self, save: Save) -> gast.stmt:
         if save.stack:
@@ -67,8 +86,8 @@ class Assembler:
         target_save = self.plan.target_saves.get(id(node))
         if target_save:
             out.append(self._save_line(target_save))
-        body = self.primal(node.body)
-        body += [_push(self.plan.stacks[v], v) for v in self.plan.loop_locals.get(id(node), [])]
+        pushes = self._pushes(self.plan.loop_locals.get(id(node), []))
+        body = _at_end(self.primal(node.body, pushes), pushes)
         if node.trips:
             out.append(assign(node.trips, const(0)))
             body.insert(0, _increment(node.trips))
@@ -125,8 +144,10 @@ class Assembler:
         return before + node.adjoint + after
 
     def _adjoint_branch(self, node: Branch) -> list[gast.stmt]:
-        body = self.adjoint(node.body) + node.body_inits
-        orelse = self.adjoint(node.orelse) + node.orelse_inits
+        body = self._pops(self.plan.arm_locals.get((id(node), "body"), []))
+        body += self.adjoint(node.body) + node.body_inits
+        orelse = self._pops(self.plan.arm_locals.get((id(node), "orelse"), []))
+        orelse += self.adjoint(node.orelse) + node.orelse_inits
         if not body and not orelse:
             return []
         if not body:
@@ -134,9 +155,11 @@ class Assembler:
             return [gast.If(test=test, body=orelse, orelse=[])]
         return [gast.If(test=node.stmt.test, body=body, orelse=orelse)]
 
+    def _pops(self, names: list[str]) -> list[gast.stmt]:
+        return [assign(v, _pop(self.plan.stacks[v])) for v in names]
+
     def _adjoint_loop(self, node: Loop) -> list[gast.stmt]:
-        pops = [assign(v, _pop(self.plan.stacks[v])) for v in
-                self.plan.loop_locals.get(id(node), [])]
+        pops = self._pops(self.plan.loop_locals.get(id(node), []))
         body = self.adjoint(node.body) + node.end_inits
         out = list(node.pre_inits)
         if not body and not pops:

@@ -4,7 +4,7 @@ to ask the module builder for the adjoint of a user function it calls."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import gast
@@ -30,6 +30,9 @@ class Context:
     index_safe: set[str]
     request_callee: CalleeRequest
     bind_value: BindValue
+    # variables that get a zero adjoint where they may be unbound: the primal binds them to
+    # None first, so that `zeros_like` has something to look at
+    bind_none_first: set[str] = field(default_factory=set)
 
     def is_active(self, node: gast.expr | str) -> bool:
         name = node if isinstance(node, str) else getattr(node, "id", None)

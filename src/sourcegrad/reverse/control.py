@@ -12,7 +12,7 @@ from __future__ import annotations
 import gast
 
 from ..errors import UnsupportedSyntaxError
-from ..gastutil import assign, load, loaded_names
+from ..gastutil import assign, loaded_names
 from .accumulate import zeros_like
 from .context import Context
 from .nodes import AdjointState, Branch, Loop, Node, Step
@@ -84,6 +84,7 @@ class Differentiator:
                       getattr(stmt, "origin", None))
 
     def _zero(self, names: set[str], origin_of: gast.AST) -> list[gast.stmt]:
+        self.ctx.bind_none_first |= names - self.ctx.definedness.sure[id(origin_of)]
         return [assign(self.ctx.namer.adjoint(n), zeros_like(n), origin_of)
                 for n in sorted(names)]
 

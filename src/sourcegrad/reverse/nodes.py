@@ -74,18 +74,42 @@ class Loop:
 Node = Step | Branch | Loop
 
 
-def all_reads(nodes: list[Node]) -> set[str]:
-    """Every primal name the adjoint of `nodes` reads, anywhere inside."""
+def has_adjoint(nodes: list[Node]) -> bool:
+    """Whether the adjoint of `nodes` does anything (before saving and restoring)."""
+    for node in nodes:
+        if isinstance(node, Step) and node.adjoint:
+            return True
+        if isinstance(node, Branch) and (node.body_inits or node.orelse_inits or has_adjoint(
+                node.body) or has_adjoint(node.orelse)):
+            return True
+        if isinstance(node, Loop) and (node.pre_inits or node.end_inits or has_adjoint(
+                node.body)):
+            return True
+    return False
+
+
+def reads_test(node: Branch, restored: set[str]) -> bool:
+    """Whether the reversed branch must evaluate its condition: it has adjoint code, or it
+    binds a variable that the adjoint may have to restore."""
+    arms = node.body + node.orelse
+    return has_adjoint(arms) or bool(assigned(arms) & restored)
+
+
+def all_reads(nodes: list[Node], restored: set[str] | None = None) -> set[str]:
+    """Every primal name the adjoint of `nodes` reads, anywhere inside. `restored`: names the
+    adjoint may restore (default: assume all)."""
     reads: set[str] = set()
     for node in nodes:
         if isinstance(node, Step):
             reads |= node.reads_before | node.reads_after | set(node.prev_names.values())
         elif isinstance(node, Branch):
-            reads |= {node.stmt.test.id} | node.body_init_reads | node.orelse_init_reads
-            reads |= all_reads(node.body) | all_reads(node.orelse)
+            if restored is None or reads_test(node, restored):
+                reads.add(node.stmt.test.id)
+            reads |= node.body_init_reads | node.orelse_init_reads
+            reads |= all_reads(node.body, restored) | all_reads(node.orelse, restored)
         else:
             reads |= node.header_reads | node.pre_init_reads | node.end_init_reads
-            reads |= all_reads(node.body)
+            reads |= all_reads(node.body, restored)
     return reads
 
 

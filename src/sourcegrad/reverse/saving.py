@@ -16,7 +16,7 @@ import gast
 
 from ..errors import UnsupportedSyntaxError
 from ..names import Namer
-from .nodes import Branch, Loop, Node, Step, all_reads, assigned
+from .nodes import Branch, Loop, Node, Step, all_reads, assigned, reads_test
 
 
 @dataclass
@@ -34,6 +34,8 @@ class Save:
 class SavePlan:
     saves: dict[int, list[Save]] = field(default_factory=dict)        # id(Step) -> saves
     loop_locals: dict[int, list[str]] = field(default_factory=dict)   # id(Loop) -> names
+    arm_locals: dict[tuple[int, str], list[str]] = field(default_factory=dict)  # branch arm
+    branch_tests: set[int] = field(default_factory=set)   # id(Branch) whose test A reads
     target_saves: dict[int, Save] = field(default_factory=dict)       # id(Loop) -> its target
     stacks: dict[str, str] = field(default_factory=dict)              # var -> stack name
 
@@ -45,38 +47,46 @@ class SavePlan:
 
 @dataclass
 class _LoopScope:
+    """Planning inside one loop body: what was bound before the loop, and the loop-locals
+    found so far, each with the innermost branch arm that binds it (None: the body itself)."""
+
     sure_before: set[str]
-    locals: set[str]
+    locals: dict[str, tuple[int, str] | None] = field(default_factory=dict)
 
 
 class SavePlanner:
-    def __init__(self, namer: Namer):
+    def __init__(self, namer: Namer, restored: set[str]):
         self.namer = namer
+        self.restored = restored
         self.plan = SavePlan()
 
     def block(self, nodes: list[Node], needed: set[str], sure: set[str], maybe: set[str],
-              loop: _LoopScope | None) -> tuple[set[str], set[str], set[str]]:
+              loop: _LoopScope | None, arm: tuple[int, str] | None = None
+              ) -> tuple[set[str], set[str], set[str]]:
         """Walk `nodes` in program order; `needed`: what the adjoint reads at earlier points."""
         for node in nodes:
             if isinstance(node, Step):
-                self._step(node, needed, sure, maybe, loop)
+                self._step(node, needed, sure, maybe, loop, arm)
                 reads = node.reads_before | node.reads_after | set(node.prev_names)
                 needed = needed | reads
                 sure, maybe = sure | set(node.targets), maybe | set(node.targets)
             elif isinstance(node, Branch):
                 n1, s1, m1 = self.block(node.body, needed | node.body_init_reads, set(sure),
-                                        set(maybe), loop)
+                                        set(maybe), loop, (id(node), "body"))
                 n2, s2, m2 = self.block(node.orelse, needed | node.orelse_init_reads, set(sure),
-                                        set(maybe), loop)
-                needed, sure, maybe = n1 | n2 | {node.stmt.test.id}, s1 & s2, m1 | m2
+                                        set(maybe), loop, (id(node), "orelse"))
+                needed, sure, maybe = n1 | n2, s1 & s2, m1 | m2
+                if reads_test(node, self.restored):
+                    self.plan.branch_tests.add(id(node))
+                    needed = needed | {node.stmt.test.id}
             else:
                 self._loop(node, needed, sure, maybe, loop)
-                needed = needed | all_reads(node.body) | node.header_reads | node.pre_init_reads
-                needed |= node.end_init_reads
+                needed = needed | all_reads(node.body, self.restored) | node.header_reads
+                needed |= node.pre_init_reads | node.end_init_reads
                 maybe = maybe | assigned([node])
         return needed, sure, maybe
 
-    def _step(self, node: Step, needed, sure, maybe, loop: _LoopScope | None) -> None:
+    def _step(self, node: Step, needed, sure, maybe, loop: _LoopScope | None, arm) -> None:
         for var in node.targets:
             uses_prev = var in node.prev_names
             if not (uses_prev or var in needed):
@@ -84,7 +94,7 @@ class SavePlanner:
             if var in sure:
                 self._save(node, var, restore=var in needed, loop=loop)
             elif loop is not None and var not in loop.sure_before:
-                loop.locals.add(var)
+                loop.locals.setdefault(var, arm)
                 if uses_prev:
                     self._save(node, var, restore=var in needed, loop=loop)
             elif var in maybe:
@@ -102,7 +112,7 @@ class SavePlanner:
         self.plan.saves.setdefault(id(node), []).append(save)
 
     def _loop(self, node: Loop, needed, sure, maybe, outer: _LoopScope | None) -> None:
-        body_reads = all_reads(node.body) | node.end_init_reads
+        body_reads = all_reads(node.body, self.restored) | node.end_init_reads
         bound = assigned([node])
         for var in sorted(bound):
             if var not in needed or var in sure and var not in _header_bound(node):
@@ -112,14 +122,21 @@ class SavePlanner:
                 prev = None if outer else self.namer.fresh(f"{var}_prev")
                 self.plan.target_saves[id(node)] = Save(var, prev, stack, True)
             elif outer is not None and var not in outer.sure_before:
-                outer.locals.add(var)
-        scope = _LoopScope(set(sure), set())
+                outer.locals.setdefault(var, None)
+        scope = _LoopScope(set(sure))
         inner_sure = sure | _header_bound(node)
-        self.block(node.body, needed | body_reads, set(inner_sure), maybe | bound, scope)
-        loop_locals = sorted(v for v in scope.locals if v in body_reads)
-        for var in loop_locals:
+        _, sure_end, _ = self.block(node.body, needed | body_reads, set(inner_sure),
+                                    maybe | bound, scope)
+        at_end = []
+        for var, arm in sorted(scope.locals.items(), key=lambda item: item[0]):
+            if var not in body_reads:
+                continue
             self.plan.stack_of(var, self.namer)
-        self.plan.loop_locals[id(node)] = loop_locals
+            if var in sure_end or arm is None:
+                at_end.append(var)
+            else:
+                self.plan.arm_locals.setdefault(arm, []).append(var)
+        self.plan.loop_locals[id(node)] = at_end
 
 
 def _header_bound(node: Loop) -> set[str]:
@@ -131,6 +148,8 @@ def _header_bound(node: Loop) -> set[str]:
 
 
 def plan_saves(nodes: list[Node], params: set[str], namer: Namer) -> SavePlan:
-    planner = SavePlanner(namer)
+    restored = all_reads(nodes, restored=set())
+    restored = all_reads(nodes, restored)
+    planner = SavePlanner(namer, restored)
     planner.block(nodes, set(), set(params), set(params), None)
     return planner.plan

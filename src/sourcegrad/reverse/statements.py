@@ -73,13 +73,7 @@ class AssignAdjoint:
 
     def _result_adjoint(self) -> gast.expr:
         if isinstance(self.target, gast.Name):
-            dname = self.ctx.namer.adjoint(self.target.id)
-            if self.target.id in self.prev_names:
-                # the operands' adjoints include this one: read it once, before they change
-                alias = self.ctx.namer.fresh(f"{dname}_out")
-                self.code.append(assign(alias, load(dname)))
-                return load(alias)
-            return load(dname)
+            return load(self.ctx.namer.adjoint(self.target.id))
         parts = [load(self.ctx.namer.adjoint(t)) if t in self.state.init and self.ctx.is_active(t)
                  else zeros_like(t) for t in self.targets]
         return gast.Tuple(elts=parts, ctx=gast.Load())
@@ -180,12 +174,34 @@ class AssignAdjoint:
         except TemplateError as exc:
             raise NoRuleError(str(exc), getattr(self.stmt, "origin", None)) from None
         result = _as_load(self.target)
-        items = fill(kind.rule, bound, result, dresult, self.ctx.namer.fresh)
-        for item in _live_items(items, self):
+        snapshot = self.ctx.namer.snapshot()
+        items = self._ordered(fill(kind.rule, bound, result, dresult, self.ctx.namer.fresh))
+        if self._self_contributions(items) > 1 and isinstance(dresult, gast.Name):
+            # several contributions to the target's own adjoint: read the result's once first
+            self.ctx.namer.restore(snapshot)
+            alias = self.ctx.namer.fresh(f"{dresult.id}_out")
+            self.code.append(assign(alias, dresult))
+            items = self._ordered(fill(kind.rule, bound, result, load(alias),
+                                       self.ctx.namer.fresh))
+        for item in items:
             if isinstance(item, Local):
                 self.code.append(assign(item.name, item.value))
             else:
                 self._contribute(item)
+
+    def _ordered(self, items: list[Contribution | Local]) -> list[Contribution | Local]:
+        """Live items, with contributions to the target's own adjoint last: every other
+        contribution reads the result's adjoint before it is overwritten."""
+        items = _live_items(items, self)
+        own = [it for it in items if self._is_self_contribution(it)]
+        return [it for it in items if not self._is_self_contribution(it)] + own
+
+    def _is_self_contribution(self, item: Contribution | Local) -> bool:
+        return (isinstance(item, Contribution) and isinstance(item.target, gast.Name)
+                and _original(self, item.target.id) in self.targets)
+
+    def _self_contributions(self, items: list[Contribution | Local]) -> int:
+        return sum(self._is_self_contribution(it) for it in items)
 
     def _contribute(self, item: Contribution) -> None:
         target = item.target
@@ -232,6 +248,8 @@ class AssignAdjoint:
             return
         forward, backward = self.ctx.request_callee(fn, active)
         tape = self.ctx.namer.fresh(f"{fn.__name__}_tape")
+        self.ctx.local_names.add(tape)
+        self.targets = self.targets + [tape]
         primal_args = [_rename_back(self, a) for a in args]
         self.primal = assign(
             gast.Tuple(elts=[clone(self.target), store(tape)], ctx=gast.Store()),
@@ -274,7 +292,8 @@ class AssignAdjoint:
             bound = signature.bind(*call.args, **{kw.arg: kw.value for kw in call.keywords})
         except TypeError as exc:
             raise UnsupportedSyntaxError(f"the call of {fn.__name__} does not match its "
-                                         f"signature: {exc}", getattr(self.stmt, "origin", None))
+                                         f"signature: {exc}",
+                                         getattr(self.stmt, "origin", None)) from None
         args = []
         for name in params:
             if name in bound.arguments:
