@@ -87,6 +87,15 @@ class ModuleBuilder:
         self.user_names[name] = value
         return name
 
+    def bind_global(self, name: str, value: Any) -> None:
+        """A name a rule template uses: numpy, math and the runtime come from the header."""
+        if name in _IMPORTABLE or name in RUNTIME_NAMES or hasattr(builtins, name):
+            return
+        if name in self.user_names and self.user_names[name] is not value:
+            raise InternalError(f"a derivative rule uses the name {name}, which the "
+                                "differentiated code uses for something else; rename one")
+        self.user_names[name] = value
+
     # -- building ---------------------------------------------------------------------------
     def canonical_of(self, fn: Any) -> Canonical:
         if fn not in self.canonical:
@@ -96,7 +105,8 @@ class ModuleBuilder:
 
     def _differentiate(self, fn: Any, active: set[str]) -> tuple[Canonical, Sweeps]:
         canonical = self.canonical_of(fn)
-        return canonical, differentiate(canonical, active, self.request_callee, self.bind_value)
+        return canonical, differentiate(canonical, active, self.request_callee, self.bind_value,
+                                        self.bind_global)
 
     def add_gradient(self, fn: Any, wrt: list[str], with_value: bool) -> str:
         """The combined function: primal sweep, adjoint sweep, return the gradient."""

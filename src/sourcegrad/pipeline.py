@@ -29,7 +29,7 @@ from .normalize.loops import index_loops
 from .normalize.syntax_check import check_syntax
 from .parse import ParsedFunction, parse_function
 from .reverse.assemble import Assembler
-from .reverse.context import BindValue, CalleeRequest, Context
+from .reverse.context import BindGlobal, BindValue, CalleeRequest, Context
 from .reverse.control import Differentiator
 from .reverse.nodes import AdjointState, Node, Step
 from .reverse.saving import SavePlan, plan_saves
@@ -99,7 +99,7 @@ def _index_safe(tree: gast.FunctionDef) -> set[str]:
 
 
 def differentiate(canonical: Canonical, active_params: set[str], request_callee: CalleeRequest,
-                  bind_value: BindValue) -> Sweeps:
+                  bind_value: BindValue, bind_global: BindGlobal) -> Sweeps:
     """Reverse mode for one function with respect to `active_params`."""
     namer = copy.deepcopy(canonical.namer)
     tree = canonical.tree
@@ -108,7 +108,7 @@ def differentiate(canonical: Canonical, active_params: set[str], request_callee:
     outputs = {output.id} if isinstance(output, gast.Name) else set()
     activity = analyze_activity(tree, active_params, canonical.calls, outputs)
     ctx = Context(namer, activity, canonical.calls, Definedness(tree), set(canonical.local_names),
-                  _index_safe(tree), request_callee, bind_value)
+                  _index_safe(tree), request_callee, bind_value, bind_global)
     seed = namer.adjoint(output.id) if outputs else namer.fresh("dout")
     state = AdjointState(init={o for o in outputs if activity.is_active(o)}, owned=set())
     nodes = Differentiator(ctx).block(body, state)

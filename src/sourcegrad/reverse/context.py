@@ -18,6 +18,8 @@ from ..names import Namer
 CalleeRequest = Callable[[Any, tuple[str, ...]], tuple[str, str]]
 # a value the emitted module must hold (a default argument, say) -> the name it is bound to
 BindValue = Callable[[Any, str], str]
+# a name a rule template uses, and what it refers to in the rule's module
+BindGlobal = Callable[[str, Any], None]
 
 
 @dataclass
@@ -30,6 +32,7 @@ class Context:
     index_safe: set[str]
     request_callee: CalleeRequest
     bind_value: BindValue
+    bind_global: BindGlobal
     # variables that get a zero adjoint where they may be unbound: the primal binds them to
     # None first, so that `zeros_like` has something to look at
     bind_none_first: set[str] = field(default_factory=set)

@@ -183,6 +183,8 @@ class AssignAdjoint:
             self.code.append(assign(alias, dresult))
             items = self._ordered(fill(kind.rule, bound, result, load(alias),
                                        self.ctx.namer.fresh))
+        for name in kind.rule.free_names:
+            self.ctx.bind_global(name, kind.rule.globals.get(name))
         for item in items:
             if isinstance(item, Local):
                 self.code.append(assign(item.name, item.value))

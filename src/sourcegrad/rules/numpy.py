@@ -192,35 +192,37 @@ def where(out, condition, x, y):
 # -- sums, products and statistics -------------------------------------------------------------
 @adjoint(np.sum)
 def sum(y, a, axis=None, dtype=None, out=None, keepdims=False):
-    d[a] += expand_reduced(d[y], a, axis, keepdims)
+    d[a] += expand_reduced(d[y], a, axis=axis, keepdims=keepdims)
 
 
 @adjoint(np.mean)
 def mean(y, a, axis=None, dtype=None, out=None, keepdims=False):
-    d[a] += expand_reduced(d[y], a, axis, keepdims) / reduced_count(a, y)
+    d[a] += expand_reduced(d[y], a, axis=axis, keepdims=keepdims) / reduced_count(a, y)
 
 
 @adjoint(np.prod)
 def prod(y, a, axis=None, dtype=None, out=None, keepdims=False):
-    d[a] += expand_reduced(d[y] * y, a, axis, keepdims) / a
+    d[a] += expand_reduced(d[y] * y, a, axis=axis, keepdims=keepdims) / a
 
 
 @adjoint(np.max, np.amax, np.min, np.amin)
 def max(y, a, axis=None, out=None, keepdims=False):
-    d[a] += expand_reduced(d[y], a, axis, keepdims) * extremum_mask(a, y, axis, keepdims)
+    hits = extremum_mask(a, y, axis=axis, keepdims=keepdims)
+    d[a] += expand_reduced(d[y], a, axis=axis, keepdims=keepdims) * hits
 
 
 @adjoint(np.var)
 def var(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     centered = a - np.mean(a, axis=axis, keepdims=True)
-    d[a] += expand_reduced(d[y], a, axis, keepdims) * 2.0 * centered / (
-        reduced_count(a, y) - ddof)
+    count = reduced_count(a, y) - ddof
+    d[a] += expand_reduced(d[y], a, axis=axis, keepdims=keepdims) * 2.0 * centered / count
 
 
 @adjoint(np.std)
 def std(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     centered = a - np.mean(a, axis=axis, keepdims=True)
-    d[a] += expand_reduced(d[y] / y, a, axis, keepdims) * centered / (reduced_count(a, y) - ddof)
+    count = reduced_count(a, y) - ddof
+    d[a] += expand_reduced(d[y] / y, a, axis=axis, keepdims=keepdims) * centered / count
 
 
 # -- products of arrays --------------------------------------------------------------------------

@@ -50,6 +50,17 @@ class Rule:
     defined_at: str
     locals: frozenset[str] = field(default_factory=frozenset)
     kwonly: frozenset[str] = field(default_factory=frozenset)
+    globals: dict[str, Any] = field(default_factory=dict)   # what free names refer to
+
+    @property
+    def free_names(self) -> set[str]:
+        """Names the template uses that are not its parameters or locals: the emitted module
+        must provide them (np, a runtime helper, or a name from the user's rule module)."""
+        bound = {self.result, *self.params, *self.locals, "d"}
+        if self.vararg:
+            bound.add(self.vararg)
+        return {n.id for s in self.body for n in gast.walk(s)
+                if isinstance(n, gast.Name) and n.id not in bound}
 
 
 ADJOINTS: dict[Any, Rule] = {}
@@ -97,7 +108,8 @@ def _parse_rule(fn: Callable) -> Rule:
         raise TemplateError(f"rule {fn.__name__} writes d[...] of unknown names {sorted(unknown)}")
     return Rule(fn.__name__, result, params, defaults, vararg, body, frozenset(differentiable),
                 f"{inspect.getsourcefile(fn)}:{fn.__code__.co_firstlineno}",
-                frozenset(local_names), frozenset(a.id for a in args.kwonlyargs))
+                frozenset(local_names), frozenset(a.id for a in args.kwonlyargs),
+                fn.__globals__)
 
 
 def _is_adjoint_ref(node: gast.expr) -> bool:
@@ -277,7 +289,26 @@ def _number(node: gast.expr) -> float | None:
     return None
 
 
+def _runtime_defaults(name: str) -> dict[str, Any]:
+    from .. import runtime
+    fn = getattr(runtime, name, None) if name in runtime.__all__ else None
+    if fn is None:
+        return {}
+    return {p.name: p.default for p in inspect.signature(fn).parameters.values()
+            if p.default is not p.empty}
+
+
 class _Simplify(gast.NodeTransformer):
+    def visit_Call(self, node: gast.Call) -> gast.expr:
+        """Drop keyword arguments of runtime helpers that repeat the helper's default."""
+        self.generic_visit(node)
+        if isinstance(node.func, gast.Name):
+            defaults = _runtime_defaults(node.func.id)
+            node.keywords = [kw for kw in node.keywords if not (
+                isinstance(kw.value, gast.Constant) and kw.arg in defaults
+                and defaults[kw.arg] is kw.value.value)]
+        return node
+
     def visit_BinOp(self, node: gast.BinOp) -> gast.expr:
         self.generic_visit(node)
         left, right = _number(node.left), _number(node.right)
