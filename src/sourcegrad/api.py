@@ -22,6 +22,7 @@ from .errors import (
     SourceUnavailableError,
     WrtError,
 )
+from .analysis.shapes import of_value
 from .module import EmittedModule, ModuleBuilder
 
 Wrt = int | str | tuple[int | str, ...]
@@ -141,23 +142,29 @@ class Derivative:
         self._params = [p.name for p in _parameters(fn)]
         functools.update_wrapper(self, fn)
 
-    def _module(self) -> EmittedModule:
+    def _module(self, args: tuple) -> EmittedModule:
+        """The derivative specialized on the shapes of `args` (abstract values)."""
         def build() -> EmittedModule:
             builder = ModuleBuilder()
-            entry = builder.add_gradient(self._fn, self._wrt, with_value=True)
+            entry = builder.add_gradient(self._fn, self._wrt, args)
             return builder.finish(entry, f"d{self._fn.__name__}")
-        return cache.lookup(self._fn, ("grad", tuple(self._wrt)), build)
+        self._last_args = args
+        return cache.lookup(self._fn, ("grad", tuple(self._wrt), args), build)
 
     @property
     def source(self) -> str:
-        return self._module().source
+        """The emitted module, for the arguments of the last call (shapes unknown before)."""
+        return self._module(getattr(self, "_last_args", self._unknown_args())).source
+
+    def _unknown_args(self) -> tuple:
+        return tuple(of_value(None) for _ in self._params)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         values = _bind(self._fn, args, kwargs)
         for name in self._wrt:
             values[name] = _as_differentiable(values[name], name, self._fn.__name__)
-        module = self._module()
         inputs = [values[p] for p in self._params]
+        module = self._module(tuple(of_value(v) for v in inputs))
         value, grads = module.namespace[module.entry](*inputs)
         _check_scalar(value, self._fn)
         grads = (grads,) if len(self._wrt) == 1 else grads
@@ -203,14 +210,16 @@ def vjp(fn: Callable, *args: Any, **kwargs: Any) -> tuple[Any, Callable[[Any], t
     positional = names[:len(args)]
     active = tuple(n for n in positional if _is_differentiable(values[n]))
 
+    inputs = [values[n] for n in names]
+    shapes = tuple(of_value(v) for v in inputs)
+
     def build() -> EmittedModule:
         builder = ModuleBuilder()
-        forward, backward = builder.add_split(fn, active)
+        forward, backward = builder.add_split(fn, active, shapes)
         return builder.finish(forward + " " + backward, f"vjp {fn.__name__}")
 
-    module = cache.lookup(fn, ("vjp", active), build)
+    module = cache.lookup(fn, ("vjp", active, shapes), build)
     forward, backward = module.entry.split()
-    inputs = [values[n] for n in names]
     out, tape = module.namespace[forward](*inputs)
 
     def pullback(seed: Any) -> tuple:

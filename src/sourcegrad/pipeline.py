@@ -20,6 +20,7 @@ import gast
 from .analysis.activity import Activity, analyze_activity
 from .analysis.calls import CallClassifier
 from .analysis.definedness import Definedness
+from .analysis.shapes import Env, ShapeFacts
 from .gastutil import assign, assigned_names, const, target_names
 from .names import Namer, names_in
 from .normalize.anf import to_anf
@@ -87,19 +88,23 @@ class Sweeps:
     local_names: set[str]
 
 
-def _index_safe(tree: gast.FunctionDef) -> set[str]:
-    """Names that hold loop counters or boolean masks: indexing with them never repeats."""
+def _index_safe(tree: gast.FunctionDef, shapes: ShapeFacts) -> set[str]:
+    """Names that hold loop counters, integers or boolean masks: they index without repeats."""
     names = set()
     for node in gast.walk(tree):
         if isinstance(node, gast.For):
             names.update(target_names(node.target))
         elif isinstance(node, gast.Assign) and isinstance(node.value, gast.Compare):
             names.update(target_names(node.targets[0]))
+    for env in shapes.before.values():
+        names.update(name for name, value in env.items()
+                     if value.integer and value.shape == ())
     return names
 
 
-def differentiate(canonical: Canonical, active_params: set[str], request_callee: CalleeRequest,
-                  bind_value: BindValue, bind_global: BindGlobal) -> Sweeps:
+def differentiate(canonical: Canonical, active_params: set[str], params: Env,
+                  request_callee: CalleeRequest, bind_value: BindValue,
+                  bind_global: BindGlobal) -> Sweeps:
     """Reverse mode for one function with respect to `active_params`."""
     namer = copy.deepcopy(canonical.namer)
     tree = canonical.tree
@@ -107,8 +112,10 @@ def differentiate(canonical: Canonical, active_params: set[str], request_callee:
     output = ret.value
     outputs = {output.id} if isinstance(output, gast.Name) else set()
     activity = analyze_activity(tree, active_params, canonical.calls, outputs)
-    ctx = Context(namer, activity, canonical.calls, Definedness(tree), set(canonical.local_names),
-                  _index_safe(tree), request_callee, bind_value, bind_global)
+    shapes = ShapeFacts(tree, params, canonical.calls)
+    ctx = Context(namer, activity, canonical.calls, Definedness(tree), shapes,
+                  set(canonical.local_names),
+                  _index_safe(tree, shapes), request_callee, bind_value, bind_global)
     seed = namer.adjoint(output.id) if outputs else namer.fresh("dout")
     state = AdjointState(init={o for o in outputs if activity.is_active(o)}, owned=set())
     nodes = Differentiator(ctx).block(body, state)

@@ -21,7 +21,17 @@ from collections.abc import Callable
 
 import gast
 
-from ..gastutil import assign, const, is_atom, load, store, target_names, with_origin
+from ..gastutil import (
+    assign,
+    assigned_names,
+    const,
+    is_atom,
+    load,
+    loaded_names,
+    store,
+    target_names,
+    with_origin,
+)
 from ..names import Namer
 
 OP_WORDS = {
@@ -157,10 +167,25 @@ class ANF:
 
     def visit_For(self, node: gast.For) -> None:
         iterable = node.iter
-        if not self._is_range(iterable) and not isinstance(iterable, gast.Name):
+        if self._is_range_call(iterable):
+            iterable = self._range(iterable, assigned_names(node.body))
+        elif not isinstance(iterable, gast.Name):
             iterable = self.atom(iterable)
         self.emit(gast.For(target=node.target, iter=iterable, body=self.block(node.body),
                            orelse=[], type_comment=None))
+
+    def _range(self, call: gast.Call, assigned_in_body: set[str]) -> gast.Call:
+        """`range(...)` with bounds the body does not change, so that the adjoint can replay
+        it reversed: bounds that are not cheap and pure, or that the body reassigns, are
+        computed once before the loop."""
+        args = []
+        for arg in call.args:
+            if not self._is_pure_index(arg) or loaded_names(arg) & assigned_in_body:
+                name = self.namer.fresh(describe(arg))
+                self.value_into(arg, store(name))
+                arg = load(name)
+            args.append(arg)
+        return gast.Call(func=call.func, args=args, keywords=[])
 
     def visit_While(self, node: gast.While) -> None:
         self.emit(gast.While(test=node.test, body=self.block(node.body), orelse=[]))
@@ -304,10 +329,10 @@ class ANF:
             return self.is_opaque_call(node)
         return False
 
-    def _is_range(self, node: gast.expr) -> bool:
+    def _is_range_call(self, node: gast.expr) -> bool:
         return (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
                 and node.func.id == "range" and "range" not in self.local_names
-                and all(self._is_pure_index(arg) for arg in node.args))
+                and not node.keywords)
 
 
 def _target_as_load(target: gast.expr) -> gast.expr:

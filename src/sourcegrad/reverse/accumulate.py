@@ -35,6 +35,9 @@ def accumulate(ctx: Context, state: AdjointState, var: str, value: gast.expr,
     if not ctx.is_active(var):
         return
     dvar = ctx.namer.adjoint(var)
+    if var not in state.init and isinstance(value, gast.Name) and value.id == dvar:
+        state.init.add(var)  # `x = x + c`: the adjoint passes through unchanged
+        return
     if var not in state.init:
         code.append(assign(store(dvar), value))
         state.init.add(var)
@@ -59,13 +62,13 @@ def _disown(ctx: Context, state: AdjointState, value: gast.expr) -> None:
 
 
 def accumulate_at(ctx: Context, state: AdjointState, var: str, index: gast.expr,
-                  value: gast.expr, code: list[gast.stmt]) -> None:
+                  value: gast.expr, code: list[gast.stmt], specializer) -> None:
     """`d[var][index] += value`: zeros first if needed; repeated indices go through add.at."""
     if not ctx.is_active(var):
         return
     dvar = ctx.namer.adjoint(var)
     if var not in state.init:
-        code.append(assign(store(dvar), zeros_like(var)))
+        code.append(assign(store(dvar), specializer.visit(zeros_like(var))))
     elif var not in state.owned:
         copy_call = gast.Call(func=gast.Attribute(value=load(dvar), attr="copy", ctx=gast.Load()),
                               args=[], keywords=[])

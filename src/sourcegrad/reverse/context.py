@@ -12,10 +12,11 @@ import gast
 from ..analysis.activity import Activity
 from ..analysis.calls import CallClassifier
 from ..analysis.definedness import Definedness
+from ..analysis.shapes import ShapeFacts
 from ..names import Namer
 
-# (user function, names of its active parameters) -> (forward name, backward name)
-CalleeRequest = Callable[[Any, tuple[str, ...]], tuple[str, str]]
+# (user function, names of its active parameters, abstract arguments) -> (forward, backward)
+CalleeRequest = Callable[[Any, tuple[str, ...], tuple], tuple[str, str]]
 # a value the emitted module must hold (a default argument, say) -> the name it is bound to
 BindValue = Callable[[Any, str], str]
 # a name a rule template uses, and what it refers to in the rule's module
@@ -28,6 +29,7 @@ class Context:
     activity: Activity
     calls: CallClassifier
     definedness: Definedness
+    shapes: ShapeFacts
     local_names: set[str]
     index_safe: set[str]
     request_callee: CalleeRequest

@@ -12,10 +12,11 @@ from __future__ import annotations
 import gast
 
 from ..errors import UnsupportedSyntaxError
-from ..gastutil import assign, loaded_names
+from ..gastutil import assign, loaded_names, target_names
 from .accumulate import zeros_like
 from .context import Context
 from .nodes import AdjointState, Branch, Loop, Node, Step
+from .specialize import specialize
 from .statements import assignment_step, passive_step
 
 _MAX_OWNERSHIP_PASSES = 3
@@ -28,6 +29,37 @@ def _touched(stmts: list[gast.stmt], ctx: Context) -> set[str]:
         for node in gast.walk(stmt):
             if isinstance(node, gast.Name) and ctx.is_active(node.id):
                 names.add(node.id)
+    return names
+
+
+def upward_exposed(stmts: list[gast.stmt], bound: set[str] | None = None) -> set[str]:
+    """Names a block may read before it binds them: the values that flow into it."""
+    bound = set() if bound is None else set(bound)
+    exposed: set[str] = set()
+    for stmt in stmts:
+        if isinstance(stmt, gast.If):
+            exposed |= (loaded_names(stmt.test) - bound) | upward_exposed(stmt.body, bound)
+            exposed |= upward_exposed(stmt.orelse, bound)
+            bound |= _surely_bound(stmt.body) & _surely_bound(stmt.orelse)
+        elif isinstance(stmt, (gast.For, gast.While)):
+            header = stmt.iter if isinstance(stmt, gast.For) else stmt.test
+            inner = bound | (set(target_names(stmt.target)) if isinstance(stmt, gast.For)
+                             else set())
+            exposed |= (loaded_names(header) - bound) | upward_exposed(stmt.body, inner)
+        else:
+            exposed |= loaded_names(stmt) - bound
+            if isinstance(stmt, gast.Assign):
+                bound |= set(target_names(stmt.targets[0]))
+    return exposed
+
+
+def _surely_bound(stmts: list[gast.stmt]) -> set[str]:
+    names: set[str] = set()
+    for stmt in stmts:
+        if isinstance(stmt, gast.Assign):
+            names |= set(target_names(stmt.targets[0]))
+        elif isinstance(stmt, gast.If):
+            names |= _surely_bound(stmt.body) & _surely_bound(stmt.orelse)
     return names
 
 
@@ -74,8 +106,9 @@ class Differentiator:
         orelse = self.block(stmt.orelse, else_state)
         before = self.ctx.definedness.maybe[id(stmt)]
         keep = (body_state.init | else_state.init) & before
-        body_inits = self._zero(keep - body_state.init, stmt)
-        else_inits = self._zero(keep - else_state.init, stmt)
+        env = self.ctx.shapes.env_at(stmt)
+        body_inits = self._zero(keep - body_state.init, stmt, env)
+        else_inits = self._zero(keep - else_state.init, stmt, env)
         state.init = keep
         state.owned = ((body_state.owned | keep - body_state.init)
                        & (else_state.owned | keep - else_state.init) & keep)
@@ -83,10 +116,15 @@ class Differentiator:
                       set(sorted(keep - body_state.init)), set(sorted(keep - else_state.init)),
                       getattr(stmt, "origin", None))
 
-    def _zero(self, names: set[str], origin_of: gast.AST) -> list[gast.stmt]:
-        self.ctx.bind_none_first |= names - self.ctx.definedness.sure[id(origin_of)]
-        return [assign(self.ctx.namer.adjoint(n), zeros_like(n), origin_of)
-                for n in sorted(names)]
+    def _zero(self, names: set[str], origin_of: gast.AST, env) -> list[gast.stmt]:
+        """Zero adjoints for `names`, shaped by the shape facts where they are known."""
+        shapes = {name: value.shape for name, value in env.items()}
+        zeros = [assign(self.ctx.namer.adjoint(n), specialize(zeros_like(n), shapes), origin_of)
+                 for n in sorted(names)]
+        unbound = names - self.ctx.definedness.sure[id(origin_of)]
+        self.ctx.bind_none_first |= {n for n in unbound if n in loaded_names(gast.Module(
+            body=zeros, type_ignores=[]))}
+        return zeros
 
     # -- loops ----------------------------------------------------------------------------------
     def visit_For(self, stmt: gast.For, state: AdjointState) -> Loop:
@@ -100,9 +138,12 @@ class Differentiator:
 
     def _loop(self, stmt, state: AdjointState, trips: str | None, header_reads: set[str]) -> Loop:
         before = self.ctx.definedness.maybe[id(stmt)]
-        carried = _touched(stmt.body, self.ctx) & (before | state.init)
+        # adjoints that live across iterations: of values flowing into the body from the
+        # previous iteration or from before the loop, and of values used after the loop
+        carried = _touched(stmt.body, self.ctx) & (upward_exposed(stmt.body) | state.init)
         pre_init_names = carried - state.init
-        pre_inits = self._zero(pre_init_names, stmt)
+        exit_env = self.ctx.shapes.exit.get(id(stmt), {})
+        pre_inits = self._zero(pre_init_names, stmt, exit_env)
         state.init |= carried
         state.owned |= pre_init_names
         entry = state.copy()
@@ -117,7 +158,7 @@ class Differentiator:
                 break
             owned_start &= end_owned
             self.ctx.namer.restore(snapshot)
-        end_inits = self._zero(end_names, stmt)
+        end_inits = self._zero(end_names, stmt, exit_env)
         state.init = entry.init & (body_state.init | end_names) & before
         state.owned = owned_start & end_owned & state.init
         return Loop(stmt, body, trips, pre_inits, end_inits, header_reads,

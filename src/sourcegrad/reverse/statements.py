@@ -22,6 +22,7 @@ from ..rules.templates import TemplateError
 from .accumulate import accumulate, accumulate_at, zeros_like
 from .context import Context
 from .nodes import AdjointState, Step
+from .specialize import Specializer
 
 BINARY_OPERATORS = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -52,6 +53,20 @@ class AssignAdjoint:
         overwritten = set(self.targets) & loaded_names(stmt.value)
         self.prev_names = {name: ctx.namer.fresh(f"{name}_prev") for name in sorted(overwritten)}
         self.value = _Rename(self.prev_names).visit(clone(stmt.value))
+        self.env = ctx.shapes.env_at(stmt)
+        self.specializer = Specializer(self._shape_map())
+
+    def _shape_map(self) -> dict:
+        """Shapes of the names this block uses: operands before the statement (also under
+        their `_prev` names), the target and its adjoint after it."""
+        shapes = {name: value.shape for name, value in self.env.items()}
+        for var, prev in self.prev_names.items():
+            shapes[prev] = shapes.get(var)
+        if isinstance(self.target, gast.Name):
+            result = self.ctx.shapes.value(self.stmt.value, self.env).shape
+            shapes[self.target.id] = result
+            shapes[self.ctx.namer.adjoint(self.target.id)] = result
+        return shapes
 
     # -- the step ----------------------------------------------------------------------------
     def build(self) -> Step:
@@ -134,7 +149,7 @@ class AssignAdjoint:
     def visit_Subscript(self, value: gast.Subscript, dresult: gast.expr) -> None:
         if isinstance(value.value, gast.Name):
             accumulate_at(self.ctx, self.state, _original(self, value.value.id),
-                          clone(value.slice), dresult, self.code)
+                          clone(value.slice), dresult, self.code, self.specializer)
 
     def visit_Attribute(self, value: gast.Attribute, dresult: gast.expr) -> None:
         if not self.ctx.is_active(_original_node(self, value.value)):
@@ -181,12 +196,15 @@ class AssignAdjoint:
             self.ctx.namer.restore(snapshot)
             alias = self.ctx.namer.fresh(f"{dresult.id}_out")
             self.code.append(assign(alias, dresult))
+            self.specializer.shapes[alias] = self.specializer.shape(dresult)
             items = self._ordered(fill(kind.rule, bound, result, load(alias),
                                        self.ctx.namer.fresh))
         for name in kind.rule.free_names:
             self.ctx.bind_global(name, kind.rule.globals.get(name))
         for item in items:
+            item.value = self.specializer.visit(item.value)
             if isinstance(item, Local):
+                self.specializer.shapes[item.name] = self.specializer.shape(item.value)
                 self.code.append(assign(item.name, item.value))
             else:
                 self._contribute(item)
@@ -210,7 +228,7 @@ class AssignAdjoint:
         if item.index is not None:
             if isinstance(target, gast.Name):
                 accumulate_at(self.ctx, self.state, _original(self, target.id), item.index,
-                              item.value, self.code)
+                              item.value, self.code, self.specializer)
             return
         if isinstance(target, gast.Name):
             accumulate(self.ctx, self.state, _original(self, target.id), item.value, self.code)
@@ -248,7 +266,8 @@ class AssignAdjoint:
                        if isinstance(a, gast.Name) and self.ctx.is_active(_original(self, a.id)))
         if not active:
             return
-        forward, backward = self.ctx.request_callee(fn, active)
+        shapes = tuple(self.ctx.shapes.value(_rename_back(self, a), self.env) for a in args)
+        forward, backward = self.ctx.request_callee(fn, active, shapes)
         tape = self.ctx.namer.fresh(f"{fn.__name__}_tape")
         self.ctx.local_names.add(tape)
         self.targets = self.targets + [tape]

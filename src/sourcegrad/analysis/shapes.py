@@ -1,0 +1,336 @@
+"""Shape facts: the array shape of each variable before each statement, when it is certain.
+
+sourcegrad specializes a derivative on the shapes of the arguments it is called with (as JAX
+traces per shape). Knowing that `w` is a float and `x` has shape (3,) lets the differentiator
+write `dx = dz` instead of `dx = unbroadcast(dz, x)`, `np.sum(g, axis=0)` instead of a generic
+helper, `g @ b.T` for a matrix product, and stop saving values whose only use was their shape.
+
+A shape is a tuple of ints, or None when unknown; `integer` marks values known to be Python or
+NumPy integers (loop counters, lengths), which index without repeats. The analysis is a forward
+abstract interpretation with a fixed point at loops; anything it cannot decide is None, and the
+differentiator then falls back to the runtime helpers, which decide at run time. Sound by
+construction: a shape is recorded only when NumPy's rules fix it for every input of these shapes.
+Requires: the canonical form.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import operator
+from dataclasses import dataclass
+from typing import Any
+
+import gast
+import numpy as np
+
+from ..gastutil import target_names
+from .calls import CallClassifier
+
+Shape = tuple[int, ...] | None
+
+
+@dataclass(frozen=True)
+class Abstract:
+    """What is known of a value: its array shape, whether it is an integer, and whether it is
+    an array's `.shape` tuple (whose items are integers)."""
+
+    shape: Shape
+    integer: bool = False
+    shape_tuple: bool = False
+
+
+UNKNOWN = Abstract(None)
+SCALAR = Abstract(())
+INTEGER = Abstract((), True)
+Env = dict[str, Abstract]
+
+_REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.amax, np.min, np.amin, np.var, np.std}
+_REDUCTION_METHODS = {"sum", "mean", "prod", "max", "min", "var", "std"}
+_SAME_SHAPE = {np.zeros_like, np.ones_like, np.empty_like, np.copy, np.array, np.asarray}
+_SAME_SHAPE_METHODS = {"copy", "astype", "conj"}
+_INTEGER_RESULTS = {builtins.len, builtins.int, builtins.round, math.floor, math.ceil,
+                    np.argmax, np.argmin, np.size, np.ndim}
+_BINARY = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+           gast.Div: operator.truediv, gast.Pow: operator.pow, gast.Mod: operator.mod,
+           gast.FloorDiv: operator.floordiv}
+
+
+def broadcast(*shapes: Shape) -> Shape:
+    if any(s is None for s in shapes):
+        return None
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        return None
+
+
+def matmul_shape(a: Shape, b: Shape) -> Shape:
+    """The shape of `a @ b` by NumPy's rules (1-d operands promoted, stacks broadcast)."""
+    if a is None or b is None or not a or not b:
+        return None
+    if len(a) == 1 and len(b) == 1:
+        return () if a == b else None
+    if len(b) == 1:
+        return a[:-1] if a[-1] == b[0] else None
+    if len(a) == 1:
+        return b[:-2] + b[-1:] if a[0] == b[-2] else None
+    if a[-1] != b[-2]:
+        return None
+    stack = broadcast(a[:-2], b[:-2])
+    return None if stack is None else stack + (a[-2], b[-1])
+
+
+def reduced_shape(shape: Shape, axis: Any, keepdims: Any) -> Shape:
+    if shape is None or keepdims not in (True, False):
+        return None
+    try:
+        proxy = np.broadcast_to(np.empty(()), shape)
+        return np.sum(proxy, axis=axis, keepdims=keepdims).shape
+    except (ValueError, TypeError, np.exceptions.AxisError):
+        return None
+
+
+def join(a: Abstract | None, b: Abstract | None) -> Abstract:
+    if a is None or b is None:
+        return UNKNOWN
+    if a == b:
+        return a
+    return Abstract(a.shape if a.shape == b.shape else None, a.integer and b.integer,
+                    a.shape_tuple and b.shape_tuple)
+
+
+def join_envs(a: Env, b: Env) -> Env:
+    return {name: join(a.get(name), b.get(name)) for name in set(a) | set(b)}
+
+
+def of_value(value: Any) -> Abstract:
+    """The abstract value of an actual argument."""
+    if isinstance(value, (bool, np.bool_)):
+        return INTEGER
+    if isinstance(value, (int, np.integer)):
+        return INTEGER
+    if isinstance(value, (float, np.floating)):
+        return SCALAR
+    if isinstance(value, np.ndarray):
+        return Abstract(value.shape, np.issubdtype(value.dtype, np.integer))
+    return UNKNOWN
+
+
+class ShapeFacts:
+    """`before[id(stmt)]`: the environment before a statement; `exit[id(loop)]`: after a loop
+    (what holds at its head on every iteration and when it ends)."""
+
+    _MAX_LOOP_PASSES = 6
+
+    def __init__(self, tree: gast.FunctionDef, params: Env, calls: CallClassifier):
+        self.calls = calls
+        self.before: dict[int, Env] = {}
+        self.exit: dict[int, Env] = {}
+        self._breaks: list[Env] = []
+        self.block(tree.body, dict(params))
+
+    def env_at(self, stmt: gast.stmt) -> Env:
+        return self.before.get(id(stmt), {})
+
+    # -- statements ------------------------------------------------------------------------
+    def block(self, stmts: list[gast.stmt], env: Env) -> Env:
+        for stmt in stmts:
+            self.before[id(stmt)] = dict(env)
+            if isinstance(stmt, gast.Assign):
+                self._assign(stmt, env)
+            elif isinstance(stmt, gast.If):
+                env = join_envs(self.block(stmt.body, dict(env)),
+                                self.block(stmt.orelse, dict(env)))
+            elif isinstance(stmt, (gast.For, gast.While)):
+                env = self._loop(stmt, env)
+            elif isinstance(stmt, gast.Break):
+                self._breaks.append(dict(env))
+        return env
+
+    def _assign(self, stmt: gast.Assign, env: Env) -> None:
+        target = stmt.targets[0]
+        if isinstance(target, gast.Name):
+            env[target.id] = self.value(stmt.value, env)
+        else:
+            for name in target_names(target):
+                env[name] = UNKNOWN
+
+    def _loop(self, stmt: gast.For | gast.While, env: Env) -> Env:
+        head = dict(env)
+        outer_breaks, self._breaks = self._breaks, []
+        for _ in range(self._MAX_LOOP_PASSES):
+            if isinstance(stmt, gast.For):
+                head[stmt.target.id] = self._iteration(stmt.iter, head)
+            self._breaks = []
+            end = self.block(stmt.body, dict(head))
+            new_head = join_envs(head, end)
+            if new_head == head:
+                break
+            head = new_head
+        else:
+            head = {name: UNKNOWN for name in head}
+            self._breaks = []
+            self.block(stmt.body, dict(head))
+        exit_env = head
+        for env_at_break in self._breaks:
+            exit_env = join_envs(exit_env, env_at_break)
+        self._breaks = outer_breaks
+        self.exit[id(stmt)] = exit_env
+        return dict(exit_env)
+
+    def _iteration(self, iterable: gast.expr, env: Env) -> Abstract:
+        if isinstance(iterable, gast.Call) and getattr(iterable.func, "id", None) == "range":
+            return INTEGER
+        return UNKNOWN
+
+    # -- expressions -------------------------------------------------------------------------
+    def value(self, node: gast.expr, env: Env) -> Abstract:
+        visitor = getattr(self, "_" + type(node).__name__, None)
+        return visitor(node, env) if visitor else UNKNOWN
+
+    def _Name(self, node: gast.Name, env: Env) -> Abstract:
+        if node.id in env:
+            return env[node.id]
+        if node.id in self.calls.local_names:
+            return UNKNOWN
+        resolved = self.calls.resolve(node)
+        return of_value(resolved)
+
+    def _Constant(self, node: gast.Constant, env: Env) -> Abstract:
+        if isinstance(node.value, bool | int):
+            return INTEGER
+        return SCALAR if isinstance(node.value, float) else UNKNOWN
+
+    def _Attribute(self, node: gast.Attribute, env: Env) -> Abstract:
+        if isinstance(node.value, gast.Name) and node.value.id in self.calls.local_names:
+            inner = self.value(node.value, env)
+            if node.attr == "T" and inner.shape is not None:
+                return Abstract(inner.shape[::-1], inner.integer)
+            if node.attr in ("ndim", "size"):
+                return INTEGER
+            if node.attr == "shape":
+                return Abstract(None, shape_tuple=True)
+            return UNKNOWN
+        return of_value(self.calls.resolve(node))
+
+    def _BinOp(self, node: gast.BinOp, env: Env) -> Abstract:
+        left, right = self.value(node.left, env), self.value(node.right, env)
+        if isinstance(node.op, gast.MatMult):
+            return Abstract(matmul_shape(left.shape, right.shape))
+        integer = left.integer and right.integer and not isinstance(node.op, gast.Div)
+        return Abstract(broadcast(left.shape, right.shape), integer)
+
+    def _UnaryOp(self, node: gast.UnaryOp, env: Env) -> Abstract:
+        inner = self.value(node.operand, env)
+        return Abstract(inner.shape, inner.integer) if not isinstance(node.op, gast.Not) \
+            else Abstract((), True)
+
+    def _Compare(self, node: gast.Compare, env: Env) -> Abstract:
+        shapes = [self.value(n, env).shape for n in [node.left] + node.comparators]
+        return Abstract(broadcast(*shapes))
+
+    def _Subscript(self, node: gast.Subscript, env: Env) -> Abstract:
+        inner = self.value(node.value, env)
+        if inner.shape_tuple:
+            return INTEGER if not isinstance(node.slice, gast.Slice) else UNKNOWN
+        index = self._index(node.slice, env)
+        if inner.shape is None or index is None:
+            return UNKNOWN
+        try:
+            proxy = np.broadcast_to(np.empty((), dtype=int if inner.integer else float),
+                                    inner.shape)
+            return Abstract(proxy[index].shape, inner.integer)
+        except (IndexError, TypeError, ValueError):
+            return UNKNOWN
+
+    def _index(self, node: gast.expr, env: Env) -> Any:
+        """A stand-in index with the same effect on shapes, or None if shapes depend on data."""
+        if isinstance(node, gast.Tuple):
+            parts = [self._index(e, env) for e in node.elts]
+            return None if any(p is None for p in parts) else tuple(parts)
+        if isinstance(node, gast.Slice):
+            bounds = [self._constant(p) for p in (node.lower, node.upper, node.step)]
+            return None if any(b is _NOT_CONSTANT for b in bounds) else slice(*bounds)
+        constant = self._constant(node)
+        if constant is not _NOT_CONSTANT and (constant is None or constant is Ellipsis
+                                              or isinstance(constant, int)):
+            return np.newaxis if constant is None else constant
+        value = self.value(node, env)
+        return 0 if value.integer and value.shape == () else None
+
+    def _constant(self, node: gast.expr | None) -> Any:
+        if node is None:
+            return None
+        if isinstance(node, gast.Constant):
+            return node.value
+        if isinstance(node, gast.Attribute):
+            resolved = self.calls.resolve(node)
+            if resolved is None:
+                return None
+        return _NOT_CONSTANT
+
+    def _Call(self, node: gast.Call, env: Env) -> Abstract:
+        kind = self.calls.classify(node)
+        args = [self.value(a, env) for a in node.args]
+        if kind.kind == "method":
+            receiver = self.value(kind.receiver, env)
+            return self._method(kind.target, receiver, node, env)
+        fn = kind.target
+        if kind.kind not in ("rule", "zero") or fn is None:
+            return UNKNOWN
+        return self._function(fn, args, node)
+
+    def _function(self, fn: Any, args: list[Abstract], node: gast.Call) -> Abstract:
+        keywords = {kw.arg: kw.value for kw in node.keywords}
+        if fn in _INTEGER_RESULTS:
+            return INTEGER
+        if fn in (np.matmul, np.dot) and len(args) == 2:
+            return Abstract(matmul_shape(args[0].shape, args[1].shape))
+        if isinstance(fn, np.ufunc) and len(args) == fn.nin and not keywords:
+            return Abstract(broadcast(*[a.shape for a in args]))
+        if getattr(fn, "__module__", None) == "math" or fn in (builtins.abs, builtins.float):
+            return SCALAR if all(a.shape == () for a in args) else UNKNOWN
+        if fn in _REDUCTIONS and args:
+            axis = self._keyword(node, keywords, "axis", 1)
+            keepdims = self._keyword(node, keywords, "keepdims", 4 if fn in (np.var, np.std)
+                                     else 3)
+            return Abstract(reduced_shape(args[0].shape, axis, keepdims))
+        if fn in _SAME_SHAPE and len(args) == 1 and not keywords:
+            return Abstract(args[0].shape, args[0].integer and fn is not np.array)
+        if fn is np.where and len(args) == 3:
+            return Abstract(broadcast(*[a.shape for a in args]))
+        if fn is np.transpose and len(args) == 1 and args[0].shape is not None:
+            return Abstract(args[0].shape[::-1])
+        return UNKNOWN
+
+    def _method(self, name: str, receiver: Abstract, node: gast.Call, env: Env) -> Abstract:
+        keywords = {kw.arg: kw.value for kw in node.keywords}
+        if name in _REDUCTION_METHODS:
+            axis = self._keyword(node, keywords, "axis", 0)
+            keepdims = self._keyword(node, keywords, "keepdims", 3 if name in ("var", "std")
+                                     else 2)
+            return Abstract(reduced_shape(receiver.shape, axis, keepdims))
+        if name in _SAME_SHAPE_METHODS and not node.args:
+            return receiver
+        if name == "dot" and len(node.args) == 1:
+            return Abstract(matmul_shape(receiver.shape, self.value(node.args[0], env).shape))
+        return UNKNOWN
+
+    def _keyword(self, node: gast.Call, keywords: dict, name: str, position: int) -> Any:
+        """A constant argument given by keyword or position; defaults to None/False."""
+        if name in keywords:
+            value = keywords[name]
+        elif len(node.args) > position:
+            value = node.args[position]
+        else:
+            return False if name == "keepdims" else None
+        if isinstance(value, gast.Constant):
+            return value.value
+        if isinstance(value, gast.Tuple) and all(isinstance(e, gast.Constant)
+                                                 for e in value.elts):
+            return tuple(e.value for e in value.elts)
+        return _NOT_CONSTANT
+
+
+_NOT_CONSTANT = object()
