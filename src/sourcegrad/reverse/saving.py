@@ -129,7 +129,7 @@ class SavePlanner:
                                     maybe | bound, scope)
         at_end = []
         for var, arm in sorted(scope.locals.items(), key=lambda item: item[0]):
-            if var not in body_reads:
+            if not self._reads_unrestored(node.body, var):
                 continue
             self.plan.stack_of(var, self.namer)
             if var in sure_end or arm is None:
@@ -137,6 +137,28 @@ class SavePlanner:
             else:
                 self.plan.arm_locals.setdefault(arm, []).append(var)
         self.plan.loop_locals[id(node)] = at_end
+
+
+    def _reads_unrestored(self, nodes: list[Node], var: str) -> bool:
+        """Whether the adjoint of `nodes` reads `var` outside the inner loops that restore it
+        themselves (because it is one of their loop-locals)."""
+        for node in nodes:
+            if isinstance(node, Step):
+                if var in node.reads_before | node.reads_after | set(node.prev_names):
+                    return True
+            elif isinstance(node, Branch):
+                if id(node) in self.plan.branch_tests and var == node.stmt.test.id:
+                    return True
+                if var in node.body_init_reads | node.orelse_init_reads or \
+                        self._reads_unrestored(node.body + node.orelse, var):
+                    return True
+            else:
+                if var in node.header_reads | node.pre_init_reads | node.end_init_reads:
+                    return True
+                if var not in self.plan.loop_locals.get(id(node), []) and \
+                        self._reads_unrestored(node.body, var):
+                    return True
+        return False
 
 
 def _header_bound(node: Loop) -> set[str]:
