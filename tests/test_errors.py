@@ -109,6 +109,30 @@ def test_unsupported_syntax(f, marker, holder):
     _assert_points_at(str(info.value), holder, marker)
 
 
+# -- in-place update of an array another name shares -------------------------------------------
+
+
+def alias_then_augment(x):
+    y = x
+    x += 1.0
+    x *= y
+    return np.sum(x * y)
+
+
+def test_inplace_update_of_shared_array_is_refused():
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError) as info:
+        sourcegrad.grad(alias_then_augment)(np.array([0.5, 1.0]))
+    message = str(info.value)
+    assert "in place" in message and "copy()" in message
+    _assert_points_at(message, alias_then_augment, "x += 1.0")
+
+
+def test_inplace_update_of_shared_float_is_plain_rebinding():
+    # floats are immutable: x += 1 rebinds x and y keeps the old value; f = (x + 1) * x * x
+    got = sourcegrad.grad(alias_then_augment)(0.5)
+    assert got == pytest.approx(3 * 0.5**2 + 2 * 0.5)
+
+
 # -- no rule --------------------------------------------------------------------------------------
 
 TRIPLE = functools.partial(operator.mul, 3.0)

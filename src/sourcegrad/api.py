@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import cache
+from .analysis.shapes import of_value
 from .errors import (
     InternalError,
     NonDifferentiableInputError,
@@ -22,7 +23,6 @@ from .errors import (
     SourceUnavailableError,
     WrtError,
 )
-from .analysis.shapes import of_value
 from .module import EmittedModule, ModuleBuilder
 
 Wrt = int | str | tuple[int | str, ...]
@@ -67,14 +67,18 @@ def _wrt_names(fn: Callable, wrt: Wrt) -> tuple[list[str], bool]:
     return chosen, single
 
 
-def _bind(fn: Callable, args: tuple, kwargs: dict) -> dict[str, Any]:
-    bound = inspect.signature(fn).bind(*args, **kwargs)
+def _bind(signature: inspect.Signature, args: tuple, kwargs: dict) -> dict[str, Any]:
+    if not kwargs and len(args) == len(signature.parameters):
+        return dict(zip(signature.parameters, args, strict=True))  # the common case, fast
+    bound = signature.bind(*args, **kwargs)
     bound.apply_defaults()
     return dict(bound.arguments)
 
 
 def _as_differentiable(value: Any, name: str, fn_name: str) -> Any:
     """Floats and float arrays pass; ints become floats; anything else is an error."""
+    if type(value) is float or type(value) is np.ndarray and value.dtype.kind == "f":
+        return value
     if isinstance(value, (bool, np.bool_)):
         raise NonDifferentiableInputError(
             f"cannot differentiate {fn_name} with respect to {name}: it is a bool")
@@ -105,6 +109,8 @@ def _is_differentiable(value: Any) -> bool:
 
 def _shaped_like(gradient: Any, arg: Any, inputs: list[Any]) -> Any:
     """A float for a float argument; an owned array of the argument's shape and dtype."""
+    if type(arg) is float and type(gradient) in (float, np.float64):
+        return float(gradient)
     if not isinstance(arg, np.ndarray):
         value = np.asarray(gradient)
         if value.shape != ():
@@ -140,6 +146,7 @@ class Derivative:
         self._wrt, self._single = _wrt_names(fn, wrt)
         self._with_value = with_value
         self._params = [p.name for p in _parameters(fn)]
+        self._signature = inspect.signature(fn)
         functools.update_wrapper(self, fn)
 
     def _module(self, args: tuple) -> EmittedModule:
@@ -160,7 +167,7 @@ class Derivative:
         return tuple(of_value(None) for _ in self._params)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        values = _bind(self._fn, args, kwargs)
+        values = _bind(self._signature, args, kwargs)
         for name in self._wrt:
             values[name] = _as_differentiable(values[name], name, self._fn.__name__)
         inputs = [values[p] for p in self._params]
@@ -206,7 +213,7 @@ def vjp(fn: Callable, *args: Any, **kwargs: Any) -> tuple[Any, Callable[[Any], t
     shaped like the argument, or None for ints, bools and other non-differentiable arguments.
     """
     names = [p.name for p in _parameters(fn)]
-    values = _bind(fn, args, kwargs)
+    values = _bind(inspect.signature(fn), args, kwargs)
     positional = names[:len(args)]
     active = tuple(n for n in positional if _is_differentiable(values[n]))
 

@@ -39,6 +39,9 @@ class Namer:
     def reserve(self, names: Iterable[str]) -> None:
         self._taken.update(names)
 
+    def is_free(self, name: str) -> bool:
+        return name not in self._taken
+
     def fresh(self, base: str) -> str:
         """`base` itself when free, else `base_2`, `base_3`, ..."""
         stem = sanitize(base)

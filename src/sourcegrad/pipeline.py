@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import copy
+import inspect
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,13 +21,15 @@ import gast
 from .analysis.activity import Activity, analyze_activity
 from .analysis.calls import CallClassifier
 from .analysis.definedness import Definedness
-from .analysis.shapes import Env, ShapeFacts
+from .analysis.shapes import UNKNOWN, Env, ShapeFacts
+from .errors import UnsupportedSyntaxError
 from .gastutil import assign, assigned_names, const, target_names
 from .names import Namer, names_in
 from .normalize.anf import to_anf
 from .normalize.augassign import lower_augassign
 from .normalize.jumps import lower_jumps
 from .normalize.loops import index_loops
+from .normalize.rename import rename_locals
 from .normalize.syntax_check import check_syntax
 from .parse import ParsedFunction, parse_function
 from .reverse.assemble import Assembler
@@ -37,7 +40,7 @@ from .reverse.saving import SavePlan, plan_saves
 from .runtime import __all__ as RUNTIME_NAMES
 
 # Names the emitted code uses for itself: never handed out as temporaries.
-RESERVED = {"np", "math", "reversed", "range", "len", *RUNTIME_NAMES}
+RESERVED = {"np", "math", "reversed", "range", "len", "slice", *RUNTIME_NAMES}
 
 
 @dataclass
@@ -55,14 +58,20 @@ class Canonical:
     def output(self) -> gast.expr:
         return self.tree.body[-1].value
 
+    def param_names(self, names: tuple[str, ...] | list[str]) -> list[str]:
+        """The tree's names for the function's parameters (renamed if they clashed)."""
+        original = list(inspect.signature(self.parsed.fn).parameters)
+        return [self.params[original.index(name)] for name in names]
+
 
 def canonicalize(fn: Any) -> Canonical:
     parsed = parse_function(fn)
     tree = check_syntax(parsed.tree)
     tree = lower_augassign(tree)
+    namer = Namer(names_in(tree) | RESERVED | set(dir(builtins)))
+    tree = rename_locals(tree, RESERVED, namer)
     params = [a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
     local_names = set(params) | assigned_names(tree.body)
-    namer = Namer(names_in(tree) | RESERVED | set(dir(builtins)))
     calls = CallClassifier(parsed.namespace, local_names)
     tree = to_anf(tree, namer, local_names, calls.is_opaque)
     tree = index_loops(tree, namer)
@@ -113,6 +122,7 @@ def differentiate(canonical: Canonical, active_params: set[str], params: Env,
     outputs = {output.id} if isinstance(output, gast.Name) else set()
     activity = analyze_activity(tree, active_params, canonical.calls, outputs)
     shapes = ShapeFacts(tree, params, canonical.calls)
+    _refuse_aliased_inplace(tree, shapes)
     ctx = Context(namer, activity, canonical.calls, Definedness(tree), shapes,
                   set(canonical.local_names),
                   _index_safe(tree, shapes), request_callee, bind_value, bind_global)
@@ -125,6 +135,24 @@ def differentiate(canonical: Canonical, active_params: set[str], params: Env,
     prelude = [assign(name, const(None), tree) for name in unbound]
     return Sweeps(prelude + assembler.primal(nodes), assembler.adjoint(nodes), output, seed,
                   state, plan, namer, activity, nodes, ctx.local_names)
+
+
+def _refuse_aliased_inplace(tree: gast.FunctionDef, shapes: ShapeFacts) -> None:
+    """`y = x; x += 1` changes `y` too when `x` is an array: not supported yet."""
+    for node in gast.walk(tree):
+        aliases = getattr(node, "inplace_aliases", None)
+        if not aliases:
+            continue
+        target = node.targets[0].id
+        if shapes.env_at(node).get(target, UNKNOWN).shape == ():
+            continue  # a number: `x += 1` rebinds x, exactly as written
+        raise UnsupportedSyntaxError(
+            f"{target} is updated in place while {', '.join(aliases)} may refer to the same "
+            "array", node.origin,
+            why="NumPy's augmented assignment writes into the array, so the other names see "
+                "the change; sourcegrad does not follow in-place updates of shared arrays yet.",
+            hint=f"Write {target} = {target} <op> ... to make a new array, or take a copy "
+                 f"first ({aliases[0]} = {target}.copy()).")
 
 
 def top_level_prev_names(nodes: list[Node], plan: SavePlan) -> set[str]:

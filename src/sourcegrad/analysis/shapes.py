@@ -105,7 +105,11 @@ def join_envs(a: Env, b: Env) -> Env:
 
 
 def of_value(value: Any) -> Abstract:
-    """The abstract value of an actual argument."""
+    """The abstract value of an actual argument (on every call: the common cases first)."""
+    if type(value) is float:
+        return SCALAR
+    if type(value) is np.ndarray:
+        return Abstract(value.shape, value.dtype.kind in "iub")
     if isinstance(value, (bool, np.bool_)):
         return INTEGER
     if isinstance(value, (int, np.integer)):
@@ -113,7 +117,7 @@ def of_value(value: Any) -> Abstract:
     if isinstance(value, (float, np.floating)):
         return SCALAR
     if isinstance(value, np.ndarray):
-        return Abstract(value.shape, np.issubdtype(value.dtype, np.integer))
+        return Abstract(value.shape, value.dtype.kind in "iub")
     return UNKNOWN
 
 

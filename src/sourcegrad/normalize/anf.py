@@ -132,6 +132,9 @@ class ANF:
             self._parallel_assign(target.elts, node.value.elts)
         else:
             self.value_into(node.value, target)
+            final = self.out[-1] if self.out else None
+            if hasattr(node, "inplace_aliases") and isinstance(final, gast.Assign):
+                final.inplace_aliases = node.inplace_aliases
         for other in others:
             self.emit(assign(other, _target_as_load(target)))
 
@@ -169,10 +172,17 @@ class ANF:
         iterable = node.iter
         if self._is_range_call(iterable):
             iterable = self._range(iterable, assigned_names(node.body))
-        elif not isinstance(iterable, gast.Name):
-            iterable = self.atom(iterable)
+        elif not isinstance(iterable, gast.Name) or iterable.id in assigned_names(node.body):
+            iterable = self.atom(iterable) if not isinstance(iterable, gast.Name) else \
+                self._copy_name(iterable)
         self.emit(gast.For(target=node.target, iter=iterable, body=self.block(node.body),
                            orelse=[], type_comment=None))
+
+    def _copy_name(self, name: gast.Name) -> gast.Name:
+        """The loop iterates over the object the name held when the loop started."""
+        copy = self.namer.fresh(name.id + "_items")
+        self.emit(assign(copy, load(name.id)))
+        return load(copy)
 
     def _range(self, call: gast.Call, assigned_in_body: set[str]) -> gast.Call:
         """`range(...)` with bounds the body does not change, so that the adjoint can replay
@@ -272,6 +282,7 @@ class ANF:
             parts = [None if p is None else self.index(p)
                      for p in (node.lower, node.upper, node.step)]
             return gast.Slice(*parts)
+        node = _fold_constant(node)
         return node if self._is_pure_index(node) else self.atom(node)
 
     def _is_pure_index(self, node: gast.expr) -> bool:

@@ -1,7 +1,8 @@
 """Turn `for x in xs` into a loop over indices, so the adjoint can revisit each element.
 
 Requires: ANF (the iterable is a name or a `range(...)` call).
-Guarantees: every for loop iterates over `range(...)`; its target is a name.
+Guarantees: every for loop iterates over `range(...)`; its target is a name the body does not
+rebind (a body that rebinds it gets a fresh counter).
 Example: `for row in W: body` becomes `for row_index in range(len(W)): row = W[row_index]; body`.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import gast
 
-from ..gastutil import assign, load, store, with_origin
+from ..gastutil import assign, assigned_names, load, store, with_origin
 from ..names import Namer
 
 
@@ -21,6 +22,11 @@ class IndexLoops(gast.NodeTransformer):
         self.generic_visit(node)
         iterable = node.iter
         if isinstance(iterable, gast.Call) and getattr(iterable.func, "id", None) == "range":
+            if node.target.id in assigned_names(node.body):
+                # the body rebinds the counter: iterate over a fresh one the body leaves alone
+                counter = self.namer.fresh(node.target.id + "_count")
+                node.body = [assign(node.target, load(counter), node)] + node.body
+                node.target = with_origin(store(counter), node)
             return node
         index = self.namer.fresh(f"{node.target.id}_index")
         element = gast.Subscript(value=iterable, slice=load(index), ctx=gast.Load())

@@ -66,6 +66,9 @@ def accumulate_at(ctx: Context, state: AdjointState, var: str, index: gast.expr,
     """`d[var][index] += value`: zeros first if needed; repeated indices go through add.at."""
     if not ctx.is_active(var):
         return
+    if specializer.shapes.get(var) == () and _is_whole(index):
+        accumulate(ctx, state, var, value, code)  # `a[()]` of a 0-d array is all of it
+        return
     dvar = ctx.namer.adjoint(var)
     if var not in state.init:
         code.append(assign(store(dvar), specializer.visit(zeros_like(var))))
@@ -83,6 +86,12 @@ def accumulate_at(ctx: Context, state: AdjointState, var: str, index: gast.expr,
                                                      ctx=gast.Load()), attr="at", ctx=gast.Load())
         code.append(gast.Expr(value=gast.Call(func=add_at, args=[load(dvar), _slices_as_calls(
             index), value], keywords=[])))
+
+
+def _is_whole(index: gast.expr) -> bool:
+    if isinstance(index, gast.Tuple):
+        return not index.elts
+    return isinstance(index, gast.Constant) and index.value is Ellipsis
 
 
 def _is_basic_index(index: gast.expr, ctx: Context) -> bool:

@@ -175,7 +175,7 @@ class Assembler:
                             type_comment=None)
         else:
             count = gast.Call(func=load("range"), args=[load(node.trips)], keywords=[])
-            loop = gast.For(target=store("_"), iter=count, body=pops + body, orelse=[],
+            loop = gast.For(target=store(node.counter), iter=count, body=pops + body, orelse=[],
                             type_comment=None)
         out.append(loop)
         target_save = self.plan.target_saves.get(id(node))

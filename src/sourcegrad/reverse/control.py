@@ -128,13 +128,21 @@ class Differentiator:
 
     # -- loops ----------------------------------------------------------------------------------
     def visit_For(self, stmt: gast.For, state: AdjointState) -> Loop:
-        trips = self.ctx.namer.fresh("iterations") if _contains_break(stmt.body) else None
+        trips = self._counter() if _contains_break(stmt.body) else None
         header_reads = loaded_names(stmt.iter) & self.ctx.local_names
         return self._loop(stmt, state, trips, header_reads | ({trips} if trips else set()))
 
     def visit_While(self, stmt: gast.While, state: AdjointState) -> Loop:
-        trips = self.ctx.namer.fresh("iterations")
-        return self._loop(stmt, state, trips, {trips})
+        trips = self._counter()
+        loop = self._loop(stmt, state, trips, {trips})
+        loop.counter = "_" if self.ctx.namer.is_free("_") else self.ctx.namer.fresh("iteration")
+        return loop
+
+    def _counter(self) -> str:
+        """A new iteration counter: a primal variable the adjoint reads."""
+        name = self.ctx.namer.fresh("iterations")
+        self.ctx.local_names.add(name)
+        return name
 
     def _loop(self, stmt, state: AdjointState, trips: str | None, header_reads: set[str]) -> Loop:
         before = self.ctx.definedness.maybe[id(stmt)]

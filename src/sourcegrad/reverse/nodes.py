@@ -69,6 +69,7 @@ class Loop:
     pre_init_reads: set[str]
     end_init_reads: set[str]
     origin: Origin | None
+    counter: str = "_"  # the reversed while loop's variable
 
 
 Node = Step | Branch | Loop

@@ -149,13 +149,18 @@ class SavePlanner:
             elif isinstance(node, Branch):
                 if id(node) in self.plan.branch_tests and var == node.stmt.test.id:
                     return True
-                if var in node.body_init_reads | node.orelse_init_reads or \
-                        self._reads_unrestored(node.body + node.orelse, var):
+                if var in node.body_init_reads | node.orelse_init_reads:
                     return True
+                for arm in ("body", "orelse"):
+                    restored_inside = self.plan.arm_locals.get((id(node), arm), [])
+                    if var not in restored_inside and self._reads_unrestored(
+                            getattr(node, arm), var):
+                        return True
             else:
                 if var in node.header_reads | node.pre_init_reads | node.end_init_reads:
                     return True
-                if var not in self.plan.loop_locals.get(id(node), []) and \
+                restored_inside = self.plan.loop_locals.get(id(node), [])
+                if var not in restored_inside and var not in _header_bound(node) and \
                         self._reads_unrestored(node.body, var):
                     return True
         return False

@@ -83,7 +83,8 @@ class Specializer(gast.NodeTransformer):
                 and func.value.id == _NUMPY_ROOT):
             return None
         fn = getattr(np, func.attr, None)
-        if isinstance(fn, np.ufunc) and fn is not np.matmul and len(node.args) == fn.nin and not node.keywords:
+        elementwise = isinstance(fn, np.ufunc) and fn is not np.matmul
+        if elementwise and len(node.args) == fn.nin and not node.keywords:
             return broadcast(*[self.shape(a) for a in node.args])
         if fn is np.sum and len(node.args) == 1 and not node.keywords:
             return ()

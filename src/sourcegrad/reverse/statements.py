@@ -148,6 +148,8 @@ class AssignAdjoint:
 
     def visit_Subscript(self, value: gast.Subscript, dresult: gast.expr) -> None:
         if isinstance(value.value, gast.Name):
+            if _original(self, value.value.id) in self.targets:
+                dresult = self._read_once(dresult)  # `m = m[::-1]`: same adjoint both sides
             accumulate_at(self.ctx, self.state, _original(self, value.value.id),
                           clone(value.slice), dresult, self.code, self.specializer)
 
@@ -194,11 +196,8 @@ class AssignAdjoint:
         if self._self_contributions(items) > 1 and isinstance(dresult, gast.Name):
             # several contributions to the target's own adjoint: read the result's once first
             self.ctx.namer.restore(snapshot)
-            alias = self.ctx.namer.fresh(f"{dresult.id}_out")
-            self.code.append(assign(alias, dresult))
-            self.specializer.shapes[alias] = self.specializer.shape(dresult)
-            items = self._ordered(fill(kind.rule, bound, result, load(alias),
-                                       self.ctx.namer.fresh))
+            alias = self._read_once(dresult)
+            items = self._ordered(fill(kind.rule, bound, result, alias, self.ctx.namer.fresh))
         for name in kind.rule.free_names:
             self.ctx.bind_global(name, kind.rule.globals.get(name))
         for item in items:
@@ -208,6 +207,13 @@ class AssignAdjoint:
                 self.code.append(assign(item.name, item.value))
             else:
                 self._contribute(item)
+
+    def _read_once(self, dresult: gast.expr) -> gast.expr:
+        """Bind the result's adjoint to its own name before the operands' (the same) change."""
+        alias = self.ctx.namer.fresh(f"{dresult.id}_out")
+        self.code.append(assign(alias, dresult))
+        self.specializer.shapes[alias] = self.specializer.shape(dresult)
+        return load(alias)
 
     def _ordered(self, items: list[Contribution | Local]) -> list[Contribution | Local]:
         """Live items, with contributions to the target's own adjoint last: every other
