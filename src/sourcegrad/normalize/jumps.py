@@ -153,6 +153,16 @@ def _returns_to_assign(stmts: list[gast.stmt], result: str) -> list[gast.stmt]:
     return out
 
 
+class _FillEmptyBodies(gast.NodeTransformer):
+    """An if whose body lost its last statement (a `continue`) keeps a `pass`."""
+
+    def visit_If(self, node: gast.If) -> gast.If:
+        self.generic_visit(node)
+        if not node.body:
+            node.body = [with_origin(gast.Pass(), node)]
+        return node
+
+
 def lower_jumps(tree: gast.FunctionDef, namer: Namer) -> gast.FunctionDef:
     result, flag = namer.fresh("result"), namer.fresh("returned")
     loop_returns = _LoopReturns(result, flag)
@@ -160,4 +170,4 @@ def lower_jumps(tree: gast.FunctionDef, namer: Namer) -> gast.FunctionDef:
     if loop_returns.used:
         body.insert(0, assign(flag, const(False), tree))
     tree.body = _single_exit(_absorb(body), result)
-    return tree
+    return _FillEmptyBodies().visit(tree)

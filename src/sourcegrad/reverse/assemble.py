@@ -10,7 +10,7 @@ import gast
 
 from ..emit import comment
 from ..errors import Origin
-from ..gastutil import assign, const, load, store
+from ..gastutil import assign, clone, const, load, store
 from .nodes import Branch, Loop, Node, Step
 from .saving import Save, SavePlan
 
@@ -160,6 +160,7 @@ class Assembler:
 
     def _adjoint_loop(self, node: Loop) -> list[gast.stmt]:
         pops = self._pops(self.plan.loop_locals.get(id(node), []))
+        pops += [clone(step.primal) for step in self.plan.recompute.get(id(node), [])]
         body = self.adjoint(node.body) + node.end_inits
         out = list(node.pre_inits)
         if not body and not pops:

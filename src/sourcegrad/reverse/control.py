@@ -97,7 +97,7 @@ class Differentiator:
     def visit_Expr(self, stmt: gast.Expr, state: AdjointState) -> Step:
         return passive_step(stmt)
 
-    visit_Return = visit_Break = visit_Assert = visit_Expr
+    visit_Return = visit_Break = visit_Assert = visit_Pass = visit_Expr
 
     # -- if ------------------------------------------------------------------------------------
     def visit_If(self, stmt: gast.If, state: AdjointState) -> Branch:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import gast
 
 from ..errors import UnsupportedSyntaxError
+from ..gastutil import loaded_names
 from ..names import Namer
 from .nodes import Branch, Loop, Node, Step, all_reads, assigned, reads_test
 
@@ -36,6 +37,7 @@ class SavePlan:
     loop_locals: dict[int, list[str]] = field(default_factory=dict)   # id(Loop) -> names
     arm_locals: dict[tuple[int, str], list[str]] = field(default_factory=dict)  # branch arm
     branch_tests: set[int] = field(default_factory=set)   # id(Branch) whose test A reads
+    recompute: dict[int, list[Step]] = field(default_factory=dict)  # id(Loop) -> cheap steps
     target_saves: dict[int, Save] = field(default_factory=dict)       # id(Loop) -> its target
     stacks: dict[str, str] = field(default_factory=dict)              # var -> stack name
 
@@ -131,12 +133,17 @@ class SavePlanner:
         for var, arm in sorted(scope.locals.items(), key=lambda item: item[0]):
             if not self._reads_unrestored(node.body, var):
                 continue
-            self.plan.stack_of(var, self.namer)
             if var in sure_end or arm is None:
                 at_end.append(var)
             else:
+                self.plan.stack_of(var, self.namer)
                 self.plan.arm_locals.setdefault(arm, []).append(var)
-        self.plan.loop_locals[id(node)] = at_end
+        recomputed = _recomputable(node, at_end)
+        self.plan.recompute[id(node)] = recomputed
+        done = {name for step in recomputed for name in step.targets}
+        self.plan.loop_locals[id(node)] = [v for v in at_end if v not in done]
+        for var in self.plan.loop_locals[id(node)]:
+            self.plan.stack_of(var, self.namer)
 
 
     def _reads_unrestored(self, nodes: list[Node], var: str) -> bool:
@@ -159,11 +166,44 @@ class SavePlanner:
             else:
                 if var in node.header_reads | node.pre_init_reads | node.end_init_reads:
                     return True
-                restored_inside = self.plan.loop_locals.get(id(node), [])
+                restored_inside = set(self.plan.loop_locals.get(id(node), []))
+                restored_inside |= {name for step in self.plan.recompute.get(id(node), [])
+                                    for name in step.targets}
                 if var not in restored_inside and var not in _header_bound(node) and \
                         self._reads_unrestored(node.body, var):
                     return True
         return False
+
+
+_CHEAP = (gast.Subscript, gast.Attribute, gast.BinOp, gast.UnaryOp, gast.Name, gast.Constant)
+
+
+def _recomputable(node: Loop, loop_locals: list[str]) -> list[Step]:
+    """Loop-locals the reversed iteration can recompute instead of popping: bound once, at the
+    top of the body, by a cheap operation (`x[i]`, `w * x_i`) whose operands the rest of the
+    body leaves alone, so at the end of the iteration they still hold what they held then."""
+    body = node.body
+    available = _header_bound(node)
+    popped = set(loop_locals)
+    chosen: list[Step] = []
+    for index, step in enumerate(body):
+        if not isinstance(step, Step) or len(step.targets) != 1:
+            continue
+        var = step.targets[0]
+        value = getattr(step.primal, "value", None)
+        if var not in popped or not isinstance(value, _CHEAP):
+            continue
+        if sum(var in assigned([other]) for other in body) != 1:
+            continue
+        later = assigned(body[index + 1:])
+        operands = loaded_names(value)
+        bound_in_body = assigned(body)
+        if operands & later or not all(o not in bound_in_body or o in available
+                                       for o in operands):
+            continue
+        chosen.append(step)
+        available.add(var)
+    return chosen
 
 
 def _header_bound(node: Loop) -> set[str]:
