@@ -27,14 +27,14 @@ def main() -> None:
     x = np.array([0.5, -0.3, 1.2])
     dmodel = sourcegrad.grad(model)  # gradient with respect to w, the first argument
 
+    w = 0.7
+    exact = dmodel(w, x, 3)  # transforms model for these argument shapes, then runs
+    numeric = central_difference(model, w, x, 3)
+
     print("The function:\n")
     print(inspect.getsource(model))
-    print("The derivative sourcegrad wrote for it:\n")
+    print("The derivative sourcegrad wrote for it (for a float w and a vector x):\n")
     print(dmodel.source)
-
-    w = 0.7
-    exact = dmodel(w, x, 3)
-    numeric = central_difference(model, w, x, 3)
     print(f"d model / d w at w = {w}:")
     print(f"  sourcegrad          {exact:.12f}")
     print(f"  finite differences  {numeric:.12f}")
