@@ -1,4 +1,4 @@
-"""The small runtime that emitted derivatives import. NumPy only.
+"""Core helpers of the runtime: broadcasting, reductions, products, zeros. NumPy only.
 
 Each helper does one thing a rule would otherwise spell out in many lines, and is named for
 what it does. Keep it small and fast: it runs inside every derivative.
@@ -99,7 +99,7 @@ def dot_right(g, a, b):
 
 def _check_dot(a, b):
     if np.ndim(a) > 2 or np.ndim(b) > 2:
-        from .errors import NoRuleError
+        from ..errors import NoRuleError
         raise NoRuleError(
             f"np.dot of arrays with {np.ndim(a)} and {np.ndim(b)} dimensions has no derivative "
             "rule yet", None, hint="Use np.matmul (@) or np.tensordot/np.einsum instead.")

@@ -1,0 +1,14 @@
+"""The small runtime that emitted derivatives import (`from sourcegrad.runtime import ...`).
+
+NumPy only. Each helper does one thing a rule would otherwise spell out in many lines, and is
+named for what it does. One module per family, as in `rules/`; everything is re-exported here.
+"""
+
+from .core import *  # noqa: F403
+from .core import __all__ as _core
+from .linalg import *  # noqa: F403
+from .linalg import __all__ as _linalg
+from .numpy import *  # noqa: F403
+from .numpy import __all__ as _numpy
+
+__all__ = [*_core, *_linalg, *_numpy]

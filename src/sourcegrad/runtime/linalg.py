@@ -1,0 +1,3 @@
+"""Runtime helpers for the numpy.linalg rules."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Runtime helpers for the NumPy function rules beyond the core ones."""
+
+__all__: list[str] = []
