@@ -20,6 +20,7 @@ from .emit import comment, compile_module, docstring, to_source
 from .errors import InternalError, UnsupportedSyntaxError
 from .gastutil import assign, const, load, loaded_names, store
 from .names import Namer
+from .optimize import propagate_copies
 from .pipeline import Canonical, Sweeps, canonicalize, differentiate, top_level_prev_names
 from .runtime import __all__ as RUNTIME_NAMES
 
@@ -124,9 +125,8 @@ class ModuleBuilder:
         value = self._capture_output(sweeps, body)
         body += sweeps.adjoint
         body.append(gast.Return(value=gast.Tuple(elts=[value, grads], ctx=gast.Load())))
-        seed_default = [const(1.0)]
-        self.functions.append(_function(name, canonical.params + [sweeps.seed], body,
-                                        seed_default))
+        function = _function(name, canonical.params + [sweeps.seed], body, [const(1.0)])
+        self.functions.append(propagate_copies(function, sweeps.namer.is_adjoint))
         self._drain()
         return name
 
@@ -169,8 +169,9 @@ class ModuleBuilder:
             backward_body.append(assign(gast.Tuple(elts=[store(n) for n in tape_names],
                                                    ctx=gast.Store()), load(tape_var)))
         backward_body += sweeps.adjoint + [returned]
+        backward_function = _function(backward, [tape_var, sweeps.seed], backward_body)
         return [_function(forward, canonical.params, forward_body),
-                _function(backward, [tape_var, sweeps.seed], backward_body)]
+                propagate_copies(backward_function, sweeps.namer.is_adjoint)]
 
     def _tape(self, sweeps: Sweeps, adjoint: list[gast.stmt]) -> list[str]:
         """Primal names the adjoint sweep reads, in order of first use."""

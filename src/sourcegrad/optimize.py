@@ -1,0 +1,106 @@
+"""Forward copies of adjoints, so the derivative reads as a person would write it.
+
+Rules hand adjoints along unchanged where the math is the identity (`d[x] += d[z]` for `z = x + y`),
+which leaves copies such as `dtotal = dloss` followed by uses of `dtotal`. This pass replaces
+later uses of such a copy by the original while neither is reassigned, and deletes the copy when
+nothing reads it any more. It only touches adjoint names, never the user's variables.
+Example: `dtotal = dloss; dx = dtotal * y` becomes `dx = dloss * y`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import gast
+
+_BLOCKS = (gast.If, gast.For, gast.While)
+
+
+def _loads(node: gast.AST, name: str) -> int:
+    return sum(isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Load)
+               for n in gast.walk(node))
+
+
+def _stores(node: gast.AST, names: set[str]) -> bool:
+    return any(isinstance(n, gast.Name) and n.id in names and isinstance(n.ctx, gast.Store)
+               for n in gast.walk(node))
+
+
+class _Substitute(gast.NodeTransformer):
+    def __init__(self, old: str, new: str):
+        self.old, self.new = old, new
+
+    def visit_Name(self, node: gast.Name) -> gast.Name:
+        if node.id == self.old and isinstance(node.ctx, gast.Load):
+            node.id = self.new
+        return node
+
+
+def _rewrite_after(stmts: list[gast.stmt], start: int, old: str, new: str) -> None:
+    """Replace loads of `old` by `new` in stmts[start:] until either name is rebound."""
+    substitute = _Substitute(old, new)
+    for stmt in stmts[start:]:
+        if isinstance(stmt, _BLOCKS):
+            if _stores(stmt, {old, new}):
+                return
+            substitute.visit(stmt)
+            continue
+        mutated = _mutated_root(stmt)
+        if mutated is not None:
+            if mutated in (old, new):
+                return  # writes into the shared buffer: the names are no longer equal
+            substitute.visit(stmt)
+            continue
+        if isinstance(stmt, gast.Assign):
+            substitute.visit(stmt.value)
+            if _stores(stmt, {old, new}):
+                return
+        else:
+            substitute.visit(stmt)
+
+
+def _mutated_root(stmt: gast.stmt) -> str | None:
+    """The name whose buffer `dx += g`, `dx[i] += g` or `np.add.at(dx, ...)` writes into."""
+    if isinstance(stmt, gast.AugAssign):
+        target = stmt.target
+    elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) and stmt.value.args:
+        target = stmt.value.args[0]
+    else:
+        return None
+    while isinstance(target, gast.Subscript):
+        target = target.value
+    return target.id if isinstance(target, gast.Name) else ""
+
+
+def _copy_of(stmt: gast.stmt, is_adjoint: Callable[[str], bool]) -> tuple[str, str] | None:
+    if (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Name)
+            and is_adjoint(stmt.targets[0].id) and stmt.targets[0].id != stmt.value.id):
+        return stmt.targets[0].id, stmt.value.id
+    return None
+
+
+def _propagate(stmts: list[gast.stmt], function: gast.FunctionDef,
+               is_adjoint: Callable[[str], bool]) -> list[gast.stmt]:
+    for stmt in stmts:
+        for field in ("body", "orelse"):
+            inner = getattr(stmt, field, None)
+            if isinstance(stmt, _BLOCKS) and inner:
+                setattr(stmt, field, _propagate(inner, function, is_adjoint))
+    kept = []
+    for index, stmt in enumerate(stmts):
+        copy = _copy_of(stmt, is_adjoint)
+        if copy is None:
+            kept.append(stmt)
+            continue
+        old, new = copy
+        _rewrite_after(stmts, index + 1, old, new)
+        if _loads(function, old):
+            kept.append(stmt)
+    return kept
+
+
+def propagate_copies(function: gast.FunctionDef,
+                     is_adjoint: Callable[[str], bool]) -> gast.FunctionDef:
+    function.body = _propagate(function.body, function, is_adjoint)
+    return function
