@@ -129,6 +129,8 @@ def _shaped_like(gradient: Any, arg: Any, inputs: list[Any]) -> Any:
 
 
 def _check_scalar(value: Any, fn: Callable) -> None:
+    if type(value) in (float, np.float64):
+        return
     if np.ndim(value) != 0 or not np.isrealobj(value):
         shape = np.shape(value)
         raise NonScalarOutputError(

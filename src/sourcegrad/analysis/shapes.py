@@ -104,12 +104,19 @@ def join_envs(a: Env, b: Env) -> Env:
     return {name: join(a.get(name), b.get(name)) for name in set(a) | set(b)}
 
 
+_ARRAYS: dict[tuple, Abstract] = {}  # one Abstract per array shape: cheap keys on every call
+
+
 def of_value(value: Any) -> Abstract:
     """The abstract value of an actual argument (on every call: the common cases first)."""
     if type(value) is float:
         return SCALAR
     if type(value) is np.ndarray:
-        return Abstract(value.shape, value.dtype.kind in "iub")
+        key = (value.shape, value.dtype.kind in "iub")
+        known = _ARRAYS.get(key)
+        if known is None:
+            known = _ARRAYS[key] = Abstract(*key)
+        return known
     if isinstance(value, (bool, np.bool_)):
         return INTEGER
     if isinstance(value, (int, np.integer)):
