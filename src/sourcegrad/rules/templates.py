@@ -163,6 +163,12 @@ def nondifferentiable(*functions: Any) -> None:
     _version[0] += 1
 
 
+def remove_rule(fn: Any) -> None:
+    """Forget the rule registered for `fn` (say, in a notebook); derivatives using it go stale."""
+    ADJOINTS.pop(fn, None)
+    _version[0] += 1
+
+
 def is_zero_gradient(fn: Any) -> bool:
     try:
         return fn in ZERO_GRADIENT

@@ -1,0 +1,63 @@
+"""User-registered derivative rules: a rule for a compiled function, a rule that takes
+precedence over a Python helper's source, and cache invalidation when a rule arrives."""
+
+import math
+
+import numpy as np
+import pytest
+
+import sourcegrad
+from oracle import assert_grad
+from sourcegrad import d
+from sourcegrad.rules.templates import remove_rule
+
+
+def uses_erfc(x):
+    return math.erfc(x) * x
+
+
+def smooth_abs(x):
+    return np.sqrt(x * x + 1.0)
+
+
+def uses_smooth_abs(x):
+    return np.sum(smooth_abs(x) * x)
+
+
+def test_compiled_function_needs_a_rule_then_works():
+    with pytest.raises(sourcegrad.NoRuleError) as info:
+        sourcegrad.grad(uses_erfc)(0.3)
+    assert "math.erfc" in str(info.value) and "@sourcegrad.adjoint(math.erfc)" in str(info.value)
+
+    @sourcegrad.adjoint(math.erfc)
+    def erfc(y, x):
+        d[x] += -d[y] * 2.0 / math.sqrt(math.pi) * math.exp(-x * x)
+
+    try:
+        assert_grad(uses_erfc, 0.3)
+        assert_grad(uses_erfc, -1.2)
+        df = sourcegrad.grad(uses_erfc)
+        df(0.3)
+        assert "math.exp(-x * x)" in df.source, "the rule is inlined like a built-in one"
+    finally:
+        remove_rule(math.erfc)
+
+
+def test_registered_rule_takes_precedence_and_invalidates_the_cache():
+    x = np.array([0.3, -1.1, 2.0])
+    df = sourcegrad.grad(uses_smooth_abs)
+    df(x)
+    assert "smooth_abs_backward" in df.source
+
+    @sourcegrad.adjoint(smooth_abs)
+    def smooth_abs_rule(y, x):
+        d[x] += d[y] * x / y
+
+    try:
+        got = df(x)
+        assert "smooth_abs_backward" not in df.source and "x / smooth_abs_x" in df.source
+        expected = np.sqrt(x * x + 1) + x * x / np.sqrt(x * x + 1)
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+        assert_grad(uses_smooth_abs, x)
+    finally:
+        remove_rule(smooth_abs)
