@@ -9,6 +9,7 @@
 """
 
 from .api import grad, show, value_and_grad, vjp
+from .check import GradientCheckError, check_grad
 from .errors import (
     InternalError,
     NonDifferentiableInputError,
@@ -21,13 +22,14 @@ from .errors import (
     WrtError,
 )
 from .rules import adjoint, adjoint_method, d, nondifferentiable
+from .runtime import stop_gradient
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "grad", "value_and_grad", "vjp", "show",
+    "grad", "value_and_grad", "vjp", "show", "check_grad", "stop_gradient",
     "adjoint", "adjoint_method", "nondifferentiable", "d",
     "SourcegradError", "UnsupportedSyntaxError", "NoRuleError", "SourceUnavailableError",
     "WrtError", "NonScalarOutputError", "NonDifferentiableInputError", "TemplateError",
-    "InternalError",
+    "InternalError", "GradientCheckError",
 ]

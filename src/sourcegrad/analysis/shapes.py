@@ -25,6 +25,7 @@ import gast
 import numpy as np
 
 from ..gastutil import target_names
+from ..runtime import stop_gradient
 from .calls import CallClassifier
 
 Shape = tuple[int, ...] | None
@@ -307,7 +308,7 @@ class ShapeFacts:
             keepdims = self._keyword(node, keywords, "keepdims", 4 if fn in (np.var, np.std)
                                      else 3)
             return Abstract(reduced_shape(args[0].shape, axis, keepdims))
-        if fn in _SAME_SHAPE and len(args) == 1 and not keywords:
+        if (fn in _SAME_SHAPE or fn is stop_gradient) and len(args) == 1 and not keywords:
             return Abstract(args[0].shape, args[0].integer and fn is not np.array)
         if fn is np.where and len(args) == 3:
             return Abstract(broadcast(*[a.shape for a in args]))

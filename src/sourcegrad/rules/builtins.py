@@ -4,7 +4,7 @@ import builtins
 
 import numpy as np
 
-from ..runtime import pick_extremum, spread_sum
+from ..runtime import pick_extremum, spread_sum, stop_gradient
 from .templates import adjoint, d, nondifferentiable
 
 
@@ -29,5 +29,6 @@ def sum(y, items, start=0):
     d[start] += d[y]
 
 
+nondifferentiable(stop_gradient)
 nondifferentiable(builtins.len, builtins.range, builtins.int, builtins.bool, builtins.round,
                   builtins.isinstance, builtins.print)

@@ -9,10 +9,16 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "unbroadcast", "expand_reduced", "zeros_like", "reduced_count", "extremum_mask",
+    "stop_gradient", "unbroadcast", "expand_reduced", "zeros_like", "reduced_count",
+    "extremum_mask",
     "matmul_left", "matmul_right", "dot_left", "dot_right", "untranspose", "split_like",
     "unstack", "clip_mask", "pick_extremum", "spread_sum", "add_at",
 ]
+
+
+def stop_gradient(x):
+    """The value passes unchanged; sourcegrad sends no gradient through it."""
+    return x
 
 
 def unbroadcast(g, x):
