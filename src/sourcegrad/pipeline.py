@@ -23,7 +23,7 @@ from .analysis.calls import CallClassifier
 from .analysis.definedness import Definedness
 from .analysis.shapes import UNKNOWN, Env, ShapeFacts
 from .errors import UnsupportedSyntaxError
-from .gastutil import assign, assigned_names, const, target_names
+from .gastutil import assign, assigned_names, const, load, target_names
 from .names import Namer, names_in
 from .normalize.anf import to_anf
 from .normalize.augassign import lower_augassign
@@ -123,9 +123,11 @@ def differentiate(canonical: Canonical, active_params: set[str], params: Env,
     activity = analyze_activity(tree, active_params, canonical.calls, outputs)
     shapes = ShapeFacts(tree, params, canonical.calls)
     _refuse_aliased_inplace(tree, shapes)
+    written = _written_arrays(tree, canonical)
     ctx = Context(namer, activity, canonical.calls, Definedness(tree), shapes,
                   set(canonical.local_names),
-                  _index_safe(tree, shapes), request_callee, bind_value, bind_global)
+                  _index_safe(tree, shapes), request_callee, bind_value, bind_global,
+                  written=written)
     seed = namer.adjoint(output.id) if outputs else namer.fresh("dout")
     state = AdjointState(init={o for o in outputs if activity.is_active(o)}, owned=set())
     nodes = Differentiator(ctx).block(body, state)
@@ -133,6 +135,7 @@ def differentiate(canonical: Canonical, active_params: set[str], params: Env,
     plan = plan_saves(nodes, set(canonical.params) | set(unbound), namer)
     assembler = Assembler(plan)
     prelude = [assign(name, const(None), tree) for name in unbound]
+    prelude += [_copy_on_entry(name, tree) for name in canonical.params if name in written]
     return Sweeps(prelude + assembler.primal(nodes), assembler.adjoint(nodes), output, seed,
                   state, plan, namer, activity, nodes, ctx.local_names)
 
@@ -143,9 +146,13 @@ def _refuse_aliased_inplace(tree: gast.FunctionDef, shapes: ShapeFacts) -> None:
         aliases = getattr(node, "inplace_aliases", None)
         if not aliases:
             continue
-        target = node.targets[0].id
-        if shapes.env_at(node).get(target, UNKNOWN).shape == ():
+        target = node.targets[0]
+        if isinstance(target, gast.Subscript):
+            target = target.value.id
+        elif shapes.env_at(node).get(target.id, UNKNOWN).shape == ():
             continue  # a number: `x += 1` rebinds x, exactly as written
+        else:
+            target = target.id
         raise UnsupportedSyntaxError(
             f"{target} is updated in place while {', '.join(aliases)} may refer to the same "
             "array", node.origin,
@@ -153,6 +160,28 @@ def _refuse_aliased_inplace(tree: gast.FunctionDef, shapes: ShapeFacts) -> None:
                 "the change; sourcegrad does not follow in-place updates of shared arrays yet.",
             hint=f"Write {target} = {target} <op> ... to make a new array, or take a copy "
                  f"first ({aliases[0]} = {target}.copy()).")
+
+
+def _written_arrays(tree: gast.FunctionDef, canonical: Canonical) -> set[str]:
+    """Arrays the function writes into; writing into a global or captured array is refused."""
+    written = set()
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Subscript):
+            name = node.targets[0].value.id
+            if name not in canonical.local_names:
+                raise UnsupportedSyntaxError(
+                    f"{canonical.parsed.name} writes into {name}, which is not one of its "
+                    "variables", node.origin,
+                    hint=f"Work on a copy: {name}_copy = {name}.copy(), or pass {name} in.")
+            written.add(name)
+    return written
+
+
+def _copy_on_entry(name: str, tree: gast.FunctionDef) -> gast.stmt:
+    """The derivative writes into its own copy of an argument, never the caller's array."""
+    return assign(name, gast.Call(func=gast.Attribute(value=load(name), attr="copy",
+                                                      ctx=gast.Load()), args=[], keywords=[]),
+                  tree)
 
 
 def top_level_prev_names(nodes: list[Node], plan: SavePlan) -> set[str]:

@@ -70,8 +70,13 @@ def analyze_activity(tree: gast.FunctionDef, active_params: set[str],
     edges: list[tuple[list[str], set[str]]] = []
     for stmt in _statements(tree.body):
         if isinstance(stmt, gast.Assign):
+            target = stmt.targets[0]
+            operands = _differentiable_operands(stmt.value, calls)
+            if isinstance(target, gast.Subscript):  # `y[i] = v`: y keeps its other values
+                edges.append(([target.value.id], operands | {target.value.id}))
+                continue
             targets = [n for t in stmt.targets for n in target_names(t)]
-            edges.append((targets, _differentiable_operands(stmt.value, calls)))
+            edges.append((targets, operands))
     varied = set(active_params)
     useful = set(output)
     changed = True

@@ -127,6 +127,9 @@ class ANF:
     def visit_Assign(self, node: gast.Assign) -> None:
         *others, first = node.targets
         target = first
+        if isinstance(target, gast.Subscript):
+            self._store(node, target)
+            return
         if isinstance(target, (gast.Tuple, gast.List)) and isinstance(
                 node.value, (gast.Tuple, gast.List)) and len(target.elts) == len(node.value.elts):
             self._parallel_assign(target.elts, node.value.elts)
@@ -137,6 +140,16 @@ class ANF:
                 final.inplace_aliases = node.inplace_aliases
         for other in others:
             self.emit(assign(other, _target_as_load(target)))
+
+    def _store(self, node: gast.Assign, target: gast.Subscript) -> None:
+        """`y[index] = value`: the value an atom, the index cheap and pure."""
+        value = self.atom(node.value)
+        index = self.index(target.slice)
+        store_target = gast.Subscript(value=store(target.value.id), slice=index, ctx=gast.Store())
+        final = assign(store_target, value)
+        if hasattr(node, "inplace_aliases"):
+            final.inplace_aliases = node.inplace_aliases
+        self.emit(final)
 
     def _parallel_assign(self, targets: list[gast.expr], values: list[gast.expr]) -> None:
         """`a, b = b, a`: evaluate every right side first where a target would clobber it."""

@@ -6,6 +6,8 @@ into the caller's array: the gradient code must not mutate its inputs. For a flo
 the same; for an array NumPy updates in place, so another name bound to the same array (`y = x`,
 a view `y = x[1:]`) would see the change. Such statements get `inplace_aliases`, the names that
 may share the array, and the differentiator refuses them when `x` is an array.
+Writes into part of an array (`y[i] = v`, and `y[i] += v` lowered to `y[i] = y[i] + v`) always
+update in place; they are marked the same way when another name may share `y`.
 Example: `s *= 2` becomes `s = s * 2`.
 """
 
@@ -53,6 +55,10 @@ class LowerAugAssign(gast.NodeTransformer):
                 self.aliases.setdefault(other, set()).add(name)
 
     def visit_Assign(self, node: gast.Assign) -> gast.stmt:
+        target = node.targets[0]
+        if isinstance(target, gast.Subscript):
+            self._mark_shared(node, target.value.id)  # a write into the array, not a binding
+            return node
         source = _view_source(node.value)
         for target in node.targets:
             for name in target_names(target):
@@ -62,10 +68,15 @@ class LowerAugAssign(gast.NodeTransformer):
     def visit_AugAssign(self, node: gast.AugAssign) -> gast.stmt:
         value = gast.BinOp(left=as_load(node.target), op=node.op, right=node.value)
         lowered = assign(node.target, value, node)
-        shared = self.aliases.get(node.target.id, set()) & self.read_anywhere
-        if shared:
-            lowered.inplace_aliases = sorted(shared)
+        root = node.target.value if isinstance(node.target, gast.Subscript) else node.target
+        self._mark_shared(lowered, root.id)
         return lowered
+
+    def _mark_shared(self, node: gast.Assign, name: str) -> None:
+        """Note the other names that may share the array `node` updates in place."""
+        shared = self.aliases.get(name, set()) & self.read_anywhere
+        if shared:
+            node.inplace_aliases = sorted(shared)
 
     def visit_AnnAssign(self, node: gast.AnnAssign) -> gast.stmt | None:
         if node.value is None:

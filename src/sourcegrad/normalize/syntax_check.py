@@ -2,8 +2,9 @@
 
 Requires: a parsed function with origins.
 Guarantees: no try/with/yield/await/global/nonlocal/class/nested def/lambda/comprehension/
-del/import/match, no `else` on loops, no starred expressions; assignment targets are names or
-tuples of names. Everything a later pass meets is something it can handle.
+del/import/match, no `else` on loops, no starred expressions; assignment targets are names,
+tuples of names, or one write into an array named by a variable (`y[i] = v`, `y[:, j] += v`).
+Everything a later pass meets is something it can handle.
 Example: `try: ...` raises UnsupportedSyntaxError pointing at the `try` line.
 """
 
@@ -58,17 +59,24 @@ def _fail(node: gast.AST, what: str, hint: str) -> None:
     raise UnsupportedSyntaxError(what, getattr(node, "origin", None), hint=hint)
 
 
-def _check_target(node: gast.AST, target: gast.expr) -> None:
+def _check_target(node: gast.AST, target: gast.expr, top: bool = True) -> None:
+    """Names, tuples of names, or one write `y[...] = v` (`y[...] += v`) standing alone."""
     if isinstance(target, gast.Name):
         return
     if isinstance(target, (gast.Tuple, gast.List)):
         for elt in target.elts:
-            _check_target(node, elt)
+            _check_target(node, elt, top=False)
         return
     if isinstance(target, gast.Subscript):
-        _fail(node, "assigning into an array element (x[i] = ...) is not supported yet",
-              "Build the array functionally instead: np.stack / np.concatenate of the parts, "
-              "or np.where(mask, new, x).")
+        if not isinstance(target.value, gast.Name):
+            _fail(node, "writing into part of a part (x[i][j] = ...) is not supported",
+                  "Index once: x[i, j] = ...")
+        alone = isinstance(node, gast.AugAssign) or (
+            isinstance(node, gast.Assign) and len(node.targets) == 1)
+        if not (top and alone):
+            _fail(node, "a write into an array must be a statement of its own",
+                  "Write x[i] = value on its own line.")
+        return
     _fail(node, f"assigning to {type(target).__name__.lower()} targets is not supported",
           "Assign to a plain variable.")
 

@@ -56,7 +56,7 @@ class Assembler:
         for node in nodes:
             if isinstance(node, Step):
                 for save in self.plan.saves.get(id(node), []):
-                    out.append(self._save_line(save))
+                    out.append(self._save_line(save, node))
                 if isinstance(node.primal, gast.Break):
                     out.extend(on_break)
                 out.append(node.primal)
@@ -76,10 +76,12 @@ class Assembler:
     def _pushes(self, names: list[str]) -> list[gast.stmt]:
         return [_push(self.plan.stacks[v], v) for v in names]
 
-    def _save_line(self, save: Save) -> gast.stmt:
+    def _save_line(self, save: Save, node: Step | None = None) -> gast.stmt:
+        value = clone(node.save_value) if node is not None and node.writes == save.var \
+            else load(save.var)
         if save.stack:
-            return _push(save.stack, save.var)
-        return assign(save.prev, load(save.var))
+            return gast.Expr(value=_method_call(save.stack, "append", value))
+        return assign(save.prev, value)
 
     def _primal_loop(self, node: Loop) -> list[gast.stmt]:
         out = []
@@ -130,6 +132,11 @@ class Assembler:
         saves = self.plan.saves.get(id(node), [])
         before, after = [], []
         for save in saves:
+            if node.writes == save.var:  # put back the part the write overwrote
+                part = gast.Subscript(value=load(save.var), slice=clone(node.primal.targets[0]
+                                                                        .slice), ctx=gast.Store())
+                after.append(assign(part, _pop(save.stack) if save.stack else load(save.prev)))
+                continue
             prev = node.prev_names.get(save.var)
             if save.stack and prev:
                 before.append(assign(prev, _pop(save.stack)))

@@ -38,6 +38,8 @@ class Context:
     # variables that get a zero adjoint where they may be unbound: the primal binds them to
     # None first, so that `zeros_like` has something to look at
     bind_none_first: set[str] = field(default_factory=set)
+    # arrays the function writes into (`y[i] = v`): reading a part of them copies it
+    written: set[str] = field(default_factory=set)
 
     def is_active(self, node: gast.expr | str) -> bool:
         name = node if isinstance(node, str) else getattr(node, "id", None)

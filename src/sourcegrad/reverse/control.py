@@ -18,6 +18,7 @@ from .context import Context
 from .nodes import AdjointState, Branch, Loop, Node, Step
 from .specialize import specialize
 from .statements import assignment_step, passive_step
+from .stores import store_step
 
 _MAX_OWNERSHIP_PASSES = 3
 
@@ -92,6 +93,8 @@ class Differentiator:
         return nodes
 
     def visit_Assign(self, stmt: gast.Assign, state: AdjointState) -> Step:
+        if isinstance(stmt.targets[0], gast.Subscript):
+            return store_step(self.ctx, stmt, state)
         return assignment_step(self.ctx, stmt, state)
 
     def visit_Expr(self, stmt: gast.Expr, state: AdjointState) -> Step:

@@ -37,6 +37,8 @@ class Step:
     reads_after: set[str]
     prev_names: dict[str, str]
     origin: Origin | None
+    writes: str | None = None           # `y[index] = v` writes into y (binds nothing)
+    save_value: gast.expr | None = None  # what of y that write overwrites: `y[index].copy()`
 
 
 @dataclass
@@ -115,11 +117,13 @@ def all_reads(nodes: list[Node], restored: set[str] | None = None) -> set[str]:
 
 
 def assigned(nodes: list[Node]) -> set[str]:
-    """Every name the primal of `nodes` binds."""
+    """Every name the primal of `nodes` binds or writes into."""
     names: set[str] = set()
     for node in nodes:
         if isinstance(node, Step):
             names.update(node.targets)
+            if node.writes:
+                names.add(node.writes)
         elif isinstance(node, Branch):
             names |= assigned(node.body) | assigned(node.orelse)
         else:

@@ -89,6 +89,12 @@ class SavePlanner:
         return needed, sure, maybe
 
     def _step(self, node: Step, needed, sure, maybe, loop: _LoopScope | None, arm) -> None:
+        if node.writes and node.writes in needed:
+            # the adjoint reads the array earlier: keep the part this write overwrites
+            var = node.writes
+            stack = self.plan.stack_of(var, self.namer) if loop is not None else None
+            prev = None if stack else self.namer.fresh(f"{var}_part_prev")
+            self.plan.saves.setdefault(id(node), []).append(Save(var, prev, stack, True))
         for var in node.targets:
             uses_prev = var in node.prev_names
             if not (uses_prev or var in needed):

@@ -55,6 +55,18 @@ class AssignAdjoint:
         self.value = _Rename(self.prev_names).visit(clone(stmt.value))
         self.env = ctx.shapes.env_at(stmt)
         self.specializer = Specializer(self._shape_map())
+        self._copy_parts_of_written_arrays()
+
+    def _copy_parts_of_written_arrays(self) -> None:
+        """`part = y[1:]` is a view: if the function writes into y, later writes would show
+        through it, so the primal takes a copy (a single element is already one)."""
+        value = self.stmt.value
+        if (isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name)
+                and value.value.id in self.ctx.written and isinstance(self.target, gast.Name)
+                and self.specializer.shapes.get(self.target.id) != ()):
+            copy = gast.Call(func=gast.Attribute(value=clone(value), attr="copy",
+                                                 ctx=gast.Load()), args=[], keywords=[])
+            self.primal = assign(clone(self.target), copy, self.stmt)
 
     def _shape_map(self) -> dict:
         """Shapes of the names this block uses: operands before the statement (also under

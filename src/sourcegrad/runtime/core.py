@@ -12,7 +12,7 @@ __all__ = [
     "stop_gradient", "unbroadcast", "expand_reduced", "zeros_like", "reduced_count",
     "extremum_mask",
     "matmul_left", "matmul_right", "dot_left", "dot_right", "untranspose", "split_like",
-    "unstack", "clip_mask", "pick_extremum", "spread_sum", "add_at",
+    "unstack", "clip_mask", "pick_extremum", "spread_sum", "add_at", "written_part",
 ]
 
 
@@ -159,6 +159,19 @@ def spread_sum(g, items):
     if isinstance(items, np.ndarray):
         return np.broadcast_to(g, items.shape)
     return [g] * len(items)
+
+
+def written_part(g, index, value):
+    """Gradient of `y[index] = value` for `value`: an owned copy of `g[index]`, summed to
+    `value`'s shape. A write with a repeated integer index keeps only its last value, which
+    this derivative does not model: it refuses instead of answering wrongly."""
+    for part in index if isinstance(index, tuple) else (index,):
+        if isinstance(part, np.ndarray) and part.dtype.kind in "iu" and \
+                len(np.unique(part)) != part.size:
+            from ..errors import NoRuleError
+            raise NoRuleError("a write into an array with repeated indices has no derivative "
+                              "rule", None, hint="Use unique indices, or np.add.at for sums.")
+    return unbroadcast(np.array(g[index]), value)
 
 
 def add_at(dx, index, g):

@@ -1,0 +1,79 @@
+"""The adjoint of a write into part of an array: `y[index] = v`.
+
+After the write, `y[index]` holds `v` and the rest of `y` is unchanged, so the adjoint hands
+`dy[index]` to `v` (summed back to `v`'s shape where `v` was broadcast) and then zeroes
+`dy[index]`: the overwritten values no longer reach the output. When the adjoint reads `y` at an
+earlier point, the save planner keeps the overwritten part (`save_value`) and puts it back.
+"""
+
+from __future__ import annotations
+
+import gast
+
+from ..gastutil import assign, clone, const, load, loaded_names, store
+from .accumulate import _is_basic_index, accumulate
+from .context import Context
+from .nodes import AdjointState, Step
+from .specialize import Specializer
+
+
+def _copy(node: gast.expr) -> gast.Call:
+    return gast.Call(func=gast.Attribute(value=node, attr="copy", ctx=gast.Load()), args=[],
+                     keywords=[])
+
+
+def _part(name: str, index: gast.expr) -> gast.Subscript:
+    return gast.Subscript(value=load(name), slice=clone(index), ctx=gast.Load())
+
+
+def store_step(ctx: Context, stmt: gast.Assign, state: AdjointState) -> Step:
+    target, value = stmt.targets[0], stmt.value
+    array, index = target.value.id, target.slice
+    env = ctx.shapes.env_at(stmt)
+    specializer = Specializer({name: v.shape for name, v in env.items()})
+    part_shape = ctx.shapes.value(_part(array, index), env).shape
+    code: list[gast.stmt] = []
+    if ctx.is_active(array) and array in state.init:
+        dy = ctx.namer.adjoint(array)
+        if isinstance(value, gast.Name) and ctx.is_active(value.id):
+            accumulate(ctx, state, value.id, _flowing_part(ctx, specializer, dy, index, value,
+                                                          part_shape), code)
+        if array not in state.owned:
+            code.append(assign(dy, _copy(load(dy))))
+            state.owned.add(array)
+        written = gast.Subscript(value=load(dy), slice=clone(index), ctx=gast.Store())
+        code.append(assign(written, const(0.0)))
+    reads = set().union(*(loaded_names(s) for s in code)) & ctx.local_names if code else set()
+    save = _part(array, index) if part_shape == () else _copy(_part(array, index))
+    return Step(stmt, code, [], reads - {array}, set(), {}, getattr(stmt, "origin", None),
+                writes=array, save_value=save)
+
+
+def _flowing_part(ctx: Context, specializer: Specializer, dy: str, index: gast.expr,
+                  value: gast.Name, part_shape) -> gast.expr:
+    """What of `dy` flows into the written value: an owned copy shaped like the value."""
+    part = _part(dy, index)
+    value_shape = specializer.shapes.get(value.id)
+    if part_shape is not None and part_shape == value_shape:
+        return part if part_shape == () else _copy(part)
+    if part_shape is not None and value_shape is not None:
+        specializer.shapes["_written_part"] = part_shape
+        summed = specializer.visit(gast.Call(func=load("unbroadcast"), args=[
+            load("_written_part"), load(value.id)], keywords=[]))
+        return _Replace("_written_part", part).visit(summed)
+    if _is_basic_index(index, ctx):
+        return gast.Call(func=load("unbroadcast"), args=[_copy(part), load(value.id)],
+                         keywords=[])
+    return gast.Call(func=load("written_part"), args=[load(dy), clone(index), load(value.id)],
+                     keywords=[])
+
+
+class _Replace(gast.NodeTransformer):
+    def __init__(self, name: str, node: gast.expr):
+        self.name, self.node = name, node
+
+    def visit_Name(self, node: gast.Name) -> gast.expr:
+        return clone(self.node) if node.id == self.name else node
+
+
+__all__ = ["store_step", "store"]
