@@ -83,7 +83,10 @@ class SavePlanner:
                     needed = needed | {node.stmt.test.id}
             else:
                 self._loop(node, needed, sure, maybe, loop)
-                needed = needed | all_reads(node.body, self.restored) | node.header_reads
+                # what the reversed loop reads at its exit: not the values it restores itself
+                read_at_exit = {v for v in all_reads(node.body, self.restored)
+                                if self._reads_unrestored([node], v)}
+                needed = needed | read_at_exit | node.header_reads
                 needed |= node.pre_init_reads | node.end_init_reads
                 maybe = maybe | assigned([node])
         return needed, sure, maybe
