@@ -28,7 +28,8 @@ from ..gastutil import target_names
 from ..runtime import stop_gradient
 from .calls import CallClassifier
 
-Shape = tuple[int, ...] | None
+Shape = tuple[int | None, ...] | None  # None: unknown; a None entry: a length not known
+_PLACEHOLDER = 7919  # stands for an unknown length when NumPy computes an indexing result
 
 
 @dataclass(frozen=True)
@@ -57,13 +58,33 @@ _BINARY = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.m
            gast.FloorDiv: operator.floordiv}
 
 
+def known(shape: Shape) -> bool:
+    """Whether every length of `shape` is known (so it can be compared exactly)."""
+    return shape is not None and None not in shape
+
+
 def broadcast(*shapes: Shape) -> Shape:
+    """NumPy's broadcast of shapes, with unknown lengths: 1 or n with n, else unknown."""
     if any(s is None for s in shapes):
         return None
-    try:
-        return tuple(np.broadcast_shapes(*shapes))
-    except ValueError:
-        return None
+    if all(known(s) for s in shapes):
+        try:
+            return tuple(np.broadcast_shapes(*shapes))
+        except ValueError:
+            return None
+    rank = max(len(s) for s in shapes)
+    result = []
+    for axis in range(rank):
+        dims = [s[len(s) - rank + axis] for s in shapes if len(s) - rank + axis >= 0]
+        big = {d for d in dims if d is not None and d != 1}
+        if len(big) > 1:
+            return None
+        result.append(big.pop() if big else (1 if all(d == 1 for d in dims) else None))
+    return tuple(result)
+
+
+def _fits(m: int | None, n: int | None) -> bool:
+    return m is None or n is None or m == n
 
 
 def matmul_shape(a: Shape, b: Shape) -> Shape:
@@ -71,25 +92,38 @@ def matmul_shape(a: Shape, b: Shape) -> Shape:
     if a is None or b is None or not a or not b:
         return None
     if len(a) == 1 and len(b) == 1:
-        return () if a == b else None
+        return () if _fits(a[0], b[0]) else None
     if len(b) == 1:
-        return a[:-1] if a[-1] == b[0] else None
+        return a[:-1] if _fits(a[-1], b[0]) else None
     if len(a) == 1:
-        return b[:-2] + b[-1:] if a[0] == b[-2] else None
-    if a[-1] != b[-2]:
+        return b[:-2] + b[-1:] if _fits(a[0], b[-2]) else None
+    if not _fits(a[-1], b[-2]):
         return None
     stack = broadcast(a[:-2], b[:-2])
     return None if stack is None else stack + (a[-2], b[-1])
 
 
 def reduced_shape(shape: Shape, axis: Any, keepdims: Any) -> Shape:
+    """The shape of a reduction over `axis` (None, an int or a tuple of ints)."""
     if shape is None or keepdims not in (True, False):
         return None
-    try:
-        proxy = np.broadcast_to(np.empty(()), shape)
-        return np.sum(proxy, axis=axis, keepdims=keepdims).shape
-    except (ValueError, TypeError, np.exceptions.AxisError):
+    rank = len(shape)
+    if axis is None:
+        axes = set(range(rank))
+    elif isinstance(axis, int) and not isinstance(axis, bool):
+        axes = {axis}
+    elif isinstance(axis, tuple) and all(isinstance(a, int) for a in axis):
+        axes = set(axis)
+    else:
         return None
+    if rank == 0:
+        return () if axis is None else None
+    if any(not -rank <= a < rank for a in axes):
+        return None
+    axes = {a % rank for a in axes}
+    if keepdims:
+        return tuple(1 if i in axes else n for i, n in enumerate(shape))
+    return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
 def join(a: Abstract | None, b: Abstract | None) -> Abstract:
@@ -97,8 +131,15 @@ def join(a: Abstract | None, b: Abstract | None) -> Abstract:
         return UNKNOWN
     if a == b:
         return a
-    return Abstract(a.shape if a.shape == b.shape else None, a.integer and b.integer,
+    return Abstract(_join_shapes(a.shape, b.shape), a.integer and b.integer,
                     a.shape_tuple and b.shape_tuple)
+
+
+def _join_shapes(a: Shape, b: Shape) -> Shape:
+    """What two paths agree on: the rank, and the lengths that are the same on both."""
+    if a is None or b is None or len(a) != len(b):
+        return None
+    return tuple(m if m == n else None for m, n in zip(a, b, strict=True))
 
 
 def join_envs(a: Env, b: Env) -> Env:
@@ -249,12 +290,15 @@ class ShapeFacts:
         index = self._index(node.slice, env)
         if inner.shape is None or index is None:
             return UNKNOWN
+        stand_in = tuple(_PLACEHOLDER if n is None else n for n in inner.shape)
         try:
-            proxy = np.broadcast_to(np.empty((), dtype=int if inner.integer else float),
-                                    inner.shape)
-            return Abstract(proxy[index].shape, inner.integer)
+            proxy = np.broadcast_to(np.empty(()), stand_in)
+            shape = proxy[index].shape
         except (IndexError, TypeError, ValueError):
             return UNKNOWN
+        if None in inner.shape:  # lengths derived from an unknown length are unknown
+            shape = tuple(None if n >= _PLACEHOLDER - 10 else n for n in shape)
+        return Abstract(shape, inner.integer)
 
     def _index(self, node: gast.expr, env: Env) -> Any:
         """A stand-in index with the same effect on shapes, or None if shapes depend on data."""
@@ -297,6 +341,8 @@ class ShapeFacts:
         keywords = {kw.arg: kw.value for kw in node.keywords}
         if fn in _INTEGER_RESULTS:
             return INTEGER
+        if fn in (np.zeros, np.ones, np.empty, np.full) and node.args:
+            return Abstract(self._shape_argument(node.args[0], args[0]))
         if fn in (np.matmul, np.dot) and len(args) == 2:
             return Abstract(matmul_shape(args[0].shape, args[1].shape))
         if isinstance(fn, np.ufunc) and len(args) == fn.nin and not keywords:
@@ -315,6 +361,15 @@ class ShapeFacts:
         if fn is np.transpose and len(args) == 1 and args[0].shape is not None:
             return Abstract(args[0].shape[::-1])
         return UNKNOWN
+
+    def _shape_argument(self, node: gast.expr, value: Abstract) -> Shape:
+        """The shape `np.zeros(n)` or `np.zeros((n, 3))` makes: lengths known when constant."""
+        if value.integer and value.shape == ():
+            return (node.value,) if isinstance(node, gast.Constant) else (None,)
+        if isinstance(node, gast.Tuple):
+            return tuple(e.value if isinstance(e, gast.Constant) and isinstance(e.value, int)
+                         else None for e in node.elts)
+        return None
 
     def _method(self, name: str, receiver: Abstract, node: gast.Call, env: Env) -> Abstract:
         keywords = {kw.arg: kw.value for kw in node.keywords}

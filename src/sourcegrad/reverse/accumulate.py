@@ -21,17 +21,25 @@ def zeros_like(var: str) -> gast.Call:
     return gast.Call(func=load("zeros_like"), args=[load(var)], keywords=[])
 
 
+def _is_fresh(value: gast.expr) -> bool:
+    """A new buffer nobody else holds: arithmetic, or an explicit copy."""
+    return isinstance(value, _FRESH) or (
+        isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute)
+        and value.func.attr == "copy")
+
+
 def _alias_candidates(value: gast.expr, ctx: Context) -> set[str]:
     """Adjoint names whose buffers `value` might return unchanged (it is not fresh)."""
-    if isinstance(value, _FRESH):
+    if _is_fresh(value):
         return set()
     return {n.id for n in gast.walk(value) if isinstance(n, gast.Name)
             and ctx.namer.is_adjoint(n.id)}
 
 
 def accumulate(ctx: Context, state: AdjointState, var: str, value: gast.expr,
-               code: list[gast.stmt]) -> None:
-    """`d[var] += value`, written as readable NumPy."""
+               code: list[gast.stmt], scalar: bool = False) -> None:
+    """`d[var] += value`, written as readable NumPy. `scalar`: the value is known to be a
+    number (say one element read from an adjoint), which shares no buffer."""
     if not ctx.is_active(var):
         return
     dvar = ctx.namer.adjoint(var)
@@ -41,14 +49,15 @@ def accumulate(ctx: Context, state: AdjointState, var: str, value: gast.expr,
     if var not in state.init:
         code.append(assign(store(dvar), value))
         state.init.add(var)
-        if isinstance(value, _FRESH):
+        if _is_fresh(value) or scalar:
             state.owned.add(var)
         else:
             state.owned.discard(var)
             _disown(ctx, state, value)
     elif var in state.owned:
         code.append(gast.AugAssign(target=store(dvar), op=gast.Add(), value=value))
-        _disown(ctx, state, value)
+        if not scalar:
+            _disown(ctx, state, value)
     else:
         code.append(assign(store(dvar), gast.BinOp(left=load(dvar), op=gast.Add(), right=value)))
         state.owned.add(var)
@@ -76,6 +85,7 @@ def accumulate_at(ctx: Context, state: AdjointState, var: str, index: gast.expr,
         copy_call = gast.Call(func=gast.Attribute(value=load(dvar), attr="copy", ctx=gast.Load()),
                               args=[], keywords=[])
         code.append(assign(store(dvar), copy_call))
+        state.copied.add(var)
     state.init.add(var)
     state.owned.add(var)
     if _is_basic_index(index, ctx):

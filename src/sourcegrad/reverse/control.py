@@ -12,7 +12,7 @@ from __future__ import annotations
 import gast
 
 from ..errors import UnsupportedSyntaxError
-from ..gastutil import assign, loaded_names, target_names
+from ..gastutil import assign, load, loaded_names, target_names
 from .accumulate import zeros_like
 from .context import Context
 from .nodes import AdjointState, Branch, Loop, Node, Step
@@ -62,6 +62,11 @@ def _surely_bound(stmts: list[gast.stmt]) -> set[str]:
         elif isinstance(stmt, gast.If):
             names |= _surely_bound(stmt.body) & _surely_bound(stmt.orelse)
     return names
+
+
+def _copied(name: str) -> gast.Call:
+    return gast.Call(func=gast.Attribute(value=load(name), attr="copy", ctx=gast.Load()),
+                     args=[], keywords=[])
 
 
 def _contains_break(stmts: list[gast.stmt]) -> bool:
@@ -165,9 +170,16 @@ class Differentiator:
             body = self.block(stmt.body, body_state)
             end_names = carried - body_state.init
             end_owned = body_state.owned | end_names
-            if owned_start <= end_owned:
+            copy_once = body_state.copied & carried & entry.init - owned_start
+            if copy_once:
+                # written into in place on every iteration: copy once, before the loop
+                pre_inits += [assign(self.ctx.namer.adjoint(n), _copied(self.ctx.namer.adjoint(
+                    n)), stmt) for n in sorted(copy_once)]
+                owned_start |= copy_once
+            elif owned_start <= end_owned:
                 break
-            owned_start &= end_owned
+            else:
+                owned_start &= end_owned
             self.ctx.namer.restore(snapshot)
         end_inits = self._zero(end_names, stmt, exit_env)
         state.init = entry.init & (body_state.init | end_names) & before

@@ -21,9 +21,10 @@ class AdjointState:
 
     init: set[str] = field(default_factory=set)
     owned: set[str] = field(default_factory=set)
+    copied: set[str] = field(default_factory=set)  # had to copy before writing in place
 
     def copy(self) -> AdjointState:
-        return AdjointState(set(self.init), set(self.owned))
+        return AdjointState(set(self.init), set(self.owned), set(self.copied))
 
 
 @dataclass

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gast
 import numpy as np
 
-from ..analysis.shapes import Shape, broadcast, matmul_shape
+from ..analysis.shapes import Shape, broadcast, known, matmul_shape
 from ..gastutil import const, load
 
 _NUMPY_ROOT = "np"
@@ -89,7 +89,7 @@ class Specializer(gast.NodeTransformer):
         if fn is np.sum and len(node.args) == 1 and not node.keywords:
             return ()
         if fn is np.zeros and len(node.args) == 1 and isinstance(node.args[0], gast.Tuple):
-            return tuple(e.value for e in node.args[0].elts)
+            return tuple(getattr(e, "value", None) for e in node.args[0].elts)
         return None
 
     # -- rewrites, one per runtime helper --------------------------------------------------------
@@ -107,11 +107,13 @@ class Specializer(gast.NodeTransformer):
         gs, xs = self.shape(g), self.shape(x)
         if gs is None or xs is None or len(gs) < len(xs):
             return node
-        if gs == xs:
+        if gs == xs and known(gs):
             return g
         if xs == ():
             return _call(_np("sum"), g)
         lead = len(gs) - len(xs)
+        if not known(xs) or any(n == 1 and gs[lead + i] is None for i, n in enumerate(xs)):
+            return node  # whether an axis was broadcast is decided at run time
         inner = tuple(lead + i for i, n in enumerate(xs) if n == 1 and gs[lead + i] != 1)
         if not inner:
             return _call(_np("sum"), g, axis=_axes(tuple(range(lead))))
@@ -123,7 +125,7 @@ class Specializer(gast.NodeTransformer):
         g, a = node.args[:2]
         keywords = {kw.arg: kw.value for kw in node.keywords}
         gs, shape = self.shape(g), self.shape(a)
-        if shape is None or gs is None:
+        if not known(shape) or gs is None:
             return node
         if gs == shape:
             return g
@@ -135,13 +137,13 @@ class Specializer(gast.NodeTransformer):
 
     def _zeros_like(self, node: gast.Call) -> gast.expr:
         shape = self.shape(node.args[0])
-        if shape is None:
+        if not known(shape):
             return node
         return const(0.0) if shape == () else _call(_np("zeros"), _shape_literal(shape))
 
     def _reduced_count(self, node: gast.Call) -> gast.expr:
         a, y = (self.shape(arg) for arg in node.args)
-        if a is None or y is None:
+        if not known(a) or not known(y):
             return node
         return const(int(np.prod(a, dtype=int)) // max(int(np.prod(y, dtype=int)), 1))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gast
 
+from ..analysis.shapes import known
 from ..gastutil import assign, clone, const, load, loaded_names, store
 from .accumulate import _is_basic_index, accumulate
 from .context import Context
@@ -37,9 +38,11 @@ def store_step(ctx: Context, stmt: gast.Assign, state: AdjointState) -> Step:
         dy = ctx.namer.adjoint(array)
         if isinstance(value, gast.Name) and ctx.is_active(value.id):
             accumulate(ctx, state, value.id, _flowing_part(ctx, specializer, dy, index, value,
-                                                          part_shape), code)
+                                                          part_shape), code,
+                       scalar=part_shape == ())
         if array not in state.owned:
             code.append(assign(dy, _copy(load(dy))))
+            state.copied.add(array)
             state.owned.add(array)
         written = gast.Subscript(value=load(dy), slice=clone(index), ctx=gast.Store())
         code.append(assign(written, const(0.0)))
@@ -54,7 +57,7 @@ def _flowing_part(ctx: Context, specializer: Specializer, dy: str, index: gast.e
     """What of `dy` flows into the written value: an owned copy shaped like the value."""
     part = _part(dy, index)
     value_shape = specializer.shapes.get(value.id)
-    if part_shape is not None and part_shape == value_shape:
+    if known(part_shape) and part_shape == value_shape:
         return part if part_shape == () else _copy(part)
     if part_shape is not None and value_shape is not None:
         specializer.shapes["_written_part"] = part_shape
