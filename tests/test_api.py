@@ -10,9 +10,9 @@ import uuid
 
 import numpy as np
 import pytest
-from oracle import arr, assert_grad, assert_vjp, load_module, numeric_grad
 
 import sourcegrad
+from oracle import arr, assert_grad, assert_vjp, load_module, numeric_grad
 
 
 def poly(x, y, z):

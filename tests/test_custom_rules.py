@@ -5,9 +5,9 @@ import math
 
 import numpy as np
 import pytest
-from oracle import assert_grad
 
 import sourcegrad
+from oracle import assert_grad
 from sourcegrad import d
 from sourcegrad.rules.templates import remove_rule
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from oracle import assert_grad
 
 import sourcegrad
+from oracle import assert_grad
 
 FILE = Path(__file__).name
 

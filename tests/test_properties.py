@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
+
 from oracle import assert_grad, load_module
 
 ARGS = {"x": "s", "y": "s", "a": "a"}

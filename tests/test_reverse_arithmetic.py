@@ -3,6 +3,7 @@ one name reassigned many times, int/bool arguments as constants, and NumPy broad
 
 import numpy as np
 import pytest
+
 from oracle import arr, assert_grad, case
 
 # -- scalar operators -----------------------------------------------------------------------------

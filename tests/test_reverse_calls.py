@@ -4,6 +4,7 @@ returning tuples, and tuple packing/unpacking in assignments and returns."""
 
 import numpy as np
 import pytest
+
 from oracle import arr, assert_grad, case
 
 SCALE = 3.0

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+
 from oracle import arr, assert_grad, case, signed
 
 # -- branches -------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+
 from oracle import arr, assert_grad, case
 
 # -- math -----------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ functions, constructors, constants and the ndarray method forms."""
 
 import numpy as np
 import pytest
+
 from oracle import arr, assert_grad, case, signed
 
 SHAPES = [(), (3,), (2, 3)]

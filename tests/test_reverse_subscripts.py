@@ -4,6 +4,7 @@ with repeated indices (whose adjoint must accumulate, not overwrite)."""
 
 import numpy as np
 import pytest
+
 from oracle import arr, assert_grad, case, signed
 
 # -- integer indices ------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+
 from oracle import arr, assert_grad, assert_vjp, case, signed
 
 # -- nested loops and loop-carried state ----------------------------------------------------------

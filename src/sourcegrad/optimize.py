@@ -36,27 +36,31 @@ class _Substitute(gast.NodeTransformer):
         return node
 
 
-def _rewrite_after(stmts: list[gast.stmt], start: int, old: str, new: str) -> None:
-    """Replace loads of `old` by `new` in stmts[start:] until either name is rebound."""
+def _rewrite_after(stmts: list[gast.stmt], start: int, old: str, new: str) -> bool:
+    """Replace loads of `old` by `new` in stmts[start:] until either name is rebound. True when
+    `old` itself is rebound first: then the copy's value is never read again."""
     substitute = _Substitute(old, new)
     for stmt in stmts[start:]:
         if isinstance(stmt, _BLOCKS):
             if _stores(stmt, {old, new}):
-                return
+                return False
             substitute.visit(stmt)
             continue
         mutated = _mutated_root(stmt)
         if mutated is not None:
             if mutated in (old, new):
-                return  # writes into the shared buffer: the names are no longer equal
+                return False  # writes into the shared buffer: the names are no longer equal
             substitute.visit(stmt)
             continue
         if isinstance(stmt, gast.Assign):
             substitute.visit(stmt.value)
-            if _stores(stmt, {old, new}):
-                return
+            if _stores(stmt, {old}):
+                return True
+            if _stores(stmt, {new}):
+                return False
         else:
             substitute.visit(stmt)
+    return False
 
 
 def _mutated_root(stmt: gast.stmt) -> str | None:
@@ -94,8 +98,8 @@ def _propagate(stmts: list[gast.stmt], function: gast.FunctionDef,
             kept.append(stmt)
             continue
         old, new = copy
-        _rewrite_after(stmts, index + 1, old, new)
-        if _loads(function, old):
+        overwritten = _rewrite_after(stmts, index + 1, old, new)
+        if not overwritten and _loads(function, old):
             kept.append(stmt)
     return kept
 
