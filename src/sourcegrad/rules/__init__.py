@@ -1,6 +1,6 @@
 """Derivative rules, one module per namespace; importing this package registers them all."""
 
-from . import builtins, math, numpy, operators  # noqa: F401  (registration side effects)
+from . import builtins, linalg, math, numpy, operators  # noqa: F401  (registration side effects)
 from .templates import (
     ADJOINTS,
     METHOD_ADJOINTS,

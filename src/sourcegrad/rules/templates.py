@@ -75,7 +75,12 @@ def registry_version() -> int:
 
 
 def _parse_rule(fn: Callable) -> Rule:
-    source = textwrap.dedent(inspect.getsource(fn))
+    try:
+        source = textwrap.dedent(inspect.getsource(fn))
+    except (OSError, TypeError):
+        raise TemplateError(f"cannot read the source of the rule {fn.__name__}: define derivative "
+                            "rules in a file (or a notebook cell), not at an interactive "
+                            "prompt") from None
     tree = gast.parse(source).body[0]
     args = tree.args
     names = [a.id for a in args.posonlyargs + args.args]
@@ -242,7 +247,7 @@ class _Substitute(gast.NodeTransformer):
         self.mapping, self.result_adjoint, self.rule = mapping, result_adjoint, rule
 
     def visit_Subscript(self, node: gast.Subscript) -> gast.expr:
-        if _is_adjoint_ref(node):
+        if _is_adjoint_ref(node) and not isinstance(node.value, gast.Subscript):  # `d[y]`
             if _adjoint_param(node) != self.rule.result:
                 raise TemplateError(f"rule {self.rule.name} reads d[{_adjoint_param(node)}]: "
                                     "rules may only read the adjoint of the result")
@@ -312,7 +317,8 @@ class _Simplify(gast.NodeTransformer):
             defaults = _runtime_defaults(node.func.id)
             node.keywords = [kw for kw in node.keywords if not (
                 isinstance(kw.value, gast.Constant) and kw.arg in defaults
-                and defaults[kw.arg] is kw.value.value)]
+                and type(defaults[kw.arg]) is type(kw.value.value)
+                and defaults[kw.arg] == kw.value.value)]
         return node
 
     def visit_BinOp(self, node: gast.BinOp) -> gast.expr:
