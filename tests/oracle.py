@@ -31,7 +31,12 @@ STEP = 1e-6
 
 
 def is_differentiable(value) -> bool:
-    """True for float scalars and float ndarrays; ints, bools and everything else are constants."""
+    """True for float scalars and float ndarrays, and lists, tuples and dicts of those; ints,
+    bools and everything else are constants."""
+    if isinstance(value, (list, tuple)):
+        return bool(value) and all(is_differentiable(v) for v in value)
+    if isinstance(value, dict):
+        return bool(value) and all(is_differentiable(v) for v in value.values())
     if isinstance(value, (bool, np.bool_)):
         return False
     if isinstance(value, (float, np.floating)):
@@ -55,7 +60,12 @@ def _fd_scalar(g, x: float) -> float:
 
 
 def _fd(g, x):
-    """Derivative of the scalar function g at x (float or float ndarray), shaped like x."""
+    """Derivative of the scalar function g at x (float, float ndarray, or a list, tuple or dict
+    of those), shaped like x."""
+    if isinstance(x, (list, tuple)):
+        return type(x)(_fd(lambda v, i=i: g(_replaced(x, i, v)), item) for i, item in enumerate(x))
+    if isinstance(x, dict):
+        return {k: _fd(lambda v, k=k: g(_replaced(x, k, v)), item) for k, item in x.items()}
     if not isinstance(x, np.ndarray):
         return _fd_scalar(g, float(x))
     base = np.array(x, dtype=np.float64)
@@ -69,6 +79,15 @@ def _fd(g, x):
 
         out[idx] = _fd_scalar(along, float(base[idx]))
     return out.astype(x.dtype)
+
+
+def _replaced(container, key, value):
+    """A copy of a list, tuple or dict with one item replaced."""
+    if isinstance(container, dict):
+        return {**container, key: value}
+    items = list(container)
+    items[key] = value
+    return type(container)(items)
 
 
 def _wrt_names(f, wrt) -> list[str]:
@@ -105,6 +124,16 @@ def numeric_grad(f, args, kwargs, wrt):
 
 
 def _check_gradient(got, expected, x, what: str, rtol: float, atol: float) -> None:
+    if isinstance(x, (list, tuple)):
+        assert type(got) is type(x) and len(got) == len(x), f"{what}: expected a {type(x)}"
+        for i, (g, e, item) in enumerate(zip(got, expected, x, strict=True)):
+            _check_gradient(g, e, item, f"{what}[{i}]", rtol, atol)
+        return
+    if isinstance(x, dict):
+        assert isinstance(got, dict) and got.keys() == x.keys(), f"{what}: expected a dict"
+        for key in x:
+            _check_gradient(got[key], expected[key], x[key], f"{what}[{key!r}]", rtol, atol)
+        return
     assert np.all(np.isfinite(expected)), f"{what}: oracle is not finite, pick smoother inputs"
     if isinstance(x, np.ndarray):
         assert isinstance(got, np.ndarray), f"{what}: expected an ndarray, got {type(got)}"

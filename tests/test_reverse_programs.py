@@ -548,6 +548,111 @@ def only_shape_of(a, b):
     return s
 
 
+# -- layers, trajectories and states in Python containers -----------------------------------------
+
+
+def mlp_zip_layers(w1, b1, w2, b2, x):
+    h = x
+    for w, b in [(w1, b1), (w2, b2)]:
+        h = np.tanh(h @ w + b)
+    return np.sum(h * h)
+
+
+def discounted_return(rewards, gamma):
+    ret = 0.0
+    for t, r in enumerate(rewards):
+        ret = ret + gamma**t * r
+    return ret
+
+
+def mlp_list_slice(w1, w2, w3, x):
+    ws = [w1, w2, w3]
+    h = x
+    for w in ws[:-1]:
+        h = np.tanh(h @ w)
+    return np.sum((h @ ws[-1]) ** 2)
+
+
+def horner_list_of_params(a, b, c, x):
+    coeffs = [a, b, c]
+    p = coeffs[0]
+    for q in coeffs[1:]:
+        p = p * x + q
+    return p
+
+
+def trajectory_append(y0, k, n):
+    # collect the states of an Euler run, then a loss on the whole trajectory
+    traj = []
+    y = y0
+    for _ in range(n):
+        y = y + 0.1 * (-k * y + np.sin(y))
+        traj.append(y)
+    return np.sum((np.stack(traj) - 0.5) ** 2)
+
+
+def trajectory_concat(y0, k, n):
+    traj = []
+    y = y0
+    for _ in range(n):
+        y = y + 0.1 * (-k * y)
+        traj = traj + [y]
+    return np.sum(np.stack(traj) ** 2)
+
+
+def ensemble_copies(x0, w):
+    xs = np.stack([x0] * 3)
+    for i in range(2):
+        xs = np.tanh(xs * w + i)
+    return np.sum(xs * np.arange(3.0)[:, None])
+
+
+def _step_with_diagnostics(x, v, k):
+    v = v - 0.1 * k * x
+    x = x + 0.1 * v
+    return x, (0.5 * v * v + 0.5 * k * x * x, v * x)
+
+
+def leapfrog_diagnostics(x, v, k, n):
+    total = 0.0
+    for _ in range(n):
+        x, (energy, flux) = _step_with_diagnostics(x, v, k)
+        v = flux / x
+        total = total + energy
+    return total
+
+
+def leapfrog_diagnostics_indexed(x, v, k):
+    out = _step_with_diagnostics(x, v, k)
+    return out[0] + out[1][0] * out[1][1]
+
+
+# -- attention over a batch of key sets, integrator taking the model as an argument ---------------
+
+
+def query_over_batches(q, keys, values):
+    # one query vector (d,) against keys (b, t, d): scores (b, t)
+    s = q @ np.swapaxes(keys, -1, -2)
+    s = s - np.max(s, axis=-1, keepdims=True)
+    p = np.exp(s)
+    p = p / np.sum(p, axis=-1, keepdims=True)
+    return np.sum(np.sum(p[:, :, None] * values, axis=1) ** 2)
+
+
+def _logistic_rhs(y, r):
+    return r * y * (1.0 - y)
+
+
+def _euler(rhs, y, r, n):
+    for _ in range(n):
+        y = y + 0.1 * rhs(y, r)
+    return y
+
+
+def integrator_takes_rhs(y0, r):
+    return _euler(_logistic_rhs, y0, r, 5)
+
+
 # -- float32 --------------------------------------------------------------------------------------
 
 
@@ -693,6 +798,37 @@ CASES = [
         arr(3, seed=1).astype(np.float32),
         4,
         wrt=(0, 1),
+    ),
+    case(
+        mlp_zip_layers,
+        arr(3, 4),
+        arr(4, seed=1),
+        arr(4, 2, seed=2),
+        arr(2, seed=3),
+        arr(5, 3, seed=4),
+        wrt=(0, 1, 2, 3),
+    ),
+    case(discounted_return, arr(4), 0.9, wrt=(0, 1)),
+    case(
+        mlp_list_slice,
+        arr(3, 4),
+        arr(4, 4, seed=1),
+        arr(4, 2, seed=2),
+        arr(5, 3, seed=3),
+        wrt=(0, 1, 2),
+    ),
+    case(horner_list_of_params, 0.5, -1.2, 0.3, 0.7, wrt=(0, 1, 2, 3)),
+    case(trajectory_append, arr(3), 0.7, 4, wrt=(0, 1)),
+    case(trajectory_concat, arr(3), 0.7, 3, wrt=(0, 1)),
+    case(ensemble_copies, arr(2), 0.8, wrt=(0, 1)),
+    case(leapfrog_diagnostics, 0.7, 0.3, 1.3, 3, wrt=(0, 1, 2)),
+    case(leapfrog_diagnostics_indexed, 0.7, 0.3, 1.3, wrt=(0, 1, 2)),
+    case(
+        query_over_batches,
+        arr(3),
+        arr(2, 4, 3, seed=1),
+        arr(2, 4, 2, seed=2),
+        wrt=(0, 1, 2),
     ),
 ]
 
@@ -875,3 +1011,111 @@ def test_cache_value_and_grad_shapes():
 
 def sourcegrad_free_grad(f, x, n):
     return numeric_grad(f, (x, n), {}, 0)
+
+
+# -- ties in the max of a hand-written log-sum-exp: the gradient is the softmax whatever the max ---
+
+
+def lse_max(z):
+    m = np.max(z)
+    return m + np.log(np.sum(np.exp(z - m)))
+
+
+def lse_builtin_max_loop(z):
+    m = z[0]
+    for v in z:
+        m = max(m, v)
+    return m + np.log(np.sum(np.exp(z - m)))
+
+
+def lse_where_loop(z):
+    m = z[0]
+    for v in z:
+        m = np.where(v > m, v, m)
+    return m + np.log(np.sum(np.exp(z - m)))
+
+
+def lse_rows_keepdims(z):
+    m = np.max(z, axis=-1, keepdims=True)
+    return np.sum(m[:, 0] + np.log(np.sum(np.exp(z - m), axis=-1)))
+
+
+@pytest.mark.parametrize("f", [lse_max, lse_builtin_max_loop, lse_where_loop])
+@pytest.mark.parametrize(
+    "z", [np.zeros(4), np.array([1.0, 2.0, 2.0, -1.0])], ids=["all-tied", "two-tied"]
+)
+def test_logsumexp_ties_closed_form(f, z):
+    p = np.exp(z - z.max()) / np.sum(np.exp(z - z.max()))
+    np.testing.assert_allclose(sourcegrad.grad(f)(z), p, rtol=1e-12, atol=1e-15)
+
+
+def test_logsumexp_rows_ties_closed_form():
+    z = np.array([[0.0, 0.0, 1.0], [2.0, 2.0, 2.0]])
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(sourcegrad.grad(lse_rows_keepdims)(z), p, rtol=1e-12)
+
+
+def float_weight_float32_data(w, x):
+    s = 0.0
+    for i in range(2):
+        s = s + np.sum(np.tanh(x * w) * (i + 1.0))
+    return s
+
+
+def test_float_wrt_with_float32_data_closed_form():
+    # finite differences in float32 are too coarse here: d/dw = 3 sum(x (1 - tanh(x w)^2))
+    x = arr(3).astype(np.float32)
+    got = sourcegrad.grad(float_weight_float32_data)(0.7, x)
+    x64 = x.astype(np.float64)
+    assert isinstance(got, float)
+    np.testing.assert_allclose(got, 3.0 * np.sum(x64 * (1.0 - np.tanh(x64 * 0.7) ** 2)), rtol=1e-5)
+
+
+def _shared(u, w):
+    return u * w + np.sin(u * w)
+
+
+def shared_scalar_user(x, w):
+    return np.sum(_shared(x, w))
+
+
+def shared_array_user(a, w):
+    return np.sum(_shared(a, w) * a)
+
+
+def test_cache_helper_shared_by_two_functions():
+    # the helper's derivative is built for one caller's shapes, then the other's, then again
+    d1 = sourcegrad.grad(shared_scalar_user, wrt=(0, 1))
+    d2 = sourcegrad.grad(shared_array_user, wrt=(0, 1))
+    calls = [
+        (d1, shared_scalar_user, (0.7, 1.2)),
+        (d2, shared_array_user, (arr(3), 1.2)),
+        (d1, shared_scalar_user, (arr(3), 1.2)),
+        (d1, shared_scalar_user, (0.7, arr(2, 3))),
+        (d2, shared_array_user, (arr(2, 3), arr(3, seed=1))),
+        (d1, shared_scalar_user, (0.7, 1.2)),
+    ]
+    for df, f, args in calls:
+        got = df(*args)
+        expected = numeric_grad(f, args, {}, (0, 1))
+        for g, e in zip(got, expected, strict=True):
+            assert np.shape(g) == np.shape(e)
+            np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-8)
+
+
+def test_cache_vjp_output_shapes_in_turn():
+    for args in [(arr(4), 0.7), (arr(4), arr(2, 3, seed=1)), (arr(4), 0.3), (arr(4), arr(3))]:
+        seed = np.ones(np.shape(args[1])) * 0.5 if np.ndim(args[1]) else 0.5
+        out, pullback = sourcegrad.vjp(horner_values, *args)
+        np.testing.assert_allclose(out, horner_values(*args), rtol=1e-12)
+        dcoeffs, dx = pullback(seed)
+        expected_dcoeffs, expected_dx = horner_expected(args[0], args[1])
+        np.testing.assert_allclose(dcoeffs, 0.5 * expected_dcoeffs, rtol=1e-12)
+        np.testing.assert_allclose(dx, 0.5 * expected_dx, rtol=1e-12)
+
+
+def test_calling_a_function_passed_as_an_argument_is_refused_clearly():
+    # closures and function arguments are a later feature: until then, a clear error
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError, match="passed in as a variable"):
+        sourcegrad.grad(integrator_takes_rhs, wrt=(0, 1))(0.2, 1.5)

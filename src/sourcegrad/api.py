@@ -24,6 +24,7 @@ from .errors import (
     WrtError,
 )
 from .module import EmittedModule, ModuleBuilder
+from .runtime import zeros_like
 
 Wrt = int | str | tuple[int | str, ...]
 
@@ -76,9 +77,15 @@ def _bind(signature: inspect.Signature, args: tuple, kwargs: dict) -> dict[str, 
 
 
 def _as_differentiable(value: Any, name: str, fn_name: str) -> Any:
-    """Floats and float arrays pass; ints become floats; anything else is an error."""
+    """Floats and float arrays pass; ints become floats; lists, tuples and dicts of those keep
+    their structure; anything else is an error."""
     if type(value) is float or type(value) is np.ndarray and value.dtype.kind == "f":
         return value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_as_differentiable(v, f"{name}[{i}]", fn_name)
+                           for i, v in enumerate(value))
+    if isinstance(value, dict):
+        return {k: _as_differentiable(v, f"{name}[{k!r}]", fn_name) for k, v in value.items()}
     if isinstance(value, (bool, np.bool_)):
         raise NonDifferentiableInputError(
             f"cannot differentiate {fn_name} with respect to {name}: it is a bool")
@@ -100,6 +107,10 @@ def _as_differentiable(value: Any, name: str, fn_name: str) -> Any:
 
 
 def _is_differentiable(value: Any) -> bool:
+    if isinstance(value, (list, tuple)):
+        return bool(value) and all(_is_differentiable(v) for v in value)
+    if isinstance(value, dict):
+        return bool(value) and all(_is_differentiable(v) for v in value.values())
     if isinstance(value, (bool, np.bool_)):
         return False
     if isinstance(value, (float, np.floating)):
@@ -108,9 +119,12 @@ def _is_differentiable(value: Any) -> bool:
 
 
 def _shaped_like(gradient: Any, arg: Any, inputs: list[Any]) -> Any:
-    """A float for a float argument; an owned array of the argument's shape and dtype."""
+    """A float for a float argument; an owned array of the argument's shape and dtype; the
+    same structure (list, tuple, dict) for a container of those."""
     if type(arg) is float and type(gradient) in (float, np.float64):
         return float(gradient)
+    if isinstance(arg, (list, tuple, dict)):
+        return _container_like(gradient, arg, inputs)
     if not isinstance(arg, np.ndarray):
         value = np.asarray(gradient)
         if value.shape != ():
@@ -126,6 +140,14 @@ def _shaped_like(gradient: Any, arg: Any, inputs: list[Any]) -> Any:
             isinstance(x, np.ndarray) and np.may_share_memory(gradient, x) for x in inputs):
         gradient = gradient.copy()
     return gradient
+
+
+def _container_like(gradient: Any, arg: Any, inputs: list[Any]) -> Any:
+    if isinstance(gradient, (int, float)) and gradient == 0:  # no contribution at all
+        gradient = zeros_like(arg)
+    if isinstance(arg, dict):
+        return {k: _shaped_like(gradient[k], v, inputs) for k, v in arg.items()}
+    return type(arg)(_shaped_like(g, v, inputs) for g, v in zip(gradient, arg, strict=True))
 
 
 def _check_scalar(value: Any, fn: Callable) -> None:
@@ -232,10 +254,10 @@ def vjp(fn: Callable, *args: Any, **kwargs: Any) -> tuple[Any, Callable[[Any], t
     out, tape = module.namespace[forward](*inputs)
 
     def pullback(seed: Any) -> tuple:
-        if np.shape(seed) != np.shape(out):
+        if _structure(seed) != _structure(out):
             raise NonScalarOutputError(
-                f"the seed has shape {np.shape(seed)} but {fn.__name__} returned shape "
-                f"{np.shape(out)}: pass a seed shaped like the output")
+                f"the seed is shaped {_structure(seed)} but {fn.__name__} returned "
+                f"{_structure(out)}: pass a seed shaped like the output")
         grads = module.namespace[backward](tape, seed) if active else ()
         grads = (grads,) if len(active) == 1 else grads
         by_name = dict(zip(active, grads, strict=True))
@@ -243,6 +265,15 @@ def vjp(fn: Callable, *args: Any, **kwargs: Any) -> tuple[Any, Callable[[Any], t
                      else None for n in positional)
 
     return out, pullback
+
+
+def _structure(value: Any) -> Any:
+    """The shape of a value, or of each item of a list, tuple or dict of values."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_structure(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _structure(v) for k, v in value.items()}
+    return np.shape(value)
 
 
 def show(fn: Callable, wrt: Wrt = 0) -> None:

@@ -127,7 +127,7 @@ def differentiate(canonical: Canonical, active_params: set[str], params: Env,
     ctx = Context(namer, activity, canonical.calls, Definedness(tree), shapes,
                   set(canonical.local_names),
                   _index_safe(tree, shapes), request_callee, bind_value, bind_global,
-                  written=written)
+                  written=written, containers=_containers(tree, shapes))
     seed = namer.adjoint(output.id) if outputs else namer.fresh("dout")
     state = AdjointState(init={o for o in outputs if activity.is_active(o)}, owned=set())
     nodes = Differentiator(ctx).block(body, state)
@@ -160,6 +160,17 @@ def _refuse_aliased_inplace(tree: gast.FunctionDef, shapes: ShapeFacts) -> None:
                 "the change; sourcegrad does not follow in-place updates of shared arrays yet.",
             hint=f"Write {target} = {target} <op> ... to make a new array, or take a copy "
                  f"first ({aliases[0]} = {target}.copy()).")
+
+
+def _containers(tree: gast.FunctionDef, shapes: ShapeFacts) -> set[str]:
+    """Variables that may hold a list, tuple or dict at some point."""
+    names = {name for env in shapes.before.values() for name, value in env.items()
+             if value.items is not None}
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Assign) and isinstance(node.value, (gast.List, gast.Tuple,
+                                                                     gast.Dict)):
+            names.update(target_names(node.targets[0]))
+    return names
 
 
 def _written_arrays(tree: gast.FunctionDef, canonical: Canonical) -> set[str]:

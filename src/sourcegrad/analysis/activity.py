@@ -17,6 +17,15 @@ from ..gastutil import loaded_names, target_names
 from .calls import CONSTANT_ATTRIBUTES, CallClassifier
 
 
+def is_append(stmt: gast.stmt, local_names: set[str]) -> bool:
+    """`xs.append(v)` on a list the function holds."""
+    value = getattr(stmt, "value", None)
+    return (isinstance(stmt, gast.Expr) and isinstance(value, gast.Call)
+            and isinstance(value.func, gast.Attribute) and value.func.attr == "append"
+            and isinstance(value.func.value, gast.Name) and value.func.value.id in local_names
+            and len(value.args) == 1 and not value.keywords)
+
+
 @dataclass(frozen=True)
 class Activity:
     varied: frozenset[str]
@@ -69,6 +78,9 @@ def analyze_activity(tree: gast.FunctionDef, active_params: set[str],
     """Varied names by forward propagation, useful names by backward, to a fixed point."""
     edges: list[tuple[list[str], set[str]]] = []
     for stmt in _statements(tree.body):
+        if is_append(stmt, calls.local_names):  # `xs.append(v)`: xs holds v now
+            xs = stmt.value.func.value.id
+            edges.append(([xs], loaded_names(stmt.value.args[0]) | {xs}))
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
             operands = _differentiable_operands(stmt.value, calls)

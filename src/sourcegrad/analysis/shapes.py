@@ -40,6 +40,7 @@ class Abstract:
     shape: Shape
     integer: bool = False
     shape_tuple: bool = False
+    items: tuple | None = None  # a list/tuple: its items' Abstracts; a dict: (key, Abstract)s
 
 
 UNKNOWN = Abstract(None)
@@ -126,13 +127,33 @@ def reduced_shape(shape: Shape, axis: Any, keepdims: Any) -> Shape:
     return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
+def _item(items: tuple, index: gast.expr) -> Abstract:
+    """The abstract value of `container[constant]`."""
+    if not isinstance(index, gast.Constant):
+        return UNKNOWN
+    key = index.value
+    if items and isinstance(items[0], tuple):  # a dict
+        return dict(items).get(key, UNKNOWN)
+    if isinstance(key, int) and not isinstance(key, bool) and -len(items) <= key < len(items):
+        return items[key]
+    return UNKNOWN
+
+
+def _appended(stmt: gast.Expr) -> list[str]:
+    call = stmt.value
+    if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and \
+            call.func.attr == "append" and isinstance(call.func.value, gast.Name):
+        return [call.func.value.id]
+    return []
+
+
 def join(a: Abstract | None, b: Abstract | None) -> Abstract:
     if a is None or b is None:
         return UNKNOWN
     if a == b:
         return a
     return Abstract(_join_shapes(a.shape, b.shape), a.integer and b.integer,
-                    a.shape_tuple and b.shape_tuple)
+                    a.shape_tuple and b.shape_tuple, a.items if a.items == b.items else None)
 
 
 def _join_shapes(a: Shape, b: Shape) -> Shape:
@@ -167,6 +188,10 @@ def of_value(value: Any) -> Abstract:
         return SCALAR
     if isinstance(value, np.ndarray):
         return Abstract(value.shape, value.dtype.kind in "iub")
+    if isinstance(value, (list, tuple)):
+        return Abstract(None, items=tuple(of_value(v) for v in value))
+    if isinstance(value, dict) and all(isinstance(k, (str, int)) for k in value):
+        return Abstract(None, items=tuple((k, of_value(v)) for k, v in value.items()))
     return UNKNOWN
 
 
@@ -199,12 +224,21 @@ class ShapeFacts:
                 env = self._loop(stmt, env)
             elif isinstance(stmt, gast.Break):
                 self._breaks.append(dict(env))
+            elif isinstance(stmt, gast.Expr):
+                for name in _appended(stmt):
+                    env[name] = UNKNOWN  # the list grew: its items are no longer known
         return env
 
     def _assign(self, stmt: gast.Assign, env: Env) -> None:
         target = stmt.targets[0]
+        value = self.value(stmt.value, env)
         if isinstance(target, gast.Name):
-            env[target.id] = self.value(stmt.value, env)
+            env[target.id] = value
+        elif isinstance(target, gast.Tuple) and value.items is not None and len(
+                value.items) == len(target.elts) and all(isinstance(e, gast.Name)
+                                                         for e in target.elts):
+            for elt, item in zip(target.elts, value.items, strict=True):
+                env[elt.id] = item if isinstance(item, Abstract) else UNKNOWN
         else:
             for name in target_names(target):
                 env[name] = UNKNOWN
@@ -279,12 +313,23 @@ class ShapeFacts:
         return Abstract(inner.shape, inner.integer) if not isinstance(node.op, gast.Not) \
             else Abstract((), True)
 
+    def _Tuple(self, node: gast.Tuple, env: Env) -> Abstract:
+        return Abstract(None, items=tuple(self.value(e, env) for e in node.elts))
+
+    _List = _Tuple
+
+    def _Dict(self, node: gast.Dict, env: Env) -> Abstract:
+        return Abstract(None, items=tuple((k.value, self.value(v, env))
+                                          for k, v in zip(node.keys, node.values, strict=True)))
+
     def _Compare(self, node: gast.Compare, env: Env) -> Abstract:
         shapes = [self.value(n, env).shape for n in [node.left] + node.comparators]
         return Abstract(broadcast(*shapes))
 
     def _Subscript(self, node: gast.Subscript, env: Env) -> Abstract:
         inner = self.value(node.value, env)
+        if inner.items is not None:
+            return _item(inner.items, node.slice)
         if inner.shape_tuple:
             return INTEGER if not isinstance(node.slice, gast.Slice) else UNKNOWN
         index = self._index(node.slice, env)

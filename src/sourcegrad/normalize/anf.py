@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 import gast
 
+from ..errors import UnsupportedSyntaxError
 from ..gastutil import (
     assign,
     assigned_names,
@@ -183,6 +184,9 @@ class ANF:
 
     def visit_For(self, node: gast.For) -> None:
         iterable = node.iter
+        if self._is_builtin_call(iterable, "enumerate") or self._is_builtin_call(iterable, "zip"):
+            self._zip_or_enumerate(node)
+            return
         if self._is_range_call(iterable):
             iterable = self._range(iterable, assigned_names(node.body))
         elif not isinstance(iterable, gast.Name) or iterable.id in assigned_names(node.body):
@@ -190,6 +194,39 @@ class ANF:
                 self._copy_name(iterable)
         self.emit(gast.For(target=node.target, iter=iterable, body=self.block(node.body),
                            orelse=[], type_comment=None))
+
+    def _zip_or_enumerate(self, node: gast.For) -> None:
+        """`for i, x in enumerate(xs)` and `for a, b in zip(xs, ys)` become loops over an
+        index that read the items, so the adjoint can walk them backwards."""
+        call, target = node.iter, node.target
+        enumerate_ = call.func.id == "enumerate"
+        sources = [call.args[0]] if enumerate_ else list(call.args)
+        if not isinstance(target, gast.Tuple) or len(target.elts) != (2 if enumerate_ else
+                                                                      len(sources)):
+            raise UnsupportedSyntaxError(
+                f"unpack {call.func.id}(...) into one name per item", node.origin,
+                hint="Write for i, x in enumerate(xs) or for a, b in zip(xs, ys).")
+        rebound = assigned_names(node.body)
+        items = [(self._copy_name(s) if s.id in rebound else s) if isinstance(s, gast.Name)
+                 else self.atom(s) for s in sources]
+        lengths = [gast.Call(func=load("len"), args=[i], keywords=[]) for i in items]
+        count = lengths[0] if len(lengths) == 1 else gast.Call(func=load("min"), args=lengths,
+                                                                keywords=[])
+        counter = self.namer.fresh("index")
+        prefix = [assign(elt, gast.Subscript(value=load(item.id), slice=load(counter),
+                                             ctx=gast.Load()), node)
+                  for elt, item in zip(target.elts[-len(items):], items, strict=True)]
+        if enumerate_:
+            start = call.args[1] if len(call.args) > 1 else const(0)
+            prefix.insert(0, assign(target.elts[0], gast.BinOp(left=load(counter), op=gast.Add(),
+                                                               right=start), node))
+        header = gast.Call(func=load("range"), args=[self.atom(count)], keywords=[])
+        self.emit(gast.For(target=store(counter), iter=header, body=self.block(prefix + node.body),
+                           orelse=[], type_comment=None))
+
+    def _is_builtin_call(self, node: gast.expr, name: str) -> bool:
+        return (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
+                and node.func.id == name and name not in self.local_names and not node.keywords)
 
     def _copy_name(self, name: gast.Name) -> gast.Name:
         """The loop iterates over the object the name held when the loop started."""
@@ -216,6 +253,11 @@ class ANF:
     def visit_Expr(self, node: gast.Expr) -> None:
         if isinstance(node.value, gast.Constant):
             return  # a docstring or a bare constant does nothing
+        call = node.value
+        if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and \
+                call.func.attr == "append" and len(call.args) == 1:
+            node = gast.Expr(value=gast.Call(func=call.func, args=[self.atom(call.args[0])],
+                                             keywords=call.keywords))
         self.emit(node)
 
     def visit_Pass(self, node: gast.Pass) -> None:
@@ -268,6 +310,8 @@ class ANF:
                                   ctx=gast.Load())
         if isinstance(node, (gast.Tuple, gast.List)):
             return type(node)(elts=[self.atom(elt) for elt in node.elts], ctx=gast.Load())
+        if isinstance(node, gast.Dict):
+            return gast.Dict(keys=node.keys, values=[self.atom(v) for v in node.values])
         if isinstance(node, (gast.IfExp, gast.BoolOp)):
             return self.atom(node)
         return node

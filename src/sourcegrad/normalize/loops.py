@@ -22,13 +22,14 @@ class IndexLoops(gast.NodeTransformer):
         self.generic_visit(node)
         iterable = node.iter
         if isinstance(iterable, gast.Call) and getattr(iterable.func, "id", None) == "range":
-            if node.target.id in assigned_names(node.body):
+            if isinstance(node.target, gast.Name) and node.target.id in assigned_names(node.body):
                 # the body rebinds the counter: iterate over a fresh one the body leaves alone
                 counter = self.namer.fresh(node.target.id + "_count")
                 node.body = [assign(node.target, load(counter), node)] + node.body
                 node.target = with_origin(store(counter), node)
             return node
-        index = self.namer.fresh(f"{node.target.id}_index")
+        stem = node.target.id if isinstance(node.target, gast.Name) else "item"
+        index = self.namer.fresh(f"{stem}_index")
         element = gast.Subscript(value=iterable, slice=load(index), ctx=gast.Load())
         length = gast.Call(func=load("len"), args=[iterable], keywords=[])
         node.iter = with_origin(gast.Call(func=load("range"), args=[length], keywords=[]), node)

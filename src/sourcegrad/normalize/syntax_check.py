@@ -46,7 +46,6 @@ _REASONS: dict[type, tuple[str, str]] = {
                    "Pass the arguments one by one."),
     gast.NamedExpr: ("assignment expressions (:=) are not supported",
                      "Assign on a line of its own."),
-    gast.Dict: ("dict displays are not supported yet", "Use separate variables."),
     gast.Set: ("set displays are not supported", "Use a tuple or a list."),
     gast.Raise: ("raise is not supported", "Check inputs before calling the differentiated "
                  "function."),
@@ -98,6 +97,11 @@ def check_syntax(tree: gast.FunctionDef) -> gast.FunctionDef:
         if isinstance(node, (gast.For, gast.While)) and node.orelse:
             _fail(node, "else clauses on loops are not supported",
                   "Use a flag variable set before break.")
+        if isinstance(node, gast.Dict) and not all(
+                isinstance(k, gast.Constant) and isinstance(k.value, (str, int))
+                for k in node.keys):
+            _fail(node, "dict displays need constant keys ({'w': w, 'b': b})",
+                  "Spell the keys out as strings or ints; ** unpacking is not supported.")
         if isinstance(node, gast.Assign):
             for target in node.targets:
                 _check_target(node, target)

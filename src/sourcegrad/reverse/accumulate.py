@@ -54,6 +54,10 @@ def accumulate(ctx: Context, state: AdjointState, var: str, value: gast.expr,
         else:
             state.owned.discard(var)
             _disown(ctx, state, value)
+    elif var in ctx.containers:  # lists, tuples, dicts add item by item
+        call = gast.Call(func=load("add_tree"), args=[load(dvar), value], keywords=[])
+        code.append(assign(store(dvar), call))
+        state.owned.add(var)
     elif var in state.owned:
         code.append(gast.AugAssign(target=store(dvar), op=gast.Add(), value=value))
         if not scalar:
@@ -88,7 +92,16 @@ def accumulate_at(ctx: Context, state: AdjointState, var: str, index: gast.expr,
         state.copied.add(var)
     state.init.add(var)
     state.owned.add(var)
-    if _is_basic_index(index, ctx):
+    if var in ctx.containers:  # a list's `+=` would concatenate: add item by item
+        part = gast.Subscript(value=load(dvar), slice=index, ctx=gast.Load())
+        summed = gast.Call(func=load("add_tree"), args=[part, value], keywords=[])
+        target = gast.Subscript(value=load(dvar), slice=index, ctx=gast.Store())
+        code.append(assign(target, summed))
+    elif specializer.shapes.get(var) is None and isinstance(index, gast.Constant):
+        # an array or a tuple returned by a call: decided when the derivative runs
+        call = gast.Call(func=load("add_to_item"), args=[load(dvar), index, value], keywords=[])
+        code.append(gast.Expr(value=call))
+    elif _is_basic_index(index, ctx):
         target = gast.Subscript(value=load(dvar), slice=index, ctx=gast.Store())
         code.append(gast.AugAssign(target=target, op=gast.Add(), value=value))
     else:
@@ -110,8 +123,9 @@ def _is_basic_index(index: gast.expr, ctx: Context) -> bool:
         return all(_is_basic_index(elt, ctx) for elt in index.elts)
     if isinstance(index, gast.Slice):
         return True
-    if isinstance(index, gast.Constant):
-        return index.value is None or index.value is Ellipsis or isinstance(index.value, int)
+    if isinstance(index, gast.Constant):  # a dict key is a constant too
+        return index.value is None or index.value is Ellipsis or isinstance(index.value,
+                                                                          (int, str))
     if isinstance(index, gast.Name):
         return index.id in ctx.index_safe
     if isinstance(index, gast.Attribute):

@@ -56,7 +56,8 @@ class Assembler:
         for node in nodes:
             if isinstance(node, Step):
                 for save in self.plan.saves.get(id(node), []):
-                    out.append(self._save_line(save, node))
+                    if node.undo is None:
+                        out.append(self._save_line(save, node))
                 if isinstance(node.primal, gast.Break):
                     out.extend(on_break)
                 out.append(node.primal)
@@ -132,6 +133,9 @@ class Assembler:
         saves = self.plan.saves.get(id(node), [])
         before, after = [], []
         for save in saves:
+            if node.undo is not None:  # `xs.pop()` takes back `xs.append(v)`
+                after.append(node.undo)
+                continue
             if node.writes == save.var:  # put back the part the write overwrote
                 part = gast.Subscript(value=load(save.var), slice=clone(node.primal.targets[0]
                                                                         .slice), ctx=gast.Store())

@@ -40,6 +40,8 @@ class Context:
     bind_none_first: set[str] = field(default_factory=set)
     # arrays the function writes into (`y[i] = v`): reading a part of them copies it
     written: set[str] = field(default_factory=set)
+    # variables that may hold a list, tuple or dict: their adjoints add item by item
+    containers: set[str] = field(default_factory=set)
 
     def is_active(self, node: gast.expr | str) -> bool:
         name = node if isinstance(node, str) else getattr(node, "id", None)

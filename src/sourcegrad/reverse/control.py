@@ -14,6 +14,7 @@ import gast
 from ..errors import UnsupportedSyntaxError
 from ..gastutil import assign, load, loaded_names, target_names
 from .accumulate import zeros_like
+from .appends import append_step, is_append
 from .context import Context
 from .nodes import AdjointState, Branch, Loop, Node, Step
 from .specialize import specialize
@@ -64,7 +65,9 @@ def _surely_bound(stmts: list[gast.stmt]) -> set[str]:
     return names
 
 
-def _copied(name: str) -> gast.Call:
+def _copied(name: str, as_list: bool) -> gast.Call:
+    if as_list:
+        return gast.Call(func=load("list"), args=[load(name)], keywords=[])
     return gast.Call(func=gast.Attribute(value=load(name), attr="copy", ctx=gast.Load()),
                      args=[], keywords=[])
 
@@ -103,6 +106,8 @@ class Differentiator:
         return assignment_step(self.ctx, stmt, state)
 
     def visit_Expr(self, stmt: gast.Expr, state: AdjointState) -> Step:
+        if is_append(stmt, self.ctx.local_names):
+            return append_step(self.ctx, stmt, state)
         return passive_step(stmt)
 
     visit_Return = visit_Break = visit_Assert = visit_Pass = visit_Expr
@@ -173,8 +178,9 @@ class Differentiator:
             copy_once = body_state.copied & carried & entry.init - owned_start
             if copy_once:
                 # written into in place on every iteration: copy once, before the loop
-                pre_inits += [assign(self.ctx.namer.adjoint(n), _copied(self.ctx.namer.adjoint(
-                    n)), stmt) for n in sorted(copy_once)]
+                pre_inits += [assign(self.ctx.namer.adjoint(n), _copied(
+                    self.ctx.namer.adjoint(n), n in self.ctx.containers), stmt)
+                    for n in sorted(copy_once)]
                 owned_start |= copy_once
             elif owned_start <= end_owned:
                 break

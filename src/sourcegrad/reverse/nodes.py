@@ -40,6 +40,7 @@ class Step:
     origin: Origin | None
     writes: str | None = None           # `y[index] = v` writes into y (binds nothing)
     save_value: gast.expr | None = None  # what of y that write overwrites: `y[index].copy()`
+    undo: gast.stmt | None = None        # or how to take the change back: `xs.pop()`
 
 
 @dataclass

@@ -92,7 +92,9 @@ class SavePlanner:
         return needed, sure, maybe
 
     def _step(self, node: Step, needed, sure, maybe, loop: _LoopScope | None, arm) -> None:
-        if node.writes and node.writes in needed:
+        if node.writes and node.writes in needed and node.undo is not None:
+            self.plan.saves.setdefault(id(node), []).append(Save(node.writes, None, None, True))
+        elif node.writes and node.writes in needed:
             # the adjoint reads the array earlier: keep the part this write overwrites
             var = node.writes
             stack = self.plan.stack_of(var, self.namer) if loop is not None else None

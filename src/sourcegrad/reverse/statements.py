@@ -101,9 +101,16 @@ class AssignAdjoint:
     def _result_adjoint(self) -> gast.expr:
         if isinstance(self.target, gast.Name):
             return load(self.ctx.namer.adjoint(self.target.id))
-        parts = [load(self.ctx.namer.adjoint(t)) if t in self.state.init and self.ctx.is_active(t)
-                 else zeros_like(t) for t in self.targets]
-        return gast.Tuple(elts=parts, ctx=gast.Load())
+        return self._nested_adjoint(self.target)
+
+    def _nested_adjoint(self, target: gast.expr) -> gast.expr:
+        """`(da, (db, dc))` for the target `a, (b, c)`; zeros for parts without an adjoint."""
+        if isinstance(target, gast.Name):
+            name = target.id
+            if name in self.state.init and self.ctx.is_active(name):
+                return load(self.ctx.namer.adjoint(name))
+            return zeros_like(name)
+        return gast.Tuple(elts=[self._nested_adjoint(e) for e in target.elts], ctx=gast.Load())
 
     def _step(self) -> Step:
         reads = set()
@@ -139,10 +146,39 @@ class AssignAdjoint:
         return
 
     def visit_BinOp(self, value: gast.BinOp, dresult: gast.expr) -> None:
+        operands = [_original_node(self, v) for v in (value.left, value.right)]
+        if any(name in self.ctx.containers for name in operands if name):
+            self._list_operation(value, dresult)
+            return
         fn = BINARY_OPERATORS.get(type(value.op))
         if fn is not None:
             self._apply(self.ctx.calls.classify_object(fn, "operator"),
                         [value.left, value.right], {}, dresult)
+
+    def _list_operation(self, value: gast.BinOp, dresult: gast.expr) -> None:
+        """`xs + ys` concatenates lists and `xs * n` repeats one: the adjoints split the
+        result's adjoint into its pieces (and add up the repeats)."""
+        left, right = value.left, value.right
+        if isinstance(value.op, gast.Add):
+            parts = self.ctx.namer.fresh("dparts")
+            call = gast.Call(func=load("split_concatenated"), args=[clone(dresult), left, right],
+                             keywords=[])
+            self.code.append(assign(parts, call))
+            for i, operand in enumerate((left, right)):
+                if isinstance(operand, gast.Name):
+                    part = gast.Subscript(value=load(parts), slice=const(i), ctx=gast.Load())
+                    accumulate(self.ctx, self.state, _original(self, operand.id), part,
+                               self.code)
+        elif isinstance(value.op, gast.Mult):
+            items = left if _original_node(self, left) in self.ctx.containers else right
+            if isinstance(items, gast.Name):
+                call = gast.Call(func=load("sum_repeats"), args=[clone(dresult), items],
+                                 keywords=[])
+                accumulate(self.ctx, self.state, _original(self, items.id), call, self.code)
+        else:
+            raise UnsupportedSyntaxError("this operation on lists has no derivative",
+                                         getattr(self.stmt, "origin", None),
+                                         hint="Use np.concatenate or np.stack on arrays.")
 
     def visit_UnaryOp(self, value: gast.UnaryOp, dresult: gast.expr) -> None:
         fn = UNARY_OPERATORS.get(type(value.op))
@@ -157,6 +193,12 @@ class AssignAdjoint:
                 accumulate(self.ctx, self.state, _original(self, elt.id), part, self.code)
 
     visit_List = visit_Tuple
+
+    def visit_Dict(self, value: gast.Dict, dresult: gast.expr) -> None:
+        for key, item in zip(value.keys, value.values, strict=True):
+            if isinstance(item, gast.Name):
+                part = gast.Subscript(value=clone(dresult), slice=clone(key), ctx=gast.Load())
+                accumulate(self.ctx, self.state, _original(self, item.id), part, self.code)
 
     def visit_Subscript(self, value: gast.Subscript, dresult: gast.expr) -> None:
         if isinstance(value.value, gast.Name):
@@ -266,6 +308,12 @@ class AssignAdjoint:
 
     def _no_rule(self, kind) -> None:
         name = kind.label
+        if name in self.ctx.local_names:
+            raise UnsupportedSyntaxError(
+                f"calling {name}, a function passed in as a variable, is not supported yet",
+                getattr(self.stmt, "origin", None),
+                hint="Call the module-level function by its own name inside the function you "
+                     "differentiate (closures and function arguments come in a later release).")
         raise NoRuleError(
             f"no derivative rule for {name}",
             getattr(self.stmt, "origin", None),

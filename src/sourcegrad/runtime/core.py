@@ -9,16 +9,50 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "stop_gradient", "unbroadcast", "expand_reduced", "zeros_like", "reduced_count",
-    "extremum_mask",
-    "matmul_left", "matmul_right", "dot_left", "dot_right", "untranspose", "split_like",
-    "unstack", "clip_mask", "pick_extremum", "spread_sum", "add_at", "written_part",
+    "stop_gradient", "add_tree", "add_to_item", "split_concatenated", "sum_repeats", "unbroadcast",
+    "expand_reduced", "zeros_like", "reduced_count", "extremum_mask", "matmul_left",
+    "matmul_right", "dot_left", "dot_right", "untranspose", "split_like", "unstack", "clip_mask",
+    "pick_extremum", "spread_sum", "add_at", "written_part",
 ]
 
 
 def stop_gradient(x):
     """The value passes unchanged; sourcegrad sends no gradient through it."""
     return x
+
+
+def add_tree(a, b):
+    """The sum of two adjoints of a container (list, tuple or dict): item by item."""
+    if isinstance(a, dict):
+        return {key: add_tree(a[key], b[key]) if key in b else a[key] for key in a} | {
+            key: b[key] for key in b if key not in a}
+    if isinstance(a, (list, tuple)):
+        return [add_tree(x, y) for x, y in zip(a, b, strict=True)]
+    return a + b
+
+
+def add_to_item(d, index, g):
+    """`d[index] += g` for an adjoint that is an array, or a list or dict of adjoints."""
+    if isinstance(d, (list, dict)):
+        d[index] = add_tree(d[index], g)
+    else:
+        d[index] += g
+
+
+def split_concatenated(g, xs, ys):
+    """The adjoints of the two lists that `xs + ys` concatenated."""
+    g = list(g)
+    return g[:len(xs)], g[len(xs):]
+
+
+def sum_repeats(g, xs):
+    """The adjoint of the list repeated by `xs * n`: the repeats' adjoints added up."""
+    g = list(g)
+    size = len(xs)
+    total = g[:size]
+    for start in range(size, len(g), size):
+        total = add_tree(total, g[start:start + size])
+    return total
 
 
 def unbroadcast(g, x):
@@ -51,9 +85,12 @@ def reduced_count(x, y):
 
 
 def zeros_like(x):
-    """A zero adjoint for `x`: 0.0 for numbers, zeros for arrays, a list for tuples/lists."""
+    """A zero adjoint for `x`: 0.0 for numbers, zeros for arrays, a list for tuples and lists,
+    a dict for dicts."""
     if isinstance(x, (tuple, list)):
         return [zeros_like(item) for item in x]
+    if isinstance(x, dict):
+        return {key: zeros_like(item) for key, item in x.items()}
     if isinstance(x, np.ndarray):
         return np.zeros(x.shape, dtype=np.result_type(x.dtype, np.float64))
     return 0.0
@@ -80,7 +117,7 @@ def matmul_right(g, a, b):
     """Gradient of `a @ b` with respect to `b`, for 1-d, 2-d and stacked operands."""
     a_nd, b_nd = np.ndim(a), np.ndim(b)
     if a_nd == 1:
-        return np.multiply.outer(a, g) if b_nd > 1 else g * a
+        return a[:, None] * np.expand_dims(g, -2) if b_nd > 1 else g * a
     if b_nd == 1:
         return unbroadcast(np.matmul(np.swapaxes(a, -1, -2), g[..., None])[..., 0], b) \
             if a_nd > 2 else np.matmul(g, a)

@@ -1,0 +1,179 @@
+"""Containers: lists, tuples and dicts of parameters as `wrt` (the gradient comes back in the
+same structure), dict and tuple displays, `append` in loops then `np.stack`/`sum`/indexing,
+list concatenation and repetition, and loops with `zip`, `enumerate` and tuple targets."""
+
+import numpy as np
+import pytest
+
+import sourcegrad
+from oracle import arr, assert_grad, assert_vjp, case
+
+
+def mlp(params, x):
+    W1, b1 = params["W1"], params["b1"]
+    h = np.tanh(x @ W1 + b1)
+    return np.sum((h @ params["W2"]) ** 2)
+
+
+def tuple_param(ab, x):
+    a, b = ab
+    return np.sum(a * x) + b * ab[1]
+
+
+def list_param(ws, x):
+    s = 0.0
+    for i in range(len(ws)):
+        s = s + np.sum(ws[i] * x)
+    return s * ws[0][1]
+
+
+def nested_param(tree, x):
+    return np.sum(tree["layers"][0] * x) + tree["layers"][1] * tree["scale"]
+
+
+def builds_dict(w, b):
+    p = {"w": w, "b": b}
+    return np.sum(p["w"] * p["b"])
+
+
+def rnn_states(w, x0, n):
+    h = x0
+    states = []
+    for t in range(n):
+        h = np.tanh(w * h + 0.1 * t)
+        states.append(h)
+    hs = np.stack(states)
+    return np.sum(hs**2) + sum(states)[0]
+
+
+def collect_scalars(x, n):
+    vals = []
+    for i in range(n):
+        vals.append(x ** (i + 1))
+    return sum(vals) + vals[-1] * 2.0
+
+
+def concatenated_lists(a, b):
+    parts = [a] + [b * b]
+    return np.sum(np.stack(parts) * np.array([[1.0], [3.0]]))
+
+
+def repeated_list(x0):
+    return np.sum(np.stack([x0] * 3) * np.arange(3.0)[:, None])
+
+
+def zip_layers(w1, b1, w2, b2, x):
+    h = x
+    for w, b in zip([w1, w2], [b1, b2], strict=True):
+        h = np.tanh(h @ w + b)
+    return np.sum(h)
+
+
+def discounted(rewards, gamma):
+    total = 0.0
+    for t, r in enumerate(rewards):
+        total = total + gamma**t * r
+    return total
+
+
+def pairs_loop(pairs):
+    s = 0.0
+    for a, b in pairs:
+        s = s + a * b
+    return s
+
+
+def slice_of_list(a, b, c, x):
+    coeffs = [a, b, c]
+    p = 0.0
+    for q in coeffs[1:]:
+        p = p * x + q
+    return p + coeffs[0]
+
+
+def _split(x, y):
+    return x * y, (x + y, x * 3.0)
+
+
+def nested_tuple_unpacking(x, y):
+    p, (q, r) = _split(x, y)
+    return p * q + r
+
+
+def nested_tuple_indexing(x, y):
+    out = _split(x, y)
+    return out[0] + out[1][0] * out[1][1]
+
+
+RNG = np.random.default_rng(7)
+PARAMS = {"W1": RNG.normal(size=(3, 4)), "b1": RNG.normal(size=4), "W2": RNG.normal(size=(4, 2))}
+
+CASES = [
+    case(mlp, PARAMS, RNG.normal(size=(5, 3))),
+    case(tuple_param, (np.array([0.3, 0.5]), 0.7), np.array([1.0, 2.0])),
+    case(list_param, [np.array([0.1, 0.2]), np.array([0.5, -0.3])], np.array([1.0, 2.0])),
+    case(nested_param, {"layers": [arr(3), 0.4], "scale": 1.5}, arr(3, seed=3)),
+    case(builds_dict, arr(2), arr(2, seed=5), wrt=(0, 1)),
+    case(rnn_states, 0.7, np.array([0.3, -0.4]), 4),
+    case(collect_scalars, 0.7, 4),
+    case(concatenated_lists, arr(3), arr(3, seed=2), wrt=(0, 1)),
+    case(repeated_list, arr(2)),
+    case(zip_layers, arr(3, 2), arr(2), arr(2, 2, seed=4), arr(2, seed=6), arr(4, 3),
+         wrt=(0, 1, 2, 3)),
+    case(discounted, np.array([1.0, 0.5, -0.3, 2.0]), 0.9, wrt=(0, 1)),
+    case(pairs_loop, [(0.3, 1.2), (0.5, -0.7)]),
+    case(slice_of_list, 0.5, -1.2, 0.3, 0.7, wrt=(0, 1, 2, 3)),
+    case(nested_tuple_unpacking, 0.7, 1.3, wrt=(0, 1)),
+    case(nested_tuple_indexing, 0.7, 1.3, wrt=(0, 1)),
+]
+
+
+@pytest.mark.parametrize("f, args, kwargs, wrt", CASES)
+def test_grad(f, args, kwargs, wrt):
+    assert_grad(f, *args, wrt=wrt, **kwargs)
+
+
+def returns_dict(w, x):
+    return {"loss": np.sum(w * x), "reg": w * w}
+
+
+def returns_tuple(w, x):
+    return np.sum(w * x), w * w
+
+
+def test_vjp_of_dict_and_tuple_outputs():
+    w, x = np.array([0.3, 0.5]), np.array([1.0, 2.0])
+    _, pullback = sourcegrad.vjp(returns_dict, w, x)
+    dw, dx = pullback({"loss": 1.0, "reg": np.array([1.0, 0.5])})
+    np.testing.assert_allclose(dw, x + 2 * w * np.array([1.0, 0.5]), rtol=1e-12)
+    np.testing.assert_allclose(dx, w, rtol=1e-12)
+    _, pullback = sourcegrad.vjp(returns_tuple, w, x)
+    dw, _ = pullback((2.0, np.array([1.0, 1.0])))
+    np.testing.assert_allclose(dw, 2 * x + 2 * w, rtol=1e-12)
+
+
+def test_gradient_of_a_dict_has_its_keys():
+    grads = sourcegrad.grad(mlp)(PARAMS, RNG.normal(size=(5, 3)))
+    assert isinstance(grads, dict) and grads.keys() == PARAMS.keys()
+    assert all(grads[k].shape == PARAMS[k].shape for k in PARAMS)
+
+
+def test_seed_of_the_wrong_structure_is_refused():
+    _, pullback = sourcegrad.vjp(returns_dict, arr(2), arr(2, seed=3))
+    with pytest.raises(sourcegrad.NonScalarOutputError):
+        pullback({"loss": 1.0})
+
+
+def test_vjp_with_array_output_built_by_append():
+    assert_vjp(rnn_states_vector, 0.7, np.array([0.3, -0.4]), 3, seed=np.array([[1.0, 2.0],
+                                                                                 [0.5, -1.0],
+                                                                                 [3.0, 0.1]]))
+
+
+def rnn_states_vector(w, x0, n):
+    h = x0
+    states = []
+    for _ in range(n):
+        h = np.tanh(w * h)
+        states.append(h)
+    return np.stack(states)
