@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import gast
 
+from ..analysis.activity import is_append
 from ..errors import UnsupportedSyntaxError
 from ..gastutil import assign, load, loaded_names, target_names
 from .accumulate import zeros_like
-from .appends import append_step, is_append
+from .appends import append_step
 from .context import Context
 from .nodes import AdjointState, Branch, Loop, Node, Step
 from .specialize import specialize
