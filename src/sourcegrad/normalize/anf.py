@@ -225,8 +225,10 @@ class ANF:
                            orelse=[], type_comment=None))
 
     def _is_builtin_call(self, node: gast.expr, name: str) -> bool:
+        """`zip(...)`/`enumerate(...)` of builtins (zip's `strict=` only checks lengths)."""
         return (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
-                and node.func.id == name and name not in self.local_names and not node.keywords)
+                and node.func.id == name and name not in self.local_names
+                and all(kw.arg == "strict" for kw in node.keywords))
 
     def _copy_name(self, name: gast.Name) -> gast.Name:
         """The loop iterates over the object the name held when the loop started."""
