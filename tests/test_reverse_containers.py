@@ -177,3 +177,40 @@ def rnn_states_vector(w, x0, n):
         h = np.tanh(w * h)
         states.append(h)
     return np.stack(states)
+
+
+# -- comprehensions ---------------------------------------------------------------------------
+
+
+def generator_sum(x, ws):
+    return sum(np.sin(w * x) for w in ws)
+
+
+def comprehension_stack(x, n):
+    rows = [np.tanh(x * (k + 1)) for k in range(n) if k != 1]
+    return np.sum(np.stack(rows) ** 2)
+
+
+def nested_comprehension(a):
+    return sum([a[i] * a[j] for i in range(len(a)) for j in range(i)])
+
+
+def comprehension_variable_is_its_own(x):
+    k = 3.0
+    vals = [x * k for k in range(4)]
+    return sum(vals) * k
+
+
+def max_of_generator(x):
+    return max(np.sin(x * c) for c in [1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("f, args, kwargs, wrt", [
+    case(generator_sum, 0.7, [0.3, 1.1, -0.5], wrt=(0, 1)),
+    case(comprehension_stack, np.array([0.3, -0.2]), 4),
+    case(nested_comprehension, np.array([0.3, -0.2, 0.5, 1.0])),
+    case(comprehension_variable_is_its_own, 0.7),
+    case(max_of_generator, 0.4),
+])
+def test_comprehensions(f, args, kwargs, wrt):
+    assert_grad(f, *args, wrt=wrt, **kwargs)

@@ -25,6 +25,7 @@ from ..errors import UnsupportedSyntaxError
 from ..gastutil import (
     assign,
     assigned_names,
+    clone,
     const,
     is_atom,
     load,
@@ -288,7 +289,9 @@ class ANF:
     def value_into(self, node: gast.expr, target: gast.expr) -> None:
         """Emit statements computing `node` into `target`, one operation per statement."""
         node = _fold_constant(node)
-        if isinstance(node, gast.IfExp):
+        if isinstance(node, (gast.ListComp, gast.GeneratorExp)):
+            self._lower_comprehension(node, target)
+        elif isinstance(node, gast.IfExp):
             self._lower_ifexp(node, target)
         elif isinstance(node, gast.BoolOp) and not self._opaque(node):
             self._lower_boolop(node, target)
@@ -314,7 +317,7 @@ class ANF:
             return type(node)(elts=[self.atom(elt) for elt in node.elts], ctx=gast.Load())
         if isinstance(node, gast.Dict):
             return gast.Dict(keys=node.keys, values=[self.atom(v) for v in node.values])
-        if isinstance(node, (gast.IfExp, gast.BoolOp)):
+        if isinstance(node, (gast.IfExp, gast.BoolOp, gast.ListComp, gast.GeneratorExp)):
             return self.atom(node)
         return node
 
@@ -352,6 +355,30 @@ class ANF:
         if isinstance(node, gast.UnaryOp):
             return self._is_pure_index(node.operand)
         return False
+
+    def _lower_comprehension(self, node: gast.ListComp | gast.GeneratorExp,
+                             target: gast.expr) -> None:
+        """`[f(x) for x in xs if c(x)]` (or a generator) becomes a loop that appends to a new
+        list; the comprehension's variables get fresh names, as they are its own."""
+        name = target.id if isinstance(target, gast.Name) else self.namer.fresh("items")
+        self.emit(assign(name, gast.List(elts=[], ctx=gast.Load())))
+        renames = {n: self.namer.fresh(n) for g in node.generators
+                   for n in target_names(g.target) if n in self.local_names}
+        rename = _RenameLoads(renames)
+        append = gast.Expr(value=gast.Call(
+            func=gast.Attribute(value=load(name), attr="append", ctx=gast.Load()),
+            args=[rename.visit(clone(node.elt))], keywords=[]))
+        body: list[gast.stmt] = [append]
+        for generator in reversed(node.generators):
+            for condition in reversed(generator.ifs):
+                body = [gast.If(test=rename.visit(clone(condition)), body=body, orelse=[])]
+            loop_target = _RenameTargets(renames).visit(clone(generator.target))
+            body = [gast.For(target=loop_target, iter=rename.visit(clone(generator.iter)),
+                             body=body, orelse=[], type_comment=None)]
+        for stmt in body:
+            self.visit_For(with_origin(stmt, self.stmt))
+        if not isinstance(target, gast.Name):
+            self.emit(assign(target, load(name)))
 
     def _lower_ifexp(self, node: gast.IfExp, target: gast.expr) -> None:
         test = self.condition(node.test)
@@ -403,6 +430,23 @@ class ANF:
         return (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
                 and node.func.id == "range" and "range" not in self.local_names
                 and not node.keywords)
+
+
+class _RenameLoads(gast.NodeTransformer):
+    def __init__(self, mapping: dict[str, str]):
+        self.mapping = mapping
+
+    def visit_Name(self, node: gast.Name) -> gast.Name:
+        return load(self.mapping[node.id]) if node.id in self.mapping and isinstance(
+            node.ctx, gast.Load) else node
+
+
+class _RenameTargets(gast.NodeTransformer):
+    def __init__(self, mapping: dict[str, str]):
+        self.mapping = mapping
+
+    def visit_Name(self, node: gast.Name) -> gast.Name:
+        return store(self.mapping.get(node.id, node.id))
 
 
 def _target_as_load(target: gast.expr) -> gast.expr:

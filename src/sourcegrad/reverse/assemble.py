@@ -39,6 +39,10 @@ def _at_end(stmts: list[gast.stmt], extra: list[gast.stmt]) -> list[gast.stmt]:
     return stmts + extra
 
 
+def _line(node: Node) -> int | None:
+    return node.origin.lineno if node.origin else None
+
+
 def _origin_text(origin: Origin | None) -> str:
     if origin is None:
         return ""
@@ -104,29 +108,28 @@ class Assembler:
         return out
 
     # -- adjoint sweep --------------------------------------------------------------------------
-    def adjoint(self, nodes: list[Node]) -> list[gast.stmt]:
+    def adjoint(self, nodes: list[Node], line: int | None = None) -> list[gast.stmt]:
+        """The reversed `nodes`, a comment above each block from another user line than the
+        previous one (`line`: the line of the construct they sit in)."""
         out: list[gast.stmt] = []
-        last_line = None
+        last_line = line
         for node in reversed(nodes):
             if isinstance(node, Step):
                 block = self._adjoint_step(node)
-                if block and node.origin and node.origin.lineno != last_line:
-                    out.append(comment(_origin_text(node.origin), blank_before=bool(out)))
-                    last_line = node.origin.lineno
-                out.extend(block)
             elif isinstance(node, Branch):
                 block = self._adjoint_branch(node)
-                if block:
-                    out.append(comment(_origin_text(node.origin), blank_before=bool(out)))
-                    out.extend(block)
-                    last_line = None
             else:
                 block = self._adjoint_loop(node)
-                if block:
-                    text = _origin_text(node.origin) + "  (iterations in reverse)"
-                    out.append(comment(text, blank_before=bool(out)))
-                    out.extend(block)
-                    last_line = None
+            if not block:
+                continue
+            lineno = node.origin.lineno if node.origin else None
+            if lineno is not None and lineno != last_line:
+                text = _origin_text(node.origin)
+                if isinstance(node, Loop):
+                    text += "  (iterations in reverse)"
+                out.append(comment(text, blank_before=bool(out)))
+            last_line = lineno if isinstance(node, Step) else None
+            out.extend(block)
         return out
 
     def _adjoint_step(self, node: Step) -> list[gast.stmt]:
@@ -156,9 +159,9 @@ class Assembler:
 
     def _adjoint_branch(self, node: Branch) -> list[gast.stmt]:
         body = self._pops(self.plan.arm_locals.get((id(node), "body"), []))
-        body += self.adjoint(node.body) + node.body_inits
+        body += self.adjoint(node.body, _line(node)) + node.body_inits
         orelse = self._pops(self.plan.arm_locals.get((id(node), "orelse"), []))
-        orelse += self.adjoint(node.orelse) + node.orelse_inits
+        orelse += self.adjoint(node.orelse, _line(node)) + node.orelse_inits
         if not body and not orelse:
             return []
         if not body:
@@ -172,7 +175,7 @@ class Assembler:
     def _adjoint_loop(self, node: Loop) -> list[gast.stmt]:
         pops = self._pops(self.plan.loop_locals.get(id(node), []))
         pops += [clone(step.primal) for step in self.plan.recompute.get(id(node), [])]
-        body = self.adjoint(node.body) + node.end_inits
+        body = self.adjoint(node.body, _line(node)) + node.end_inits
         out = list(node.pre_inits)
         if not body and not pops:
             return out

@@ -124,6 +124,7 @@ class Differentiator:
         body_inits = self._zero(keep - body_state.init, stmt, env)
         else_inits = self._zero(keep - else_state.init, stmt, env)
         state.init = keep
+        state.copied |= body_state.copied | else_state.copied
         state.owned = ((body_state.owned | keep - body_state.init)
                        & (else_state.owned | keep - else_state.init) & keep)
         return Branch(stmt, body, orelse, body_inits, else_inits,
