@@ -16,6 +16,7 @@ from typing import Any
 
 import gast
 
+from .analysis.definedness import upward_exposed
 from .emit import comment, compile_module, docstring, to_source
 from .errors import InternalError, UnsupportedSyntaxError
 from .gastutil import assign, const, load, loaded_names, store
@@ -174,14 +175,15 @@ class ModuleBuilder:
                 propagate_copies(backward_function, sweeps.namer.is_adjoint)]
 
     def _tape(self, sweeps: Sweeps, adjoint: list[gast.stmt]) -> list[str]:
-        """Primal names the adjoint sweep reads, in order of first use."""
+        """Primal names the adjoint sweep reads before it binds them, in order of first use."""
         known = sweeps.local_names | set(sweeps.plan.stacks.values())
         known |= {s.prev for saves in sweeps.plan.saves.values() for s in saves if s.prev}
         known |= {s.prev for s in sweeps.plan.target_saves.values() if s.prev}
+        needed = upward_exposed(adjoint) & known
         seen: list[str] = []
         for stmt in adjoint:
             for node in gast.walk(stmt):
-                if (isinstance(node, gast.Name) and node.id in known and node.id not in seen):
+                if isinstance(node, gast.Name) and node.id in needed and node.id not in seen:
                     seen.append(node.id)
         return seen
 

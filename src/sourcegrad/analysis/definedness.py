@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gast
 
-from ..gastutil import target_names
+from ..gastutil import loaded_names, target_names
 
 
 class Definedness:
@@ -40,3 +40,34 @@ class Definedness:
                 m2, _ = self._block(stmt.body, loop_maybe | m1, sure | bound)
                 maybe = maybe | m2
         return maybe, sure
+
+
+def upward_exposed(stmts: list[gast.stmt], bound: set[str] | None = None) -> set[str]:
+    """Names a block may read before it binds them: the values that flow into it."""
+    bound = set() if bound is None else set(bound)
+    exposed: set[str] = set()
+    for stmt in stmts:
+        if isinstance(stmt, gast.If):
+            exposed |= (loaded_names(stmt.test) - bound) | upward_exposed(stmt.body, bound)
+            exposed |= upward_exposed(stmt.orelse, bound)
+            bound |= _surely_bound(stmt.body) & _surely_bound(stmt.orelse)
+        elif isinstance(stmt, (gast.For, gast.While)):
+            header = stmt.iter if isinstance(stmt, gast.For) else stmt.test
+            inner = bound | (set(target_names(stmt.target)) if isinstance(stmt, gast.For)
+                             else set())
+            exposed |= (loaded_names(header) - bound) | upward_exposed(stmt.body, inner)
+        else:
+            exposed |= loaded_names(stmt) - bound
+            if isinstance(stmt, gast.Assign):
+                bound |= set(target_names(stmt.targets[0]))
+    return exposed
+
+
+def _surely_bound(stmts: list[gast.stmt]) -> set[str]:
+    names: set[str] = set()
+    for stmt in stmts:
+        if isinstance(stmt, gast.Assign):
+            names |= set(target_names(stmt.targets[0]))
+        elif isinstance(stmt, gast.If):
+            names |= _surely_bound(stmt.body) & _surely_bound(stmt.orelse)
+    return names

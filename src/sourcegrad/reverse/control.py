@@ -12,8 +12,9 @@ from __future__ import annotations
 import gast
 
 from ..analysis.activity import is_append
+from ..analysis.definedness import upward_exposed
 from ..errors import UnsupportedSyntaxError
-from ..gastutil import assign, load, loaded_names, target_names
+from ..gastutil import assign, load, loaded_names
 from .accumulate import zeros_like
 from .appends import append_step
 from .context import Context
@@ -32,37 +33,6 @@ def _touched(stmts: list[gast.stmt], ctx: Context) -> set[str]:
         for node in gast.walk(stmt):
             if isinstance(node, gast.Name) and ctx.is_active(node.id):
                 names.add(node.id)
-    return names
-
-
-def upward_exposed(stmts: list[gast.stmt], bound: set[str] | None = None) -> set[str]:
-    """Names a block may read before it binds them: the values that flow into it."""
-    bound = set() if bound is None else set(bound)
-    exposed: set[str] = set()
-    for stmt in stmts:
-        if isinstance(stmt, gast.If):
-            exposed |= (loaded_names(stmt.test) - bound) | upward_exposed(stmt.body, bound)
-            exposed |= upward_exposed(stmt.orelse, bound)
-            bound |= _surely_bound(stmt.body) & _surely_bound(stmt.orelse)
-        elif isinstance(stmt, (gast.For, gast.While)):
-            header = stmt.iter if isinstance(stmt, gast.For) else stmt.test
-            inner = bound | (set(target_names(stmt.target)) if isinstance(stmt, gast.For)
-                             else set())
-            exposed |= (loaded_names(header) - bound) | upward_exposed(stmt.body, inner)
-        else:
-            exposed |= loaded_names(stmt) - bound
-            if isinstance(stmt, gast.Assign):
-                bound |= set(target_names(stmt.targets[0]))
-    return exposed
-
-
-def _surely_bound(stmts: list[gast.stmt]) -> set[str]:
-    names: set[str] = set()
-    for stmt in stmts:
-        if isinstance(stmt, gast.Assign):
-            names |= set(target_names(stmt.targets[0]))
-        elif isinstance(stmt, gast.If):
-            names |= _surely_bound(stmt.body) & _surely_bound(stmt.orelse)
     return names
 
 
