@@ -201,3 +201,33 @@ def test_non_scalar_output():
     assert isinstance(info.value, sourcegrad.SourcegradError)
     assert "(3,)" in message
     assert "vjp" in message
+
+
+# -- calls that would change values behind the derivative's back ----------------------------------
+
+
+def sorts_in_place(x):
+    y = x * 2.0
+    y.sort()
+    return np.sum(y * np.arange(3.0))
+
+
+def writes_through_out(x):
+    out = np.zeros(3)
+    np.sin(x, out=out)
+    return np.sum(out)
+
+
+def sum_into_out(x):
+    buf = np.zeros(())
+    y = np.sum(x * x, out=buf)
+    return y * buf
+
+
+@pytest.mark.parametrize("f, marker", [(sorts_in_place, "y.sort()"),
+                                       (writes_through_out, "np.sin(x, out=out)"),
+                                       (sum_into_out, "np.sum(x * x, out=buf)")])
+def test_hidden_in_place_updates_are_refused(f, marker):
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError) as info:
+        sourcegrad.grad(f)(np.array([0.5, 1.5, 2.0]))
+    _assert_points_at(str(info.value), f, marker)

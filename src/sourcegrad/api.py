@@ -127,10 +127,15 @@ def _shaped_like(gradient: Any, arg: Any, inputs: list[Any]) -> Any:
         return _container_like(gradient, arg, inputs)
     if not isinstance(arg, np.ndarray):
         value = np.asarray(gradient)
+        if np.iscomplexobj(value) and not isinstance(arg, complex):
+            value = value.real
         if value.shape != ():
             raise InternalError(f"gradient of shape {value.shape} for a scalar argument")
         return type(arg)(value) if isinstance(arg, np.generic) else float(value)
-    gradient = np.asarray(gradient, dtype=arg.dtype)
+    gradient = np.asarray(gradient)
+    if np.iscomplexobj(gradient) and not np.iscomplexobj(arg):
+        gradient = gradient.real  # a real argument's gradient: the real part (see README)
+    gradient = gradient.astype(arg.dtype, copy=False)
     if gradient.shape != arg.shape:
         if gradient.shape == () and gradient == 0:
             return np.zeros_like(arg)

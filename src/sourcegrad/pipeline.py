@@ -37,6 +37,7 @@ from .reverse.context import BindGlobal, BindValue, CalleeRequest, Context
 from .reverse.control import Differentiator
 from .reverse.nodes import AdjointState, Node, Step
 from .reverse.saving import SavePlan, plan_saves
+from .rules.templates import rule_global_names
 from .runtime import __all__ as RUNTIME_NAMES
 
 # Names the emitted code uses for itself: never handed out as temporaries.
@@ -68,8 +69,9 @@ def canonicalize(fn: Any) -> Canonical:
     parsed = parse_function(fn)
     tree = check_syntax(parsed.tree)
     tree = lower_augassign(tree)
-    namer = Namer(names_in(tree) | RESERVED | set(dir(builtins)))
-    tree = rename_locals(tree, RESERVED, namer)
+    reserved = RESERVED | rule_global_names()
+    namer = Namer(names_in(tree) | reserved | set(dir(builtins)))
+    tree = rename_locals(tree, reserved, namer)
     params = [a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
     local_names = set(params) | assigned_names(tree.body)
     calls = CallClassifier(parsed.namespace, local_names)

@@ -51,7 +51,7 @@ def _differentiable_operands(value: gast.expr, calls: CallClassifier) -> set[str
     if isinstance(value, gast.UnaryOp):
         return set() if isinstance(value.op, gast.Not) else loaded_names(value)
     if isinstance(value, gast.BinOp):
-        if isinstance(value.op, (gast.FloorDiv, gast.Mod, gast.BitAnd, gast.BitOr,
+        if isinstance(value.op, (gast.FloorDiv, gast.BitAnd, gast.BitOr,
                                  gast.BitXor, gast.LShift, gast.RShift)):
             return set()
         return loaded_names(value)

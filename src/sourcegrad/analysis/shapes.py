@@ -390,7 +390,8 @@ class ShapeFacts:
             return Abstract(self._shape_argument(node.args[0], args[0]))
         if fn in (np.matmul, np.dot) and len(args) == 2:
             return Abstract(matmul_shape(args[0].shape, args[1].shape))
-        if isinstance(fn, np.ufunc) and len(args) == fn.nin and not keywords:
+        if isinstance(fn, np.ufunc) and fn.signature is None and len(args) == fn.nin \
+                and not keywords:
             return Abstract(broadcast(*[a.shape for a in args]))
         if getattr(fn, "__module__", None) == "math" or fn in (builtins.abs, builtins.float):
             return SCALAR if all(a.shape == () for a in args) else UNKNOWN

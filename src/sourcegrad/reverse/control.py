@@ -79,9 +79,27 @@ class Differentiator:
     def visit_Expr(self, stmt: gast.Expr, state: AdjointState) -> Step:
         if is_append(stmt, self.ctx.local_names):
             return append_step(self.ctx, stmt, state)
+        self._refuse_hidden_updates(stmt)
         return passive_step(stmt)
 
-    visit_Return = visit_Break = visit_Assert = visit_Pass = visit_Expr
+    def _refuse_hidden_updates(self, stmt: gast.Expr) -> None:
+        """A call whose result is dropped may change its arguments in place (`x.sort()`,
+        `np.copyto(y, x)`, `out=`): on values with a gradient that would go unseen."""
+        call = stmt.value
+        if not isinstance(call, gast.Call) or getattr(call.func, "id", None) == "print":
+            return
+        if loaded_names(call) & self.ctx.activity.varied:
+            raise UnsupportedSyntaxError(
+                "a call whose result is not used, on values that carry a gradient",
+                getattr(stmt, "origin", None),
+                why="If it changes them in place (x.sort(), x.fill(0), np.copyto, out=...), "
+                    "the derivative could not see it.",
+                hint="Use the returned value instead: y = np.sort(x).")
+
+    def visit_Return(self, stmt: gast.stmt, state: AdjointState) -> Step:
+        return passive_step(stmt)
+
+    visit_Break = visit_Assert = visit_Pass = visit_Return
 
     # -- if ------------------------------------------------------------------------------------
     def visit_If(self, stmt: gast.If, state: AdjointState) -> Branch:

@@ -83,7 +83,7 @@ class Specializer(gast.NodeTransformer):
                 and func.value.id == _NUMPY_ROOT):
             return None
         fn = getattr(np, func.attr, None)
-        elementwise = isinstance(fn, np.ufunc) and fn is not np.matmul
+        elementwise = isinstance(fn, np.ufunc) and fn.signature is None
         if elementwise and len(node.args) == fn.nin and not node.keywords:
             return broadcast(*[self.shape(a) for a in node.args])
         if fn is np.sum and len(node.args) == 1 and not node.keywords:

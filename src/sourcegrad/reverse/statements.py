@@ -27,6 +27,7 @@ from .specialize import Specializer
 BINARY_OPERATORS = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
     gast.Div: operator.truediv, gast.Pow: operator.pow, gast.MatMult: operator.matmul,
+    gast.Mod: operator.mod,
 }
 UNARY_OPERATORS = {gast.USub: operator.neg, gast.UAdd: operator.pos}
 
@@ -240,6 +241,12 @@ class AssignAdjoint:
             return
         if kind.receiver is not None:
             args = [kind.receiver] + args
+        out = keywords.get("out")
+        if out is not None and not (isinstance(out, gast.Constant) and out.value is None):
+            raise UnsupportedSyntaxError(
+                f"{kind.label}(..., out=...) writes its result into an array: sourcegrad does "
+                "not follow that", getattr(self.stmt, "origin", None),
+                hint="Assign the result instead: y = np.sin(x).")
         try:
             bound = bind(kind.rule, args, keywords, kind.label)
         except TemplateError as exc:

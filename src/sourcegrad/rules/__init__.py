@@ -1,6 +1,14 @@
 """Derivative rules, one module per namespace; importing this package registers them all."""
 
-from . import builtins, linalg, math, numpy, operators  # noqa: F401  (registration side effects)
+from . import (  # noqa: F401  (registration side effects)
+    builtins,
+    fft,
+    linalg,
+    math,
+    numpy,
+    operators,
+    scipy_special,
+)
 from .templates import (
     ADJOINTS,
     METHOD_ADJOINTS,

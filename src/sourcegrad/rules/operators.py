@@ -59,5 +59,5 @@ def matmul(z, x, y):
 
 # -- no gradient: comparisons and integer arithmetic -------------------------------------------
 nondifferentiable(operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
-                  operator.not_, operator.floordiv, operator.mod, operator.invert,
+                  operator.not_, operator.floordiv, operator.invert,
                   operator.and_, operator.or_, operator.xor)

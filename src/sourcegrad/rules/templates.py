@@ -174,6 +174,20 @@ def remove_rule(fn: Any) -> None:
     _version[0] += 1
 
 
+_free_names_cache: dict[int, frozenset[str]] = {}
+
+
+def rule_global_names() -> frozenset[str]:
+    """Every global name some rule's template uses (np, special, runtime helpers, ...): the
+    user's local variables must not shadow them in the emitted code."""
+    version = registry_version()
+    if version not in _free_names_cache:
+        rules = {id(r): r for r in [*ADJOINTS.values(), *METHOD_ADJOINTS.values()]}.values()
+        _free_names_cache.clear()
+        _free_names_cache[version] = frozenset().union(*(r.free_names for r in rules))
+    return _free_names_cache[version]
+
+
 def is_zero_gradient(fn: Any) -> bool:
     try:
         return fn in ZERO_GRADIENT
@@ -310,6 +324,14 @@ def _runtime_defaults(name: str) -> dict[str, Any]:
 
 
 class _Simplify(gast.NodeTransformer):
+    def visit_IfExp(self, node: gast.IfExp) -> gast.expr:
+        """`a if None is None else b` (a default filled in) is `a`."""
+        self.generic_visit(node)
+        test = _constant_truth(node.test)
+        if test is None:
+            return node
+        return node.body if test else node.orelse
+
     def visit_Call(self, node: gast.Call) -> gast.expr:
         """Drop keyword arguments of runtime helpers that repeat the helper's default."""
         self.generic_visit(node)
@@ -335,6 +357,19 @@ class _Simplify(gast.NodeTransformer):
         if isinstance(node.op, gast.Mult) and left == 1:
             return node.right
         return node
+
+
+def _constant_truth(test: gast.expr) -> bool | None:
+    """The truth of a test made of constants (`False`, `None is None`), else None."""
+    if isinstance(test, gast.Constant):
+        return bool(test.value)
+    if (isinstance(test, gast.Compare) and len(test.ops) == 1
+            and isinstance(test.left, gast.Constant)
+            and isinstance(test.comparators[0], gast.Constant)
+            and isinstance(test.ops[0], (gast.Is, gast.IsNot))):
+        same = test.left.value is test.comparators[0].value
+        return same if isinstance(test.ops[0], gast.Is) else not same
+    return None
 
 
 def simplify(node: gast.expr) -> gast.expr:

@@ -6,9 +6,11 @@ named for what it does. One module per family, as in `rules/`; everything is re-
 
 from .core import *  # noqa: F403
 from .core import __all__ as _core
+from .fft import *  # noqa: F403
+from .fft import __all__ as _fft
 from .linalg import *  # noqa: F403
 from .linalg import __all__ as _linalg
 from .numpy import *  # noqa: F403
 from .numpy import __all__ as _numpy
 
-__all__ = [*_core, *_linalg, *_numpy]
+__all__ = [*_core, *_fft, *_linalg, *_numpy]

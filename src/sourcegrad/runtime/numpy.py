@@ -1,3 +1,698 @@
-"""Runtime helpers for the NumPy function rules beyond the core ones."""
+"""Runtime helpers for the NumPy function rules beyond the core ones. NumPy only.
 
-__all__: list[str] = []
+Each helper is the adjoint of one NumPy function (or one family) that a rule would otherwise
+spell out in many lines: it takes the result's gradient `g` first, then the call's arguments,
+and returns the gradient of one argument, shaped like it. `un<name>` undoes `np.<name>` on the
+gradient; `<name>_left`/`<name>_right` are the gradients of a product's two operands.
+"""
+
+from __future__ import annotations
+
+import functools
+import string
+from collections.abc import Sequence
+
+import numpy as np
+
+from .core import expand_reduced, unbroadcast
+
+__all__ = [
+    "match_complex", "uncumsum", "uncumprod", "undiff", "ungradient", "trapezoid_weights",
+    "trapezoid_x_adjoint", "interp_slope", "interp_fp_adjoint", "interp_xp_adjoint",
+    "convolve_left", "correlate_left", "correlate_right", "cross_left", "cross_right",
+    "inner_left", "inner_right", "tensordot_left", "tensordot_right", "kron_left", "kron_right",
+    "einsum_adjoint", "linspace_adjoint", "unappend", "reshape_each", "unbroadcast_each",
+    "unhstack", "unvstack", "undstack", "uncolumn_stack", "unrollaxis", "undiagonal", "undiag",
+    "unrepeat", "untile", "untake", "untake_along_axis", "unpermute", "unpad", "select_parts",
+    "none_selected", "unitem", "average_weights", "average_weights_adjoint",
+]
+
+
+def _no_rule(what: str, hint: str = ""):
+    """The error for options no rule covers, raised when the derivative runs."""
+    from ..errors import NoRuleError
+    return NoRuleError(f"{what} has no derivative rule yet", None, hint=hint)
+
+
+def _zeros(shape, g) -> np.ndarray:
+    """Zeros of `shape` that can hold `g` (float, or complex for a complex `g`)."""
+    return np.zeros(shape, dtype=np.result_type(g, np.float64))
+
+
+def match_complex(g, x):
+    """`g` as the adjoint of `x`: its real part when `x` is real (autograd's and JAX's rule)."""
+    if np.iscomplexobj(g) and not np.iscomplexobj(x):
+        return np.real(g)
+    return g
+
+
+# -- sums, products, differences ------------------------------------------------------------------
+
+def uncumsum(g, a, axis=None):
+    """Gradient of `np.cumsum(a, axis)`: the cumulative sum of `g` taken from the end."""
+    if axis is None:
+        return np.reshape(np.cumsum(np.ravel(g)[::-1])[::-1], np.shape(a))
+    return np.flip(np.cumsum(np.flip(g, axis), axis), axis)
+
+
+def uncumprod(g, a, y, axis=None):
+    """Gradient of `y = np.cumprod(a, axis)`; exact where `a` has zeros."""
+    shape = np.shape(a)
+    if axis is None:
+        g, a, y, axis = np.ravel(g), np.ravel(a), np.ravel(y), 0
+    a = np.asarray(a)
+    if np.all(a != 0):
+        return np.reshape(uncumsum(g * y, a, axis) / a, shape)
+    # with zeros: dy_i/da_k = prod(a[:k]) * prod(a[k+1:i+1]), the second factor summed backwards
+    a_, g_ = np.moveaxis(a, axis, 0), np.moveaxis(np.asarray(g), axis, 0)
+    before = np.concatenate([np.ones_like(a_[:1]), np.cumprod(a_, axis=0)[:-1]])
+    after = _zeros(g_.shape, g_)
+    if len(a_):
+        after[-1] = g_[-1]
+    for k in range(len(a_) - 2, -1, -1):
+        after[k] = g_[k] + a_[k + 1] * after[k + 1]
+    return np.reshape(np.moveaxis(before * after, 0, axis), shape)
+
+
+def undiff(g, a, n=1, axis=-1, prepend=None, append=None, part="a"):
+    """Gradient of `np.diff(a, n, axis, prepend, append)` for `a`, `prepend` or `append`."""
+    # n times: the negated difference of g padded with a zero at both ends
+    for _ in range(n):
+        g = -np.diff(g, axis=axis, prepend=0.0, append=0.0)
+    axis = axis % np.ndim(a)
+
+    def length(edge):
+        return 0 if edge is None else 1 if np.ndim(edge) == 0 else np.shape(edge)[axis]
+
+    start = length(prepend)
+    pieces = np.split(g, [start, start + np.shape(a)[axis]], axis=axis)
+    which = {"prepend": 0, "a": 1, "append": 2}[part]
+    return unbroadcast(pieces[which], (prepend, a, append)[which])
+
+
+def ungradient(g, f, varargs=(), axis=None, edge_order=1):
+    """Gradient of `np.gradient(f, *varargs, ...)` for `f` (the spacings are constants)."""
+    shape = np.shape(f)
+    axes = range(len(shape)) if axis is None else np.atleast_1d(axis) % len(shape)
+    parts = [g] if len(axes) == 1 else list(g)
+    if not varargs:
+        spacings = [1.0] * len(axes)
+    elif len(varargs) == 1 and np.ndim(varargs[0]) == 0:
+        spacings = list(varargs) * len(axes)
+    else:
+        spacings = list(varargs)
+    out = _zeros(shape, parts[0])
+    for ax, part, spacing in zip(axes, parts, spacings, strict=True):
+        out += _transposed_stencil(part, shape[ax], ax, spacing, edge_order)
+    return out
+
+
+def _transposed_stencil(g, n, axis, spacing, edge_order):
+    """`M.T @ g` along `axis`, for `M` the matrix of `np.gradient` along one axis."""
+    # M has at most two entries either side of its diagonal, so np.gradient of comb r (ones at
+    # the entries = r mod 5) holds, in each row, the one band entry of the column = r mod 5
+    combs = [(np.arange(n) % 5 == r).astype(np.float64) for r in range(5)]
+    band = np.stack([np.gradient(c, spacing, edge_order=edge_order) for c in combs])
+    g = np.moveaxis(np.asarray(g), axis, -1)
+    out = _zeros(g.shape, g)
+    rows = np.arange(n)
+    for offset in range(-2, 3):
+        i = rows[(rows + offset >= 0) & (rows + offset < n)]
+        out[..., i + offset] += band[(i + offset) % 5, i] * g[..., i]
+    return np.moveaxis(out, -1, axis)
+
+
+def trapezoid_weights(y, x=None, dx=1.0, axis=-1):
+    """Weight of each entry of `y` in `np.trapezoid(y, x, dx, axis)`: half its two widths."""
+    ndim = np.ndim(y)
+    axis = axis % ndim
+    n = np.shape(y)[axis]
+    along = [1] * ndim
+    along[axis] = -1
+    if x is None:
+        widths = np.reshape(np.full(max(n - 1, 0), dx), along)
+    elif np.ndim(x) == 1:
+        widths = np.reshape(np.diff(x), along)
+    else:
+        widths = np.diff(x, axis=axis)
+    before = [(0, 0)] * np.ndim(widths)
+    after = list(before)
+    before[axis], after[axis] = (1, 0), (0, 1)
+    return (np.pad(widths, before) + np.pad(widths, after)) / 2.0
+
+
+def trapezoid_x_adjoint(g, y, x, axis=-1):
+    """Gradient of `np.trapezoid(y, x, axis=axis)` for the sample points `x`."""
+    y = np.asarray(y)
+    axis = axis % y.ndim
+    n = y.shape[axis]
+    middles = (np.take(y, range(1, n), axis) + np.take(y, range(n - 1), axis)) / 2.0
+    dwidths = np.expand_dims(g, axis) * middles
+    dx = -np.diff(dwidths, axis=axis, prepend=0.0, append=0.0)
+    if np.ndim(x) == 1 and y.ndim > 1:
+        return np.sum(dx, axis=tuple(i for i in range(y.ndim) if i != axis))
+    return unbroadcast(dx, x)
+
+
+# -- interpolation and convolution ----------------------------------------------------------------
+
+def _interp_segments(x, xp, period):
+    """Segment index, fraction along it and inside-ness of each x, as np.interp sees them."""
+    # with `period`, xp is sorted and extended by one point each side, as NumPy does; `source`
+    # maps every point of that xp back to the caller's index
+    x, xp = np.asarray(x, dtype=np.float64), np.asarray(xp, dtype=np.float64)
+    source = np.arange(len(xp))
+    if period is not None:
+        x, xp = x % period, xp % period
+        source = np.argsort(xp, kind="stable")
+        xp = np.concatenate([xp[source[-1:]] - period, xp[source], xp[source[:1]] + period])
+        source = np.concatenate([source[-1:], source, source[:1]])
+    i = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, len(xp) - 2)
+    t = (x - xp[i]) / (xp[i + 1] - xp[i])
+    inside = (x >= xp[0]) & (x <= xp[-1])
+    return i, t, inside, xp, source
+
+
+def interp_slope(x, xp, fp, left=None, right=None, period=None):
+    """Derivative of `np.interp(x, xp, fp, ...)` in `x`: its segment's slope, 0 outside."""
+    i, _, inside, xp, source = _interp_segments(x, xp, period)
+    fp = np.asarray(fp)[source]
+    return (fp[i + 1] - fp[i]) / (xp[i + 1] - xp[i]) * inside
+
+
+def interp_fp_adjoint(g, x, xp, fp, left=None, right=None, period=None):
+    """Gradient of `np.interp(x, xp, fp, ...)` for `fp`: `g` shared by each segment's ends."""
+    # outside the range all of g goes to the end value, unless left/right replace it
+    i, t, inside, xp, source = _interp_segments(x, xp, period)
+    g = np.broadcast_to(g, np.shape(t))
+    out = _zeros(np.shape(fp), np.result_type(g, np.asarray(fp)))
+    np.add.at(out, source[i], np.where(inside, g * (1.0 - t), 0.0))
+    np.add.at(out, source[i + 1], np.where(inside, g * t, 0.0))
+    if period is None:
+        x = np.asarray(x)
+        if left is None:
+            out[0] += np.sum(np.where(x < xp[0], g, 0.0))
+        if right is None:
+            out[-1] += np.sum(np.where(x > xp[-1], g, 0.0))
+    return out
+
+
+def interp_xp_adjoint(g, x, xp, fp, left=None, right=None, period=None):
+    """Gradient of `np.interp(x, xp, fp, ...)` for the breakpoints `xp`."""
+    slope = interp_slope(x, xp, fp, period=period)
+    i, t, inside, _, source = _interp_segments(x, xp, period)
+    g = np.where(inside, np.broadcast_to(g, np.shape(t)) * slope, 0.0)
+    out = _zeros(np.shape(xp), g)
+    np.add.at(out, source[i], g * (t - 1.0))
+    np.add.at(out, source[i + 1], -g * t)
+    return out
+
+
+def _full_convolution(g, n, m, mode, same_offset):
+    """The gradient of a 'same' or 'valid' convolution padded with zeros to the 'full' one."""
+    if mode == "full":
+        return np.asarray(g)
+    start = min(n, m) - 1 if mode == "valid" else same_offset
+    full = _zeros(n + m - 1, g)
+    full[start:start + len(g)] = g
+    return full
+
+
+def convolve_left(g, a, v, mode="full"):
+    """Gradient of `np.convolve(a, v, mode)` for `a` (for `v`: swap them, it is symmetric)."""
+    a1, v1 = np.atleast_1d(a), np.atleast_1d(v)
+    n, m = len(a1), len(v1)
+    full = _full_convolution(g, n, m, mode, (min(n, m) - 1) // 2)
+    return np.reshape(np.correlate(full, np.conj(v1), "valid"), np.shape(a))
+
+
+def _correlate_full(g, n, m, mode):
+    """As `_full_convolution`, for NumPy's offsets of a correlation's 'same' mode."""
+    same_offset = (min(n, m) - 1) // 2 if m <= n else min(n, m) // 2
+    return _full_convolution(g, n, m, mode, same_offset)
+
+
+def correlate_left(g, a, v, mode="valid"):
+    """Gradient of `np.correlate(a, v, mode)` for `a`."""
+    a1, v1 = np.atleast_1d(a), np.atleast_1d(v)
+    full = _correlate_full(g, len(a1), len(v1), mode)
+    return np.reshape(np.correlate(full, v1[::-1], "valid"), np.shape(a))
+
+
+def correlate_right(g, a, v, mode="valid"):
+    """Gradient of `np.correlate(a, v, mode)` for `v` (which the correlation conjugates)."""
+    a1, v1 = np.atleast_1d(a), np.atleast_1d(v)
+    full = _correlate_full(g, len(a1), len(v1), mode)
+    return np.reshape(np.correlate(np.conj(full), a1, "valid")[::-1], np.shape(v))
+
+
+# -- products -------------------------------------------------------------------------------------
+
+def _cross_adjoint(g, a, b, axisa, axisb, axisc, axis):
+    """Gradient of `np.cross(a, b)` for `a`: `b x g` (2-vectors padded with a zero z)."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a_, b_ = np.moveaxis(np.asarray(a), axisa, -1), np.moveaxis(np.asarray(b), axisb, -1)
+    if a_.shape[-1] == 2 and b_.shape[-1] == 2:
+        g = np.asarray(g)
+        g_ = np.stack([np.zeros_like(g), np.zeros_like(g), g], axis=-1)
+    else:
+        g_ = np.moveaxis(np.asarray(g), axisc, -1)
+    b3 = np.concatenate([b_, np.zeros(b_.shape[:-1] + (3 - b_.shape[-1],))], axis=-1)
+    da = np.cross(b3, g_)[..., :a_.shape[-1]]
+    return np.moveaxis(unbroadcast(da, a_), -1, axisa)
+
+
+def cross_left(g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """Gradient of `np.cross(a, b, axisa, axisb, axisc, axis)` for `a`: `b x g`."""
+    return _cross_adjoint(g, a, b, axisa, axisb, axisc, axis)
+
+
+def cross_right(g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """Gradient of `np.cross(a, b, axisa, axisb, axisc, axis)` for `b`: `g x a`."""
+    return _cross_adjoint(-np.asarray(g), b, a, axisb, axisa, axisc, axis)
+
+
+def _tensordot_axes(a, b, axes):
+    """The contracted axes of `a` and of `b`, as non-negative lists."""
+    if np.ndim(axes) == 0:
+        return list(range(a.ndim - axes, a.ndim)), list(range(axes))
+    axes_a, axes_b = axes
+    return ([int(i) % a.ndim for i in np.atleast_1d(axes_a)],
+            [int(i) % b.ndim for i in np.atleast_1d(axes_b)])
+
+
+def tensordot_left(g, a, b, axes=2):
+    """Gradient of `np.tensordot(a, b, axes)` for `a`: `g` contracted with `b`'s free axes."""
+    a, b, g = np.asarray(a), np.asarray(b), np.asarray(g)
+    axes_a, axes_b = _tensordot_axes(a, b, axes)
+    free_a = [i for i in range(a.ndim) if i not in axes_a]
+    free_b = [i for i in range(b.ndim) if i not in axes_b]
+    part = np.tensordot(g, b, axes=(list(range(len(free_a), g.ndim)), free_b))
+    partners = [axes_a[axes_b.index(j)] for j in sorted(axes_b)]
+    return np.transpose(part, np.argsort(free_a + partners))
+
+
+def tensordot_right(g, a, b, axes=2):
+    """Gradient of `np.tensordot(a, b, axes)` for `b`: `a`'s free axes contracted with `g`."""
+    a, b, g = np.asarray(a), np.asarray(b), np.asarray(g)
+    axes_a, axes_b = _tensordot_axes(a, b, axes)
+    free_a = [i for i in range(a.ndim) if i not in axes_a]
+    free_b = [i for i in range(b.ndim) if i not in axes_b]
+    part = np.tensordot(a, g, axes=(free_a, list(range(len(free_a)))))
+    partners = [axes_b[axes_a.index(i)] for i in sorted(axes_a)]
+    return np.transpose(part, np.argsort(partners + free_b))
+
+
+def inner_left(g, a, b):
+    """Gradient of `np.inner(a, b)` for `a` (a tensordot over the last axes; scalars scale)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * b, a)
+    return tensordot_left(g, a, b, axes=([-1], [-1]))
+
+
+def inner_right(g, a, b):
+    """Gradient of `np.inner(a, b)` for `b` (a tensordot over the last axes; scalars scale)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * a, b)
+    return tensordot_right(g, a, b, axes=([-1], [-1]))
+
+
+def _kron_blocks(g, a, b):
+    """`g` as a matrix: one row per entry of `a`, one column per entry of `b`."""
+    nd = max(np.ndim(a), np.ndim(b))
+    sa = (1,) * (nd - np.ndim(a)) + np.shape(a)
+    sb = (1,) * (nd - np.ndim(b)) + np.shape(b)
+    blocks = np.reshape(g, [n for pair in zip(sa, sb, strict=True) for n in pair])
+    blocks = np.transpose(blocks, list(range(0, 2 * nd, 2)) + list(range(1, 2 * nd, 2)))
+    return np.reshape(blocks, (np.size(a), np.size(b)))
+
+
+def kron_left(g, a, b):
+    """Gradient of `np.kron(a, b)` for `a`: each block of `g` contracted with `b`."""
+    return np.reshape(_kron_blocks(g, a, b) @ np.ravel(b), np.shape(a))
+
+
+def kron_right(g, a, b):
+    """Gradient of `np.kron(a, b)` for `b`: the blocks of `g` weighted by `a`."""
+    return np.reshape(np.ravel(a) @ _kron_blocks(g, a, b), np.shape(b))
+
+
+# -- einsum ---------------------------------------------------------------------------------------
+
+_LABELS = string.ascii_uppercase + string.ascii_lowercase  # in NumPy's (ASCII) order
+
+
+def _einsum_spec(subscripts, operands):
+    """The arrays, their subscripts and the output's, with every ellipsis spelled in letters."""
+    if isinstance(subscripts, str):
+        arrays = list(operands)
+    else:  # interleaved: einsum(op0, sublist0, op1, sublist1, ..., [sublistout])
+        args = (subscripts, *operands)
+        arrays = list(args[0::2][:len(args) // 2])
+        sublists = list(args[1::2]) + ([args[-1]] if len(args) % 2 else [])
+
+        def spell(sublist):
+            return "".join("..." if s is Ellipsis else _LABELS[s] for s in sublist)
+
+        subscripts = ",".join(spell(s) for s in sublists[:len(arrays)])
+        if len(sublists) > len(arrays):
+            subscripts += "->" + spell(sublists[-1])
+    subscripts = subscripts.replace(" ", "")
+    inputs, arrow, output = subscripts.partition("->")
+    terms = inputs.split(",")
+    spare = [c for c in string.ascii_letters if c not in subscripts]
+    ellipsis_dims = max([np.ndim(x) - len(t) + 3 for t, x in zip(terms, arrays, strict=True)
+                         if "..." in t], default=0)
+    letters = "".join(spare[:ellipsis_dims])
+    spelled = []
+    for term, x in zip(terms, arrays, strict=True):
+        if "..." in term:
+            count = np.ndim(x) - len(term) + 3
+            term = term.replace("...", letters[ellipsis_dims - count:])
+        spelled.append(term)
+    if not arrow:
+        named = "".join(terms).replace(".", "")
+        output = "..." * bool(letters) + "".join(sorted(c for c in set(named)
+                                                        if named.count(c) == 1))
+    return arrays, spelled, output.replace("...", letters)
+
+
+def _einsum_operand_adjoint(g, k, arrays, terms, output):
+    """The gradient of operand `k`: an einsum of `g` with the other operands."""
+    # then broadcast over the letters only k has, summed over the axes along which k was
+    # broadcast, and placed on the diagonals k's repeated letters take
+    x, term = np.asarray(arrays[k]), terms[k]
+    others = [j for j in range(len(arrays)) if j != k]
+    unique = "".join(dict.fromkeys(term))
+    available = set(output).union(*(terms[j] for j in others))
+    kept = "".join(c for c in unique if c in available)
+    spec = ",".join([output] + [terms[j] for j in others]) + "->" + kept
+    part = np.einsum(spec, g, *(arrays[j] for j in others), optimize=len(others) > 1)
+    part = np.expand_dims(part, tuple(i for i, c in enumerate(unique) if c not in available))
+    sizes = dict(zip(term, x.shape, strict=True))
+    broadcast = tuple(i for i, c in enumerate(unique) if sizes[c] == 1 and part.shape[i] != 1)
+    if broadcast:
+        part = np.sum(part, axis=broadcast, keepdims=True)
+    part = np.broadcast_to(part, [sizes[c] for c in unique])
+    if len(unique) == len(term):
+        return part
+    out = np.zeros(x.shape, dtype=part.dtype)
+    np.einsum(term + "->" + unique, out)[...] = part  # a writeable view of the diagonal
+    return out
+
+
+class _Parts(Sequence):
+    """Gradients of several operands, each computed when read (only active ones are read)."""
+
+    def __init__(self, count, compute):
+        self._count, self._compute = count, functools.cache(compute)
+
+    def __len__(self):
+        return self._count
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(self._count)[index]]
+        if not -self._count <= index < self._count:
+            raise IndexError(index)
+        return self._compute(index % self._count)
+
+
+def einsum_adjoint(g, subscripts, operands, first=False):
+    """Gradients of `np.einsum(subscripts, *operands)` for the operands (or the first one)."""
+    # operands of the interleaved form alternate arrays and sublists (None for those), and its
+    # first array binds to `subscripts`: first=True asks for it
+    arrays, terms, output = _einsum_spec(subscripts, operands)
+
+    def operand(k):
+        return _einsum_operand_adjoint(g, k, arrays, terms, output)
+
+    if first:
+        return operand(0)
+    if isinstance(subscripts, str):
+        return _Parts(len(operands), operand)
+    # interleaved: operands = (sublist0, op1, sublist1, op2, ...), op_k at position 2k - 1
+    return _Parts(len(operands), lambda i: operand((i + 1) // 2) if i % 2 else None)
+
+
+# -- building arrays ------------------------------------------------------------------------------
+
+def linspace_adjoint(g, start, stop, num=50, endpoint=True, retstep=False, axis=0,
+                     wrt="start"):
+    """Gradient of `np.linspace(start, stop, ...)` for `start` or `stop`, as `wrt` says."""
+    # the samples are start + t * (stop - start), t in [0, 1]
+    g_step = 0.0
+    if retstep:
+        g, g_step = g
+    div = num - 1 if endpoint else num
+    t = np.arange(num) / div if div > 0 else np.zeros(num)
+    weight, step_weight = (t, 1.0) if wrt == "stop" else (1.0 - t, -1.0)
+    part = np.tensordot(weight, np.moveaxis(np.asarray(g), axis, 0), axes=(0, 0))
+    if retstep and div > 0:
+        part = part + np.asarray(g_step) * step_weight / div
+    return unbroadcast(part, start if wrt == "start" else stop)
+
+
+def unappend(g, arr, values, axis=None):
+    """Gradient of `np.append(arr, values, axis)`: [the part for `arr`, the part for `values`]."""
+    if axis is None:
+        n = np.size(arr)
+        return [np.reshape(g[:n], np.shape(arr)), np.reshape(g[n:], np.shape(values))]
+    return np.split(g, [np.shape(arr)[axis]], axis=axis)
+
+
+def reshape_each(g, arrays):
+    """Gradient of `np.atleast_1d/2d/3d(*arrays)`: each array's part of `g`, shaped like it."""
+    parts = [g] if len(arrays) == 1 else list(g)
+    return [np.reshape(p, np.shape(a)) for p, a in zip(parts, arrays, strict=True)]
+
+
+def unbroadcast_each(g, arrays):
+    """Gradient of `np.broadcast_arrays(*arrays)`: each part of `g` summed back to its array."""
+    return [unbroadcast(p, a) for p, a in zip(g, arrays, strict=True)]
+
+
+def _split_joined(g, arrays, promoted, axis):
+    """`g` cut along `axis` as the promoted arrays were joined, each piece shaped like its array."""
+    sizes = [np.shape(p)[axis] for p in promoted]
+    parts = np.split(g, np.cumsum(sizes)[:-1], axis=axis)
+    return [np.reshape(p, np.shape(a)) for p, a in zip(parts, arrays, strict=True)]
+
+
+def unhstack(g, tup):
+    """Gradient of `np.hstack(tup)`: one piece of `g` per array, shaped like it."""
+    promoted = [np.atleast_1d(a) for a in tup]
+    return _split_joined(g, tup, promoted, 0 if promoted[0].ndim == 1 else 1)
+
+
+def unvstack(g, tup):
+    """Gradient of `np.vstack(tup)`: one piece of `g` per array, shaped like it."""
+    return _split_joined(g, tup, [np.atleast_2d(a) for a in tup], 0)
+
+
+def undstack(g, tup):
+    """Gradient of `np.dstack(tup)`: one piece of `g` per array, shaped like it."""
+    return _split_joined(g, tup, [np.atleast_3d(a) for a in tup], 2)
+
+
+def uncolumn_stack(g, tup):
+    """Gradient of `np.column_stack(tup)`: one piece of `g` per array, shaped like it."""
+    promoted = [np.reshape(a, (-1, 1)) if np.ndim(a) < 2 else a for a in tup]
+    return _split_joined(g, tup, promoted, 1)
+
+
+# -- moving axes, diagonals, repeating ------------------------------------------------------------
+
+def unrollaxis(g, axis, start=0):
+    """Undo `np.rollaxis(a, axis, start)` on the gradient."""
+    ndim = np.ndim(g)
+    axis, start = axis % ndim, start + ndim if start < 0 else start
+    return np.moveaxis(g, start - 1 if start > axis else start, axis)
+
+
+def undiagonal(g, a, offset=0, axis1=0, axis2=1):
+    """Gradient of `np.diagonal(a, offset, axis1, axis2)`: `g` on that diagonal (broadcast)."""
+    out = _zeros(np.shape(a), g)
+    view = np.moveaxis(out, (axis1, axis2), (-2, -1))
+    n1, n2 = view.shape[-2:]
+    rows, cols = max(-offset, 0), max(offset, 0)
+    length = max(0, min(n1 - rows, n2 - cols))
+    view[..., np.arange(rows, rows + length), np.arange(cols, cols + length)] = g
+    return out
+
+
+def undiag(g, v, k=0):
+    """Gradient of `np.diag(v, k)`: `g`'s k-th diagonal (vector v), or `g` placed on it."""
+    if np.ndim(v) == 1:
+        return np.diag(g, k)
+    return undiagonal(g, v, k)
+
+
+def unrepeat(g, a, repeats, axis=None):
+    """Gradient of `np.repeat(a, repeats, axis)`: the copies of each entry summed."""
+    shape = np.shape(a)
+    if axis is None:
+        g, axis, base = np.ravel(g), 0, (np.size(a),)
+    else:
+        base = shape
+    g = np.moveaxis(np.asarray(g), axis, 0)
+    n = base[axis]
+    if np.size(repeats) == 1:
+        out = np.sum(np.reshape(g, (n, int(np.ravel(repeats)[0])) + g.shape[1:]), axis=1)
+    else:
+        out = _zeros((n,) + g.shape[1:], g)
+        np.add.at(out, np.repeat(np.arange(n), repeats), g)
+    return np.reshape(np.moveaxis(out, 0, axis), shape)
+
+
+def untile(g, A, reps):
+    """Gradient of `np.tile(A, reps)`: the tiles of `g` summed."""
+    shape = np.shape(A)
+    reps = (reps,) if np.ndim(reps) == 0 else tuple(reps)
+    nd = max(len(shape), len(reps))
+    tiles = (1,) * (nd - len(reps)) + reps
+    sizes = (1,) * (nd - len(shape)) + shape
+    g = np.reshape(g, [n for pair in zip(tiles, sizes, strict=True) for n in pair])
+    return np.reshape(np.sum(g, axis=tuple(range(0, 2 * nd, 2))), shape)
+
+
+# -- indexing and sorting -------------------------------------------------------------------------
+
+def untake(g, a, indices, axis=None, mode="raise"):
+    """Gradient of `np.take(a, indices, axis, mode=mode)`: `g` added at the taken entries."""
+    shape = np.shape(a)
+    indices = np.asarray(indices)
+    n = np.size(a) if axis is None else shape[axis]
+    if mode == "wrap":
+        indices = indices % n
+    elif mode == "clip":
+        indices = np.clip(indices, 0, n - 1)
+    if axis is None:
+        out = _zeros(np.size(a), g)
+        np.add.at(out, indices, g)
+        return np.reshape(out, shape)
+    axis = axis % len(shape)
+    out = _zeros(shape, g)
+    moved = np.moveaxis(np.asarray(g), list(range(axis, axis + indices.ndim)),
+                        list(range(indices.ndim)))
+    np.add.at(np.moveaxis(out, axis, 0), indices, moved)
+    return out
+
+
+def untake_along_axis(g, arr, indices, axis=-1):
+    """Gradient of `np.take_along_axis(arr, indices, axis)`: `g` added at the taken entries."""
+    shape = np.shape(arr)
+    if axis is None:
+        out = _zeros(np.size(arr), g)
+        np.add.at(out, indices, g)
+        return np.reshape(out, shape)
+    axis = axis % len(shape)
+    index = [np.arange(n).reshape([-1 if i == d else 1 for i in range(len(shape))])
+             for d, n in enumerate(shape)]
+    index[axis] = np.asarray(indices)
+    out = _zeros(shape, g)
+    np.add.at(out, tuple(index), g)
+    return out
+
+
+def unpermute(g, a, y, axis=-1):
+    """Gradient of `y`, `a` reordered along `axis` (np.sort, np.partition): `g` sent back."""
+    # each value of y is matched with the entry of a it came from, ties in order
+    shape = np.shape(a)
+    if axis is None:
+        a, y, g, axis = np.ravel(a), np.ravel(y), np.ravel(g), 0
+    source = np.argsort(a, axis=axis, kind="stable")
+    target = np.argsort(y, axis=axis, kind="stable")
+    out = _zeros(np.shape(a), g)
+    g = np.broadcast_to(g, np.shape(y))
+    np.put_along_axis(out, source, np.take_along_axis(g, target, axis), axis)
+    return np.reshape(out, shape)
+
+
+def unpad(g, array, pad_width, mode="constant", reflect_type="even"):
+    """Gradient of `np.pad(array, pad_width, mode)` for `array` (modes that copy entries)."""
+    # the inside of g; edge, reflect, symmetric and wrap add the padding back where it was
+    # copied from, found by padding the entries' flat indices the same way
+    shape = np.shape(array)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (len(shape), 2))
+    if mode in ("constant", "empty"):
+        return g[tuple(slice(b, b + n) for (b, _), n in zip(widths, shape, strict=True))]
+    if mode in ("edge", "wrap") or mode in ("reflect", "symmetric") and reflect_type == "even":
+        source = np.pad(np.arange(np.size(array)).reshape(shape), widths, mode=mode)
+        out = _zeros(np.size(array), g)
+        np.add.at(out, np.ravel(source), np.ravel(g))
+        return np.reshape(out, shape)
+    raise _no_rule(f"np.pad with mode={mode!r}" + (f", reflect_type={reflect_type!r}"
+                                                  if reflect_type != "even" else ""),
+                   hint="The modes with a rule: constant, empty, edge, reflect, symmetric, wrap.")
+
+
+def select_parts(g, condlist, choicelist):
+    """Gradient of `np.select(condlist, choicelist, default)` for each choice."""
+    # g where a choice's condition is the first that holds
+    taken = False
+    parts = []
+    for cond, choice in zip(condlist, choicelist, strict=True):
+        picked = np.logical_and(cond, np.logical_not(taken))
+        parts.append(unbroadcast(np.where(picked, g, 0.0), choice))
+        taken = np.logical_or(taken, cond)
+    return parts
+
+
+def none_selected(condlist):
+    """Where no condition of `np.select(condlist, ...)` holds: there the default is picked."""
+    return np.logical_not(functools.reduce(np.logical_or, condlist, False))
+
+
+def unitem(g, a, args=()):
+    """Gradient of `a.item(*args)`: `g` at the chosen entry, zero elsewhere."""
+    out = _zeros(np.shape(a), g)
+    if not args:
+        out.reshape(-1)[0] = g
+    elif len(args) == 1 and np.ndim(args[0]) == 0:
+        out.reshape(-1)[args[0]] = g
+    else:
+        out[tuple(args[0]) if len(args) == 1 else tuple(args)] = g
+    return out
+
+
+# -- statistics -----------------------------------------------------------------------------------
+
+def _weights_like(a, weights, axis):
+    """`weights` shaped to broadcast against `a` (NumPy lets them cover only `axis`)."""
+    w = np.asarray(weights)
+    if w.shape == np.shape(a):
+        return w
+    axes = [int(ax) % np.ndim(a) for ax in np.atleast_1d(axis)]
+    shape = [1] * np.ndim(a)
+    for ax, n in zip(axes, w.shape, strict=True):
+        shape[ax] = n
+    return np.reshape(np.transpose(w, np.argsort(axes)), shape)
+
+
+def average_weights(a, weights=None, axis=None, returned=False):
+    """Each entry's share in `np.average(a, axis, weights)`: weight / sum of the weights."""
+    if returned:
+        raise _no_rule("np.average(..., returned=True)",
+                       hint="Compute the sum of the weights with np.sum instead.")
+    if weights is None:
+        axes = range(np.ndim(a)) if axis is None else np.atleast_1d(axis)
+        return 1.0 / np.prod([np.shape(a)[ax] for ax in axes])
+    w = _weights_like(a, weights, axis)
+    return w / np.sum(w, axis=axis, keepdims=True)
+
+
+def average_weights_adjoint(g, a, y, weights, axis=None, keepdims=False):
+    """Gradient of `y = np.average(a, axis, weights)` for `weights`: (a - y) / sum(weights)."""
+    a = np.asarray(a)
+    w = _weights_like(a, weights, axis)
+    dw = (expand_reduced(g, a, axis=axis, keepdims=keepdims)
+          * (a - expand_reduced(y, a, axis=axis, keepdims=keepdims))
+          / np.sum(w, axis=axis, keepdims=True))
+    if np.shape(weights) == a.shape:
+        return dw
+    axes = [int(ax) % a.ndim for ax in np.atleast_1d(axis)]
+    others = tuple(i for i in range(a.ndim) if i not in axes)
+    dw = np.reshape(np.sum(dw, axis=others), [a.shape[i] for i in sorted(axes)])
+    return np.transpose(dw, np.argsort(np.argsort(axes)))
