@@ -37,6 +37,8 @@ def is_differentiable(value) -> bool:
         return bool(value) and all(is_differentiable(v) for v in value)
     if isinstance(value, dict):
         return bool(value) and all(is_differentiable(v) for v in value.values())
+    if _is_object(value):
+        return any(is_differentiable(v) for v in vars(value).values())
     if isinstance(value, (bool, np.bool_)):
         return False
     if isinstance(value, (float, np.floating)):
@@ -66,6 +68,9 @@ def _fd(g, x):
         return type(x)(_fd(lambda v, i=i: g(_replaced(x, i, v)), item) for i, item in enumerate(x))
     if isinstance(x, dict):
         return {k: _fd(lambda v, k=k: g(_replaced(x, k, v)), item) for k, item in x.items()}
+    if _is_object(x):
+        return {k: _fd(lambda v, k=k: g(_with_attribute(x, k, v)), item)
+                for k, item in vars(x).items() if is_differentiable(item)}
     if not isinstance(x, np.ndarray):
         return _fd_scalar(g, float(x))
     base = np.array(x, dtype=np.float64)
@@ -79,6 +84,17 @@ def _fd(g, x):
 
         out[idx] = _fd_scalar(along, float(base[idx]))
     return out.astype(x.dtype)
+
+
+def _is_object(value) -> bool:
+    return hasattr(value, "__dict__") and not isinstance(value, type) and not callable(value)
+
+
+def _with_attribute(obj, name, value):
+    """A shallow copy of an object with one attribute replaced."""
+    other = copy.copy(obj)
+    object.__setattr__(other, name, value)
+    return other
 
 
 def _replaced(container, key, value):
@@ -134,6 +150,12 @@ def _check_gradient(got, expected, x, what: str, rtol: float, atol: float) -> No
         for key in x:
             _check_gradient(got[key], expected[key], x[key], f"{what}[{key!r}]", rtol, atol)
         return
+    if _is_object(x):
+        assert type(got) is type(x), f"{what}: expected a {type(x).__name__}, got {type(got)}"
+        for key in expected:
+            _check_gradient(getattr(got, key), expected[key], getattr(x, key),
+                            f"{what}.{key}", rtol, atol)
+        return
     assert np.all(np.isfinite(expected)), f"{what}: oracle is not finite, pick smoother inputs"
     if isinstance(x, np.ndarray):
         assert isinstance(got, np.ndarray), f"{what}: expected an ndarray, got {type(got)}"
@@ -156,6 +178,9 @@ def _assert_unchanged(before, after, what: str) -> None:
         assert after.keys() == before.keys(), f"{what} changed keys"
         for key in before:
             _assert_unchanged(before[key], after[key], f"{what}[{key!r}]")
+    elif _is_object(before):
+        for key, value in vars(before).items():
+            _assert_unchanged(value, getattr(after, key), f"{what}.{key}")
 
 
 def _describe(f, wrt) -> str:

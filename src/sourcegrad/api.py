@@ -7,6 +7,8 @@ like the arguments: a float for a float, an array of the same shape and dtype fo
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import functools
 import inspect
 from collections.abc import Callable
@@ -15,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import cache
-from .analysis.shapes import of_value
+from .analysis.shapes import is_plain_object, of_value
 from .errors import (
     InternalError,
     NonDifferentiableInputError,
@@ -86,6 +88,8 @@ def _as_differentiable(value: Any, name: str, fn_name: str) -> Any:
                            for i, v in enumerate(value))
     if isinstance(value, dict):
         return {k: _as_differentiable(v, f"{name}[{k!r}]", fn_name) for k, v in value.items()}
+    if is_plain_object(value):
+        return value  # an object holding arrays: its float and array attributes get gradients
     if isinstance(value, (bool, np.bool_)):
         raise NonDifferentiableInputError(
             f"cannot differentiate {fn_name} with respect to {name}: it is a bool")
@@ -111,6 +115,8 @@ def _is_differentiable(value: Any) -> bool:
         return bool(value) and all(_is_differentiable(v) for v in value)
     if isinstance(value, dict):
         return bool(value) and all(_is_differentiable(v) for v in value.values())
+    if is_plain_object(value):
+        return any(_is_differentiable(v) for v in vars(value).values())
     if isinstance(value, (bool, np.bool_)):
         return False
     if isinstance(value, (float, np.floating)):
@@ -125,6 +131,8 @@ def _shaped_like(gradient: Any, arg: Any, inputs: list[Any]) -> Any:
         return float(gradient)
     if isinstance(arg, (list, tuple, dict)):
         return _container_like(gradient, arg, inputs)
+    if is_plain_object(arg):
+        return _object_like(gradient, arg, inputs)
     if not isinstance(arg, np.ndarray):
         value = np.asarray(gradient)
         if np.iscomplexobj(value) and not isinstance(arg, complex):
@@ -155,6 +163,21 @@ def _container_like(gradient: Any, arg: Any, inputs: list[Any]) -> Any:
     return type(arg)(_shaped_like(g, v, inputs) for g, v in zip(gradient, arg, strict=True))
 
 
+def _object_like(gradient: Any, arg: Any, inputs: list[Any]) -> Any:
+    """A copy of the object whose float and array attributes hold their gradients (the others
+    keep their values): a dataclass of parameters gives a dataclass of gradients."""
+    if isinstance(gradient, (int, float)) and gradient == 0:
+        gradient = zeros_like(arg)
+    fields = {k: _shaped_like(gradient[k], v, inputs) for k, v in vars(arg).items()
+              if _is_differentiable(v) and k in gradient}
+    if dataclasses.is_dataclass(arg):
+        return dataclasses.replace(arg, **fields)
+    result = copy.copy(arg)
+    for key, value in fields.items():
+        setattr(result, key, value)
+    return result
+
+
 def _check_scalar(value: Any, fn: Callable) -> None:
     if type(value) in (float, np.float64):
         return
@@ -167,14 +190,19 @@ def _check_scalar(value: Any, fn: Callable) -> None:
             "a seed of the output's shape, or reduce the output to a scalar (np.sum).")
 
 
+_NO_RECEIVER = object()
+
+
 class Derivative:
     """The callable `grad(f)` returns. `.source` is the emitted module; printing shows it."""
 
     def __init__(self, fn: Callable, wrt: Wrt, with_value: bool):
-        self._fn = fn
+        # a bound method `model.loss` is its function with `self` passed first
+        self._receiver = fn.__self__ if inspect.ismethod(fn) else _NO_RECEIVER
+        self._fn = fn.__func__ if inspect.ismethod(fn) else fn
         self._wrt, self._single = _wrt_names(fn, wrt)
         self._with_value = with_value
-        self._params = [p.name for p in _parameters(fn)]
+        self._params = [p.name for p in _parameters(self._fn)]
         self._signature = inspect.signature(fn)
         functools.update_wrapper(self, fn)
 
@@ -197,6 +225,8 @@ class Derivative:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         values = _bind(self._signature, args, kwargs)
+        if self._receiver is not _NO_RECEIVER:
+            values[self._params[0]] = self._receiver
         for name in self._wrt:
             values[name] = _as_differentiable(values[name], name, self._fn.__name__)
         inputs = [values[p] for p in self._params]

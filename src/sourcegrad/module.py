@@ -77,8 +77,9 @@ class ModuleBuilder:
         shapes, queued for emission the first time they are asked for."""
         key = (fn, active, args)
         if key not in self.requests:
-            forward = self.function_names.fresh(f"{fn.__name__}_forward")
-            backward = self.function_names.fresh(f"{fn.__name__}_backward")
+            stem = fn.__qualname__.replace("<locals>.", "")
+            forward = self.function_names.fresh(f"{stem}_forward")
+            backward = self.function_names.fresh(f"{stem}_backward")
             self.requests[key] = (forward, backward)
             self.pending.append((fn, active, args, forward, backward))
         return self.requests[key]

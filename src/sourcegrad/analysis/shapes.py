@@ -16,6 +16,7 @@ Requires: the canonical form.
 from __future__ import annotations
 
 import builtins
+import inspect
 import math
 import operator
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ class Abstract:
     integer: bool = False
     shape_tuple: bool = False
     items: tuple | None = None  # a list/tuple: its items' Abstracts; a dict: (key, Abstract)s
+    cls: type | None = None  # an object of a user class: its class; items: (attribute, Abstract)
 
 
 UNKNOWN = Abstract(None)
@@ -153,7 +155,8 @@ def join(a: Abstract | None, b: Abstract | None) -> Abstract:
     if a == b:
         return a
     return Abstract(_join_shapes(a.shape, b.shape), a.integer and b.integer,
-                    a.shape_tuple and b.shape_tuple, a.items if a.items == b.items else None)
+                    a.shape_tuple and b.shape_tuple, a.items if a.items == b.items else None,
+                    a.cls if a.cls is b.cls else None)
 
 
 def _join_shapes(a: Shape, b: Shape) -> Shape:
@@ -192,7 +195,16 @@ def of_value(value: Any) -> Abstract:
         return Abstract(None, items=tuple(of_value(v) for v in value))
     if isinstance(value, dict) and all(isinstance(k, (str, int)) for k in value):
         return Abstract(None, items=tuple((k, of_value(v)) for k, v in value.items()))
+    if is_plain_object(value):
+        return Abstract(None, items=tuple((k, of_value(v)) for k, v in vars(value).items()),
+                        cls=type(value))
     return UNKNOWN
+
+
+def is_plain_object(value: Any) -> bool:
+    """An instance of a user class holding its data in attributes (a dataclass, say)."""
+    return (hasattr(value, "__dict__") and not isinstance(value, type)
+            and not inspect.ismodule(value) and not callable(value))
 
 
 class ShapeFacts:
@@ -298,6 +310,8 @@ class ShapeFacts:
                 return INTEGER
             if node.attr == "shape":
                 return Abstract(None, shape_tuple=True)
+            if inner.cls is not None and inner.items is not None:
+                return dict(inner.items).get(node.attr, UNKNOWN)
             return UNKNOWN
         return of_value(self.calls.resolve(node))
 

@@ -211,6 +211,10 @@ class AssignAdjoint:
     def visit_Attribute(self, value: gast.Attribute, dresult: gast.expr) -> None:
         if not self.ctx.is_active(_original_node(self, value.value)):
             return
+        if self._object_of(value.value) is not None:  # `self.w`: one attribute's adjoint
+            accumulate_at(self.ctx, self.state, _original(self, value.value.id),
+                          const(value.attr), dresult, self.code, self.specializer)
+            return
         if self.ctx.calls.resolve(value) is not None and not isinstance(value.value, gast.Name):
             return
         kind = self.ctx.calls.classify(gast.Call(func=value, args=[], keywords=[]))
@@ -227,10 +231,29 @@ class AssignAdjoint:
     def visit_Call(self, value: gast.Call, dresult: gast.expr) -> None:
         kind = self.ctx.calls.classify(value)
         keywords = {kw.arg: kw.value for kw in value.keywords}
-        if kind.kind == "user":
+        method = self._method_of(value.func)
+        if kind.kind == "unknown" and method is not None:  # `layer.forward(x)`
+            bound = gast.Call(func=value.func, args=[value.func.value] + list(value.args),
+                              keywords=value.keywords)
+            self._user_call(method, bound, dresult)
+        elif kind.kind == "user":
             self._user_call(kind.target, value, dresult)
         elif kind.kind != "zero":
             self._apply(kind, list(value.args), keywords, dresult)
+
+    def _object_of(self, node: gast.expr) -> type | None:
+        """The class of the user object `node` names, when the shape facts know it."""
+        if not isinstance(node, gast.Name):
+            return None
+        return self.ctx.shapes.value(node, self.env).cls
+
+    def _method_of(self, func: gast.expr):
+        """The Python function behind `obj.method`, for an object of a user class."""
+        if not isinstance(func, gast.Attribute):
+            return None
+        cls = self._object_of(func.value)
+        method = getattr(cls, func.attr, None) if cls is not None else None
+        return method if inspect.isfunction(method) else None
 
     # -- rules -------------------------------------------------------------------------------
     def _apply(self, kind, args: list[gast.expr], keywords: dict[str, gast.expr],

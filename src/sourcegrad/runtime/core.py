@@ -32,7 +32,8 @@ def add_tree(a, b):
 
 
 def add_to_item(d, index, g):
-    """`d[index] += g` for an adjoint that is an array, or a list or dict of adjoints."""
+    """`d[index] += g` for an adjoint that is an array, or a list or dict of adjoints (an
+    object's adjoint is a dict of its attributes' adjoints)."""
     if isinstance(d, (list, dict)):
         d[index] = add_tree(d[index], g)
     else:
@@ -91,6 +92,8 @@ def zeros_like(x):
         return [zeros_like(item) for item in x]
     if isinstance(x, dict):
         return {key: zeros_like(item) for key, item in x.items()}
+    if hasattr(x, "__dict__") and not isinstance(x, type) and not callable(x):
+        return {key: zeros_like(item) for key, item in vars(x).items()}  # an object's data
     if isinstance(x, np.ndarray):
         return np.zeros(x.shape, dtype=np.result_type(x.dtype, np.float64))
     return 0.0
