@@ -95,6 +95,10 @@ def check_syntax(tree: gast.FunctionDef) -> gast.FunctionDef:
         if isinstance(node, (gast.For, gast.While)) and node.orelse:
             _fail(node, "else clauses on loops are not supported",
                   "Use a flag variable set before break.")
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
+                node.func.id in ("exec", "eval"):
+            _fail(node, f"{node.func.id}() is not supported: sourcegrad differentiates source "
+                  "code it can read", "Write the code out in the function.")
         if isinstance(node, gast.Dict) and not all(
                 isinstance(k, gast.Constant) and isinstance(k.value, (str, int))
                 for k in node.keys):

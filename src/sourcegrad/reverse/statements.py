@@ -290,7 +290,7 @@ class AssignAdjoint:
                 self.specializer.shapes[item.name] = self.specializer.shape(item.value)
                 self.code.append(assign(item.name, item.value))
             else:
-                self._contribute(item)
+                self._contribute(item, kind.rule)
 
     def _read_once(self, dresult: gast.expr) -> gast.expr:
         """Bind the result's adjoint to its own name before the operands' (the same) change."""
@@ -313,8 +313,14 @@ class AssignAdjoint:
     def _self_contributions(self, items: list[Contribution | Local]) -> int:
         return sum(self._is_self_contribution(it) for it in items)
 
-    def _contribute(self, item: Contribution) -> None:
+    def _contribute(self, item: Contribution, rule=None) -> None:
         target = item.target
+        if rule is not None and not rule.builtin and item.index is None and isinstance(
+                target, gast.Name):
+            # a user's rule: a gradient of the wrong shape is the rule's error, said so
+            item.value = gast.Call(func=load("checked_gradient"), args=[
+                item.value, clone(target), const(rule.name)],
+                keywords=[])
         if item.index is not None:
             if isinstance(target, gast.Name):
                 accumulate_at(self.ctx, self.state, _original(self, target.id), item.index,

@@ -19,6 +19,7 @@ import inspect
 import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import gast
@@ -51,6 +52,7 @@ class Rule:
     locals: frozenset[str] = field(default_factory=frozenset)
     kwonly: frozenset[str] = field(default_factory=frozenset)
     globals: dict[str, Any] = field(default_factory=dict)   # what free names refer to
+    builtin: bool = True  # one of sourcegrad's own rules (a user's rule gets shape checks)
 
     @property
     def free_names(self) -> set[str]:
@@ -114,7 +116,15 @@ def _parse_rule(fn: Callable) -> Rule:
     return Rule(fn.__name__, result, params, defaults, vararg, body, frozenset(differentiable),
                 f"{inspect.getsourcefile(fn)}:{fn.__code__.co_firstlineno}",
                 frozenset(local_names), frozenset(a.id for a in args.kwonlyargs),
-                fn.__globals__)
+                fn.__globals__, _is_builtin_rule(fn))
+
+
+def _is_builtin_rule(fn: Callable) -> bool:
+    package = Path(__file__).resolve().parent.parent
+    try:
+        return Path(inspect.getsourcefile(fn)).resolve().is_relative_to(package)
+    except (TypeError, OSError):
+        return False
 
 
 def _is_adjoint_ref(node: gast.expr) -> bool:

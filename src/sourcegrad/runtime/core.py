@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "stop_gradient", "add_tree", "add_to_item", "split_concatenated", "sum_repeats", "unbroadcast",
-    "expand_reduced", "zeros_like", "reduced_count", "extremum_mask", "matmul_left",
-    "matmul_right", "dot_left", "dot_right", "untranspose", "split_like", "unstack", "clip_mask",
-    "pick_extremum", "spread_sum", "add_at", "written_part",
+    "stop_gradient", "add_tree", "add_to_item", "checked_gradient", "split_concatenated",
+    "sum_repeats", "unbroadcast", "expand_reduced", "zeros_like", "reduced_count", "extremum_mask",
+    "matmul_left", "matmul_right", "dot_left", "dot_right", "untranspose", "split_like", "unstack",
+    "clip_mask", "pick_extremum", "spread_sum", "add_at", "written_part",
 ]
 
 
@@ -29,6 +29,15 @@ def add_tree(a, b):
     if isinstance(a, (list, tuple)):
         return [add_tree(x, y) for x, y in zip(a, b, strict=True)]
     return a + b
+
+
+def checked_gradient(g, x, rule):
+    """The gradient a user's rule computed for `x`, refused if its shape is not `x`'s."""
+    if np.shape(g) != np.shape(x):
+        from ..errors import TemplateError
+        raise TemplateError(f"the derivative rule {rule} returned a gradient of shape "
+                            f"{np.shape(g)} for an argument of shape {np.shape(x)}")
+    return g
 
 
 def add_to_item(d, index, g):
