@@ -154,7 +154,7 @@ class ModuleBuilder:
 
     def _split(self, canonical: Canonical, sweeps: Sweeps, active: tuple[str, ...],
                forward: str, backward: str) -> list[gast.FunctionDef]:
-        fn = canonical.parsed.fn
+        fn = canonical.fn
         returned = gast.Return(value=_returned([_zeros_or_adjoint(sweeps, p)
                                                 for p in canonical.param_names(active)]))
         tape_names = self._tape(sweeps, sweeps.adjoint + [returned])

@@ -27,6 +27,7 @@ from .gastutil import assign, assigned_names, const, load, target_names
 from .names import Namer, names_in
 from .normalize.anf import to_anf
 from .normalize.augassign import lower_augassign
+from .normalize.closures import LiftedFunction, lift_closures
 from .normalize.jumps import lower_jumps
 from .normalize.loops import index_loops
 from .normalize.rename import rename_locals
@@ -54,6 +55,7 @@ class Canonical:
     params: list[str]
     local_names: set[str]
     calls: CallClassifier
+    fn: Any  # the function itself (a user function or a lifted nested one)
 
     @property
     def output(self) -> gast.expr:
@@ -61,12 +63,13 @@ class Canonical:
 
     def param_names(self, names: tuple[str, ...] | list[str]) -> list[str]:
         """The tree's names for the function's parameters (renamed if they clashed)."""
-        original = list(inspect.signature(self.parsed.fn).parameters)
+        original = list(inspect.signature(self.fn).parameters)
         return [self.params[original.index(name)] for name in names]
 
 
 def canonicalize(fn: Any) -> Canonical:
-    parsed = parse_function(fn)
+    parsed = fn.parsed if isinstance(fn, LiftedFunction) else parse_function(fn)
+    parsed = lift_closures(parsed, Namer(names_in(parsed.tree)))
     tree = check_syntax(parsed.tree)
     tree = lower_augassign(tree)
     reserved = RESERVED | rule_global_names()
@@ -80,7 +83,7 @@ def canonicalize(fn: Any) -> Canonical:
     tree = lower_jumps(tree, namer)
     local_names = set(params) | assigned_names(tree.body)
     calls = CallClassifier(parsed.namespace, local_names)
-    return Canonical(parsed, tree, namer, params, local_names, calls)
+    return Canonical(parsed, tree, namer, params, local_names, calls, fn)
 
 
 @dataclass

@@ -9,6 +9,7 @@ from typing import Any
 
 import gast
 
+from ..normalize.closures import LiftedFunction
 from ..parse import Namespace, is_missing
 from ..rules import METHOD_ADJOINTS, Rule, is_zero_gradient, rule_for
 
@@ -64,7 +65,7 @@ class CallClassifier:
             return CallKind("rule", target, rule, None, label)
         if is_zero_gradient(target):
             return CallKind("zero", target, None, None, label)
-        if inspect.isfunction(target):
+        if inspect.isfunction(target) or isinstance(target, LiftedFunction):
             return CallKind("user", target, None, None, label)
         return CallKind("unknown", target, None, None, label)
 
