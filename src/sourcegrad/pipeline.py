@@ -132,7 +132,8 @@ def differentiate(canonical: Canonical, active_params: set[str], params: Env,
     ctx = Context(namer, activity, canonical.calls, Definedness(tree), shapes,
                   set(canonical.local_names),
                   _index_safe(tree, shapes), request_callee, bind_value, bind_global,
-                  written=written, containers=_containers(tree, shapes))
+                  written=written, containers=_containers(tree, shapes),
+                  maybe_containers=_maybe_containers(tree, shapes, canonical.calls))
     seed = namer.adjoint(output.id) if outputs else namer.fresh("dout")
     state = AdjointState(init={o for o in outputs if activity.is_active(o)}, owned=set())
     nodes = Differentiator(ctx).block(body, state)
@@ -152,6 +153,10 @@ def _refuse_aliased_inplace(tree: gast.FunctionDef, shapes: ShapeFacts) -> None:
         if not aliases:
             continue
         target = node.targets[0]
+        env = shapes.env_at(node)
+        aliases = [a for a in aliases if env.get(a, UNKNOWN).shape != ()]  # numbers share nothing
+        if not aliases:
+            continue
         if isinstance(target, gast.Subscript):
             target = target.value.id
         elif shapes.env_at(node).get(target.id, UNKNOWN).shape == ():
@@ -174,6 +179,17 @@ def _containers(tree: gast.FunctionDef, shapes: ShapeFacts) -> set[str]:
     for node in gast.walk(tree):
         if isinstance(node, gast.Assign) and isinstance(node.value, (gast.List, gast.Tuple,
                                                                      gast.Dict)):
+            names.update(target_names(node.targets[0]))
+    return names
+
+
+def _maybe_containers(tree: gast.FunctionDef, shapes: ShapeFacts, calls) -> set[str]:
+    """Variables bound to what a helper returns when that may be a list, tuple or dict."""
+    names = set()
+    for node in gast.walk(tree):
+        if (isinstance(node, gast.Assign) and isinstance(node.value, gast.Call)
+                and calls.classify(node.value).kind == "user"
+                and shapes.value(node.value, shapes.env_at(node)).shape is None):
             names.update(target_names(node.targets[0]))
     return names
 

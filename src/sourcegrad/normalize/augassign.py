@@ -24,11 +24,11 @@ _VIEW_FUNCTIONS = {"reshape", "transpose", "ravel", "squeeze", "asarray", "swapa
 
 
 def _view_source(value: gast.expr) -> str | None:
-    """The name whose array `value` may share: `x`, `x[1:]`, `x.T`, `x.reshape(...)`."""
+    """The name whose array `value` may share: `x`, `x[1:]`, `x.T`, `x.reshape(...)`,
+    `layer.w` (an object's attribute)."""
     if isinstance(value, gast.Name):
         return value.id
-    if isinstance(value, gast.Subscript) or isinstance(value, gast.Attribute) and \
-            value.attr in ("T", "real", "imag"):
+    if isinstance(value, (gast.Subscript, gast.Attribute)):
         return _view_source(value.value)
     if isinstance(value, gast.Call):
         func = value.func
@@ -59,6 +59,14 @@ class LowerAugAssign(gast.NodeTransformer):
         if isinstance(target, gast.Subscript):
             self._mark_shared(node, target.value.id)  # a write into the array, not a binding
             return node
+        if isinstance(target, gast.Name) and isinstance(node.value, (gast.List, gast.Tuple,
+                                                                     gast.Dict)):
+            # a container holds its items themselves: writes into one show through it
+            self._bind(target.id, None)
+            items = node.value.values if isinstance(node.value, gast.Dict) else node.value.elts
+            for item in items:
+                self._join(target.id, _view_source(item))
+            return node
         source = _view_source(node.value)
         for target in node.targets:
             for name in target_names(target):
@@ -71,6 +79,19 @@ class LowerAugAssign(gast.NodeTransformer):
         root = node.target.value if isinstance(node.target, gast.Subscript) else node.target
         self._mark_shared(lowered, root.id)
         return lowered
+
+    def visit_Expr(self, node: gast.Expr) -> gast.stmt:
+        call = node.value
+        if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and \
+                call.func.attr == "append" and isinstance(call.func.value, gast.Name) and call.args:
+            self._join(call.func.value.id, _view_source(call.args[0]))  # xs now holds v
+        return node
+
+    def _join(self, name: str, other: str | None) -> None:
+        if other is None or other == name:
+            return
+        for a, b in ((name, other), (other, name)):
+            self.aliases.setdefault(a, set()).add(b)
 
     def _mark_shared(self, node: gast.Assign, name: str) -> None:
         """Note the other names that may share the array `node` updates in place."""

@@ -54,7 +54,7 @@ def accumulate(ctx: Context, state: AdjointState, var: str, value: gast.expr,
         else:
             state.owned.discard(var)
             _disown(ctx, state, value)
-    elif var in ctx.containers:  # lists, tuples, dicts add item by item
+    elif ctx.adds_item_by_item(var):  # lists, tuples, dicts add item by item
         call = gast.Call(func=load("add_tree"), args=[load(dvar), value], keywords=[])
         code.append(assign(store(dvar), call))
         state.owned.add(var)
@@ -92,7 +92,7 @@ def accumulate_at(ctx: Context, state: AdjointState, var: str, index: gast.expr,
         state.copied.add(var)
     state.init.add(var)
     state.owned.add(var)
-    if var in ctx.containers:  # a list's `+=` would concatenate: add item by item
+    if ctx.adds_item_by_item(var):  # a list's `+=` would concatenate: add item by item
         part = gast.Subscript(value=load(dvar), slice=index, ctx=gast.Load())
         summed = gast.Call(func=load("add_tree"), args=[part, value], keywords=[])
         target = gast.Subscript(value=load(dvar), slice=index, ctx=gast.Store())

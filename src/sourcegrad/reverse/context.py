@@ -42,6 +42,11 @@ class Context:
     written: set[str] = field(default_factory=set)
     # variables that may hold a list, tuple or dict: their adjoints add item by item
     containers: set[str] = field(default_factory=set)
+    # ... and variables that may (a helper's result): their adjoints add item by item too
+    maybe_containers: set[str] = field(default_factory=set)
+
+    def adds_item_by_item(self, name: str) -> bool:
+        return name in self.containers or name in self.maybe_containers
 
     def is_active(self, node: gast.expr | str) -> bool:
         name = node if isinstance(node, str) else getattr(node, "id", None)

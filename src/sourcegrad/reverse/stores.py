@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import gast
 
-from ..analysis.shapes import known
+from ..analysis.shapes import UNKNOWN, known
 from ..gastutil import assign, clone, const, load, loaded_names, store
-from .accumulate import _is_basic_index, accumulate
+from .accumulate import _is_basic_index, _is_whole, accumulate
 from .context import Context
 from .nodes import AdjointState, Step
 from .specialize import Specializer
@@ -36,20 +36,43 @@ def store_step(ctx: Context, stmt: gast.Assign, state: AdjointState) -> Step:
     code: list[gast.stmt] = []
     if ctx.is_active(array) and array in state.init:
         dy = ctx.namer.adjoint(array)
-        if isinstance(value, gast.Name) and ctx.is_active(value.id):
-            accumulate(ctx, state, value.id, _flowing_part(ctx, specializer, dy, index, value,
-                                                          part_shape), code,
-                       scalar=part_shape == ())
+        if env.get(array) is not None and env[array].shape == () and _is_whole(index):
+            return _whole_write(ctx, stmt, state, array, value)
+        flows = isinstance(value, gast.Name) and ctx.is_active(value.id) and not env.get(
+            array, UNKNOWN).integer  # an integer array truncates: nothing flows back
+        part = _flowing_part(ctx, specializer, dy, index, value, part_shape) if flows else None
+        later = []
+        if flows and value.id == array:  # `y[::-1] = y`: zero the part first, then add it
+            held = ctx.namer.fresh(f"{dy}_written")
+            code.append(assign(held, part))
+            later = [(value.id, load(held))]
+        elif flows:
+            accumulate(ctx, state, value.id, part, code, scalar=part_shape == ())
         if array not in state.owned:
             code.append(assign(dy, _copy(load(dy))))
             state.copied.add(array)
             state.owned.add(array)
         written = gast.Subscript(value=load(dy), slice=clone(index), ctx=gast.Store())
         code.append(assign(written, const(0.0)))
+        for var, held in later:
+            accumulate(ctx, state, var, held, code)
     reads = set().union(*(loaded_names(s) for s in code)) & ctx.local_names if code else set()
     save = _part(array, index) if part_shape == () else _copy(_part(array, index))
     return Step(stmt, code, [], reads - {array}, set(), {}, getattr(stmt, "origin", None),
                 writes=array, save_value=save)
+
+
+def _whole_write(ctx: Context, stmt: gast.Assign, state: AdjointState, array: str,
+                 value: gast.expr) -> Step:
+    """`y[()] = v` into a 0-d array replaces all of it: `dv` takes `dy`, and `dy` is zero."""
+    dy = ctx.namer.adjoint(array)
+    code: list[gast.stmt] = []
+    if isinstance(value, gast.Name) and ctx.is_active(value.id):
+        accumulate(ctx, state, value.id, load(dy), code)
+    code.append(assign(dy, const(0.0)))
+    state.owned.add(array)
+    return Step(stmt, code, [], set(), set(), {}, getattr(stmt, "origin", None), writes=array,
+                save_value=_part(array, stmt.targets[0].slice))
 
 
 def _flowing_part(ctx: Context, specializer: Specializer, dy: str, index: gast.expr,
