@@ -293,13 +293,19 @@ def vjp(fn: Callable, *args: Any, **kwargs: Any) -> tuple[Any, Callable[[Any], t
             raise NonScalarOutputError(
                 f"the seed is shaped {_structure(seed)} but {fn.__name__} returned "
                 f"{_structure(out)}: pass a seed shaped like the output")
-        grads = module.namespace[backward](tape, seed) if active else ()
+        grads = module.namespace[backward](_fresh(tape), seed) if active else ()
         grads = (grads,) if len(active) == 1 else grads
         by_name = dict(zip(active, grads, strict=True))
         return tuple(_shaped_like(by_name[n], values[n], inputs + [seed]) if n in by_name
                      else None for n in positional)
 
     return out, pullback
+
+
+def _fresh(tape: Any) -> Any:
+    """A copy of the tape the backward function may consume (it pops stacks and puts back
+    what writes overwrote), so that a pullback can run more than once."""
+    return copy.deepcopy(tape)
 
 
 def _structure(value: Any) -> Any:

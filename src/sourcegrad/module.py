@@ -16,6 +16,7 @@ from typing import Any
 
 import gast
 
+from . import runtime
 from .analysis.definedness import upward_exposed
 from .emit import comment, compile_module, docstring, to_source
 from .errors import InternalError, UnsupportedSyntaxError
@@ -204,6 +205,8 @@ class ModuleBuilder:
             if value is getattr(builtins, name, object()) or name in _IMPORTABLE and value is \
                     __import__(_IMPORTABLE[name]):
                 continue
+            if name in RUNTIME_NAMES and value is getattr(runtime, name, None):
+                continue  # a runtime helper the normalized code calls (dict_key)
             if name in RUNTIME_NAMES or name in _IMPORTABLE:
                 raise UnsupportedSyntaxError(
                     f"the global name {name} means something else in {canonical.parsed.name} "

@@ -18,6 +18,7 @@ from typing import Any
 
 import gast
 
+from . import runtime
 from .analysis.activity import Activity, analyze_activity
 from .analysis.calls import CallClassifier
 from .analysis.definedness import Definedness
@@ -70,6 +71,8 @@ class Canonical:
 def canonicalize(fn: Any) -> Canonical:
     parsed = fn.parsed if isinstance(fn, LiftedFunction) else parse_function(fn)
     parsed = lift_closures(parsed, Namer(names_in(parsed.tree)))
+    if "dict_key" not in parsed.namespace.globals:  # loops over dicts read keys with it
+        parsed.namespace.closure.setdefault("dict_key", runtime.dict_key)
     tree = check_syntax(parsed.tree)
     tree = lower_augassign(tree)
     reserved = RESERVED | rule_global_names()
@@ -149,11 +152,14 @@ def differentiate(canonical: Canonical, active_params: set[str], params: Env,
 def _refuse_aliased_inplace(tree: gast.FunctionDef, shapes: ShapeFacts) -> None:
     """`y = x; x += 1` changes `y` too when `x` is an array: not supported yet."""
     for node in gast.walk(tree):
-        aliases = getattr(node, "inplace_aliases", None)
+        target = node.targets[0] if isinstance(node, gast.Assign) else None
+        env = shapes.env_at(node)
+        aliases = list(getattr(node, "inplace_aliases", []))
+        written = target.value.id if isinstance(target, gast.Subscript) else None
+        if written is not None and env.get(written, UNKNOWN).items is None:
+            aliases += getattr(node, "held_by", [])  # an array held by a list or dict
         if not aliases:
             continue
-        target = node.targets[0]
-        env = shapes.env_at(node)
         aliases = [a for a in aliases if env.get(a, UNKNOWN).shape != ()]  # numbers share nothing
         if not aliases:
             continue
@@ -206,6 +212,10 @@ def _written_arrays(tree: gast.FunctionDef, canonical: Canonical) -> set[str]:
                     "variables", node.origin,
                     hint=f"Work on a copy: {name}_copy = {name}.copy(), or pass {name} in.")
             written.add(name)
+        elif isinstance(node, gast.Expr) and isinstance(node.value, gast.Call) and isinstance(
+                node.value.func, gast.Attribute) and node.value.func.attr == "append" and \
+                isinstance(node.value.func.value, gast.Name):
+            written.add(node.value.func.value.id)  # appending changes the caller's list too
     return written
 
 

@@ -131,14 +131,26 @@ def reduced_shape(shape: Shape, axis: Any, keepdims: Any) -> Shape:
 
 def _item(items: tuple, index: gast.expr) -> Abstract:
     """The abstract value of `container[constant]`."""
-    if not isinstance(index, gast.Constant):
+    if isinstance(index, (gast.Slice, gast.Tuple)):
         return UNKNOWN
+    if not isinstance(index, gast.Constant):  # any item: what they all have in common
+        values = [v for _, v in items] if items and isinstance(items[0], tuple) else list(items)
+        common = values[0] if values else UNKNOWN
+        for value in values[1:]:
+            common = join(common, value)
+        return common
     key = index.value
     if items and isinstance(items[0], tuple):  # a dict
         return dict(items).get(key, UNKNOWN)
     if isinstance(key, int) and not isinstance(key, bool) and -len(items) <= key < len(items):
         return items[key]
     return UNKNOWN
+
+
+def _integer_dtype(node: gast.expr | None) -> bool:
+    """`dtype=int`, `dtype=bool`, `dtype=np.int64`, `dtype="int32"`: integers."""
+    name = getattr(node, "id", None) or getattr(node, "attr", None) or getattr(node, "value", None)
+    return isinstance(name, str) and name.startswith(("int", "uint", "bool"))
 
 
 def _appended(stmt: gast.Expr) -> list[str]:
@@ -401,7 +413,10 @@ class ShapeFacts:
         if fn in _INTEGER_RESULTS:
             return INTEGER
         if fn in (np.zeros, np.ones, np.empty, np.full) and node.args:
-            return Abstract(self._shape_argument(node.args[0], args[0]))
+            return Abstract(self._shape_argument(node.args[0], args[0]),
+                            _integer_dtype(keywords.get("dtype")))
+        if fn is np.arange and args and all(a.integer for a in args):
+            return Abstract((None,), True)
         if fn in (np.matmul, np.dot) and len(args) == 2:
             return Abstract(matmul_shape(args[0].shape, args[1].shape))
         if isinstance(fn, np.ufunc) and fn.signature is None and len(args) == fn.nin \

@@ -149,8 +149,9 @@ class ANF:
         index = self.index(target.slice)
         store_target = gast.Subscript(value=store(target.value.id), slice=index, ctx=gast.Store())
         final = assign(store_target, value)
-        if hasattr(node, "inplace_aliases"):
-            final.inplace_aliases = node.inplace_aliases
+        for mark in ("inplace_aliases", "held_by"):
+            if hasattr(node, mark):
+                setattr(final, mark, getattr(node, mark))
         self.emit(final)
 
     def _parallel_assign(self, targets: list[gast.expr], values: list[gast.expr]) -> None:
@@ -168,7 +169,10 @@ class ANF:
                 atom = load(tmp)
             ready.append(atom)
         for tgt, atom in zip(targets, ready, strict=True):
-            self.value_into(atom, tgt)
+            if isinstance(tgt, gast.Subscript):  # `y[i], y[j] = y[j], y[i]`
+                self._store(assign(tgt, atom), tgt)
+            else:
+                self.value_into(atom, tgt)
 
     def visit_Return(self, node: gast.Return) -> None:
         """`return a, b` becomes `result = (a, b); return result`: one name is the output."""
@@ -185,6 +189,9 @@ class ANF:
 
     def visit_For(self, node: gast.For) -> None:
         iterable = node.iter
+        if self._is_dict_view(iterable):
+            self._dict_loop(node)
+            return
         if self._is_builtin_call(iterable, "enumerate") or self._is_builtin_call(iterable, "zip"):
             self._zip_or_enumerate(node)
             return
@@ -202,8 +209,16 @@ class ANF:
         call, target = node.iter, node.target
         enumerate_ = call.func.id == "enumerate"
         sources = [call.args[0]] if enumerate_ else list(call.args)
-        if not isinstance(target, gast.Tuple) or len(target.elts) != (2 if enumerate_ else
-                                                                      len(sources)):
+        if enumerate_ and self._is_builtin_call(sources[0], "zip") and isinstance(
+                target, gast.Tuple) and isinstance(target.elts[1], gast.Tuple):
+            # `for k, (a, b) in enumerate(zip(xs, ys))`
+            sources = list(sources[0].args)
+            target = gast.Tuple(elts=[target.elts[0], *target.elts[1].elts], ctx=gast.Store())
+            node = gast.For(target=target, iter=gast.Call(func=call.func, args=[call.args[0]],
+                                                         keywords=[]), body=node.body,
+                            orelse=[], type_comment=None)
+        if not isinstance(target, gast.Tuple) or len(target.elts) != (
+                1 + len(sources) if enumerate_ else len(sources)):
             raise UnsupportedSyntaxError(
                 f"unpack {call.func.id}(...) into one name per item", node.origin,
                 hint="Write for i, x in enumerate(xs) or for a, b in zip(xs, ys).")
@@ -216,7 +231,8 @@ class ANF:
         counter = self.namer.fresh("index")
         prefix = [assign(elt, gast.Subscript(value=load(item.id), slice=load(counter),
                                              ctx=gast.Load()), node)
-                  for elt, item in zip(target.elts[-len(items):], items, strict=True)]
+                  for elt, item in zip(target.elts[len(target.elts) - len(items):], items,
+                                       strict=True)]
         if enumerate_:
             start = call.args[1] if len(call.args) > 1 else const(0)
             prefix.insert(0, assign(target.elts[0], gast.BinOp(left=load(counter), op=gast.Add(),
@@ -224,6 +240,31 @@ class ANF:
         header = gast.Call(func=load("range"), args=[self.atom(count)], keywords=[])
         self.emit(gast.For(target=store(counter), iter=header, body=self.block(prefix + node.body),
                            orelse=[], type_comment=None))
+
+    def _is_dict_view(self, node: gast.expr) -> bool:
+        return (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)
+                and node.func.attr in ("items", "keys", "values") and not node.args
+                and isinstance(node.func.value, gast.Name)
+                and node.func.value.id in self.local_names)
+
+    def _dict_loop(self, node: gast.For) -> None:
+        """`for k, v in d.items()` (or `.keys()`, `.values()`) walks the keys by position."""
+        mapping, view = node.iter.func.value.id, node.iter.func.attr
+        counter = self.namer.fresh("index")
+        key_target = node.target.elts[0] if view == "items" else (
+            node.target if view == "keys" else store(self.namer.fresh("key")))
+        key = gast.Call(func=load("dict_key"), args=[load(mapping), load(counter)],
+                        keywords=[])
+        prefix = [assign(key_target, key, node)]
+        if view != "keys":
+            value_target = node.target.elts[1] if view == "items" else node.target
+            item = gast.Subscript(value=load(mapping), slice=_target_as_load(key_target),
+                                  ctx=gast.Load())
+            prefix.append(assign(value_target, item, node))
+        length = gast.Call(func=load("len"), args=[load(mapping)], keywords=[])
+        header = gast.Call(func=load("range"), args=[self.atom(length)], keywords=[])
+        self.emit(gast.For(target=store(counter), iter=header,
+                           body=self.block(prefix + node.body), orelse=[], type_comment=None))
 
     def _is_builtin_call(self, node: gast.expr, name: str) -> bool:
         """`zip(...)`/`enumerate(...)` of builtins (zip's `strict=` only checks lengths)."""

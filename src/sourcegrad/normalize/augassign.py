@@ -43,6 +43,7 @@ class LowerAugAssign(gast.NodeTransformer):
     def __init__(self, read_anywhere: set[str]):
         self.read_anywhere = read_anywhere
         self.aliases: dict[str, set[str]] = {}
+        self.holders: dict[str, set[str]] = {}
 
     def _bind(self, name: str, source: str | None) -> None:
         for group in self.aliases.values():
@@ -65,7 +66,7 @@ class LowerAugAssign(gast.NodeTransformer):
             self._bind(target.id, None)
             items = node.value.values if isinstance(node.value, gast.Dict) else node.value.elts
             for item in items:
-                self._join(target.id, _view_source(item))
+                self._hold(target.id, _view_source(item))
             return node
         source = _view_source(node.value)
         for target in node.targets:
@@ -84,20 +85,25 @@ class LowerAugAssign(gast.NodeTransformer):
         call = node.value
         if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and \
                 call.func.attr == "append" and isinstance(call.func.value, gast.Name) and call.args:
-            self._join(call.func.value.id, _view_source(call.args[0]))  # xs now holds v
+            self._hold(call.func.value.id, _view_source(call.args[0]))  # xs now holds v
         return node
 
-    def _join(self, name: str, other: str | None) -> None:
-        if other is None or other == name:
-            return
-        for a, b in ((name, other), (other, name)):
-            self.aliases.setdefault(a, set()).add(b)
+    def _hold(self, container: str, item: str | None) -> None:
+        """`container` holds `item`'s array (a write into that array shows through it)."""
+        if item is not None and item != container:
+            self.holders.setdefault(item, set()).add(container)
+            for alias in self.aliases.get(item, set()):
+                self.holders.setdefault(alias, set()).add(container)
 
     def _mark_shared(self, node: gast.Assign, name: str) -> None:
-        """Note the other names that may share the array `node` updates in place."""
+        """Note the other names that may share the array `node` updates in place, and the
+        containers that hold it (they matter when `name` is an array, not a container)."""
         shared = self.aliases.get(name, set()) & self.read_anywhere
         if shared:
             node.inplace_aliases = sorted(shared)
+        held = self.holders.get(name, set()) & self.read_anywhere
+        if held:
+            node.held_by = sorted(held)
 
     def visit_AnnAssign(self, node: gast.AnnAssign) -> gast.stmt | None:
         if node.value is None:

@@ -33,7 +33,9 @@ class IndexLoops(gast.NodeTransformer):
         element = gast.Subscript(value=iterable, slice=load(index), ctx=gast.Load())
         length = gast.Call(func=load("len"), args=[iterable], keywords=[])
         node.iter = with_origin(gast.Call(func=load("range"), args=[length], keywords=[]), node)
-        node.body = [assign(node.target, element, node)] + node.body
+        read = assign(node.target, element, node)
+        read.loop_item = True  # reads the next item: a key when the iterable is a dict
+        node.body = [read] + node.body
         node.target = with_origin(store(index), node)
         return node
 

@@ -70,7 +70,8 @@ def _check_target(node: gast.AST, target: gast.expr, top: bool = True) -> None:
                   "Index once: x[i, j] = ...")
         alone = isinstance(node, gast.AugAssign) or (
             isinstance(node, gast.Assign) and len(node.targets) == 1)
-        if not (top and alone):
+        swap = isinstance(node, gast.Assign) and isinstance(node.value, (gast.Tuple, gast.List))
+        if not (top and alone or swap):
             _fail(node, "a write into an array must be a statement of its own",
                   "Write x[i] = value on its own line.")
         return

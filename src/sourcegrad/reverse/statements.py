@@ -57,6 +57,17 @@ class AssignAdjoint:
         self.env = ctx.shapes.env_at(stmt)
         self.specializer = Specializer(self._shape_map())
         self._copy_parts_of_written_arrays()
+        self._keys_of_dicts()
+
+    def _keys_of_dicts(self) -> None:
+        """`for k in d` walks a dict's keys: the item read becomes `k = dict_key(d, index)`."""
+        value = self.stmt.value
+        if getattr(self.stmt, "loop_item", False) and isinstance(value.value, gast.Name):
+            items = self.ctx.shapes.value(value.value, self.env).items
+            if items and isinstance(items[0], tuple):
+                key = gast.Call(func=load("dict_key"), args=[clone(value.value),
+                                                              clone(value.slice)], keywords=[])
+                self.primal = assign(clone(self.target), key, self.stmt)
 
     def _copy_parts_of_written_arrays(self) -> None:
         """`part = y[1:]` is a view: if the function writes into y, later writes would show
@@ -64,6 +75,7 @@ class AssignAdjoint:
         value = self.stmt.value
         if (isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name)
                 and value.value.id in self.ctx.written and isinstance(self.target, gast.Name)
+                and not self.ctx.adds_item_by_item(value.value.id)  # a list's item: no view
                 and self.specializer.shapes.get(self.target.id) != ()):
             copy = gast.Call(func=gast.Attribute(value=clone(value), attr="copy",
                                                  ctx=gast.Load()), args=[], keywords=[])

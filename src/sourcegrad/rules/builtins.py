@@ -4,7 +4,7 @@ import builtins
 
 import numpy as np
 
-from ..runtime import pick_extremum, spread_sum, stop_gradient
+from ..runtime import adjoint_like, dict_key, pick_extremum, spread_sum, stop_gradient
 from .templates import adjoint, d, nondifferentiable
 
 
@@ -23,12 +23,17 @@ def max(y, *items):
     d[items] += pick_extremum(d[y], y, items)
 
 
+@adjoint(builtins.list, builtins.tuple)
+def list(y, iterable=()):
+    d[iterable] += adjoint_like(d[y], iterable)
+
+
 @adjoint(builtins.sum)
 def sum(y, items, start=0):
     d[items] += spread_sum(d[y], items)
     d[start] += d[y]
 
 
-nondifferentiable(stop_gradient)
+nondifferentiable(stop_gradient, dict_key)
 nondifferentiable(builtins.len, builtins.range, builtins.int, builtins.bool, builtins.round,
                   builtins.isinstance, builtins.print)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "stop_gradient", "add_tree", "add_to_item", "checked_gradient", "split_concatenated",
-    "sum_repeats", "unbroadcast", "expand_reduced", "zeros_like", "reduced_count", "extremum_mask",
-    "matmul_left", "matmul_right", "dot_left", "dot_right", "untranspose", "split_like", "unstack",
-    "clip_mask", "pick_extremum", "spread_sum", "add_at", "written_part",
+    "stop_gradient", "adjoint_like", "add_tree", "add_to_item", "checked_gradient",
+    "split_concatenated", "sum_repeats", "unbroadcast", "expand_reduced", "zeros_like",
+    "reduced_count", "extremum_mask", "matmul_left", "matmul_right", "dot_left", "dot_right",
+    "untranspose", "split_like", "unstack", "clip_mask", "pick_extremum", "spread_sum", "add_at",
+    "written_part", "dict_key",
 ]
 
 
@@ -47,6 +48,19 @@ def add_to_item(d, index, g):
         d[index] = add_tree(d[index], g)
     else:
         d[index] += g
+
+
+def dict_key(mapping, index):
+    """The key at position `index` of a dict (how a loop over a dict reads its keys)."""
+    return list(mapping)[index]
+
+
+def adjoint_like(g, items):
+    """The adjoint of `list(items)` handed back to `items`: rows stacked again for an array."""
+    if isinstance(items, np.ndarray):
+        return np.array([np.zeros(items.shape[1:]) if isinstance(part, float) and part == 0
+                         else part for part in g])
+    return [*g]
 
 
 def split_concatenated(g, xs, ys):
