@@ -110,3 +110,14 @@ def uses_eval(x):
 def test_eval_is_refused():
     with pytest.raises(sourcegrad.UnsupportedSyntaxError, match="eval"):
         sourcegrad.grad(uses_eval)(1.0)
+
+
+def uses_bin_edges(x):
+    edges = np.histogram_bin_edges(x, bins=3)
+    return np.sum(x * x) + np.sum(edges)
+
+
+def test_nondifferentiable_function_passes_no_gradient():
+    sourcegrad.nondifferentiable(np.histogram_bin_edges)
+    x = np.array([0.3, -1.1, 2.0])
+    np.testing.assert_allclose(sourcegrad.grad(uses_bin_edges)(x), 2 * x, rtol=1e-12)

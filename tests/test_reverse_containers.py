@@ -214,3 +214,25 @@ def max_of_generator(x):
 ])
 def test_comprehensions(f, args, kwargs, wrt):
     assert_grad(f, *args, wrt=wrt, **kwargs)
+
+
+def backward_sweep(a, x):
+    s = 0.0
+    for i in reversed(range(len(a))):
+        s = s * x + a[i]
+    return s
+
+
+def reversed_items(ws, x):
+    h = x
+    for w in reversed(ws):
+        h = np.tanh(w * h)
+    return np.sum(h)
+
+
+@pytest.mark.parametrize("f, args, kwargs, wrt", [
+    case(backward_sweep, np.array([0.3, -0.5, 1.2]), 0.7, wrt=(0, 1)),
+    case(reversed_items, [0.3, -0.5, 1.2], np.array([0.2, 0.4]), wrt=(0, 1)),
+])
+def test_reversed_loops(f, args, kwargs, wrt):
+    assert_grad(f, *args, wrt=wrt, **kwargs)
