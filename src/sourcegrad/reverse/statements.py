@@ -504,4 +504,4 @@ def passive_step(stmt: gast.stmt) -> Step:
     return Step(stmt, [], [], set(), set(), {}, getattr(stmt, "origin", None))
 
 
-__all__ = ["assignment_step", "passive_step", "store"]
+__all__ = ["assignment_step", "passive_step"]

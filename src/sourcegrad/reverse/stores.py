@@ -11,7 +11,7 @@ from __future__ import annotations
 import gast
 
 from ..analysis.shapes import UNKNOWN, known
-from ..gastutil import assign, clone, const, load, loaded_names, store
+from ..gastutil import assign, clone, const, load, loaded_names
 from .accumulate import _is_basic_index, _is_whole, accumulate
 from .context import Context
 from .nodes import AdjointState, Step
@@ -102,4 +102,4 @@ class _Replace(gast.NodeTransformer):
         return clone(self.node) if node.id == self.name else node
 
 
-__all__ = ["store_step", "store"]
+__all__ = ["store_step"]
