@@ -236,3 +236,21 @@ def reversed_items(ws, x):
 ])
 def test_reversed_loops(f, args, kwargs, wrt):
     assert_grad(f, *args, wrt=wrt, **kwargs)
+
+
+def scaled_params(params, s):
+    scaled = {k: v * s for k, v in params.items()}
+    return np.sum(scaled["w"] ** 2) + scaled["b"] ** 2
+
+
+def squares_by_name(a, b):
+    d = {name: x * x for name, x in zip(["a", "b"], [a, b], strict=True)}
+    return d["a"] + 2.0 * d["b"]
+
+
+@pytest.mark.parametrize("f, args, kwargs, wrt", [
+    case(scaled_params, {"w": np.array([0.3, -0.5]), "b": 0.7}, 1.3, wrt=(0, 1)),
+    case(squares_by_name, 0.3, 1.2, wrt=(0, 1)),
+])
+def test_dict_comprehensions(f, args, kwargs, wrt):
+    assert_grad(f, *args, wrt=wrt, **kwargs)

@@ -56,6 +56,8 @@ def _describe(node: gast.expr) -> str:
         return node.id
     if isinstance(node, gast.Constant) and isinstance(node.value, (int, float)):
         return str(node.value).replace("-", "neg").replace(".", "_")
+    if isinstance(node, gast.Constant) and isinstance(node.value, str):
+        return node.value
     if isinstance(node, gast.BinOp):
         return f"{_describe(node.left)}_{OP_WORDS.get(type(node.op), 'op')}_{_describe(node.right)}"
     if isinstance(node, gast.Compare) and len(node.ops) == 1:
@@ -71,6 +73,7 @@ def _describe(node: gast.expr) -> str:
     if isinstance(node, gast.Subscript):
         index = node.slice
         tail = _describe(index) if isinstance(index, (gast.Name, gast.Constant)) else "part"
+        tail = tail if tail.isidentifier() else "part"
         return f"{_describe(node.value)}_{tail}"
     return _describe_short(node)
 
@@ -336,7 +339,7 @@ class ANF:
     def value_into(self, node: gast.expr, target: gast.expr) -> None:
         """Emit statements computing `node` into `target`, one operation per statement."""
         node = _fold_constant(node)
-        if isinstance(node, (gast.ListComp, gast.GeneratorExp)):
+        if isinstance(node, (gast.ListComp, gast.GeneratorExp, gast.DictComp)):
             self._lower_comprehension(node, target)
         elif isinstance(node, gast.IfExp):
             self._lower_ifexp(node, target)
@@ -364,7 +367,8 @@ class ANF:
             return type(node)(elts=[self.atom(elt) for elt in node.elts], ctx=gast.Load())
         if isinstance(node, gast.Dict):
             return gast.Dict(keys=node.keys, values=[self.atom(v) for v in node.values])
-        if isinstance(node, (gast.IfExp, gast.BoolOp, gast.ListComp, gast.GeneratorExp)):
+        if isinstance(node, (gast.IfExp, gast.BoolOp, gast.ListComp, gast.GeneratorExp,
+                             gast.DictComp)):
             return self.atom(node)
         return node
 
@@ -403,19 +407,25 @@ class ANF:
             return self._is_pure_index(node.operand)
         return False
 
-    def _lower_comprehension(self, node: gast.ListComp | gast.GeneratorExp,
+    def _lower_comprehension(self, node: gast.ListComp | gast.GeneratorExp | gast.DictComp,
                              target: gast.expr) -> None:
         """`[f(x) for x in xs if c(x)]` (or a generator) becomes a loop that appends to a new
-        list; the comprehension's variables get fresh names, as they are its own."""
+        list, `{k: f(v) for ...}` one that writes into a new dict; the comprehension's
+        variables get fresh names, as they are its own."""
         name = target.id if isinstance(target, gast.Name) else self.namer.fresh("items")
-        self.emit(assign(name, gast.List(elts=[], ctx=gast.Load())))
         renames = {n: self.namer.fresh(n) for g in node.generators
                    for n in target_names(g.target) if n in self.local_names}
         rename = _RenameLoads(renames)
-        append = gast.Expr(value=gast.Call(
-            func=gast.Attribute(value=load(name), attr="append", ctx=gast.Load()),
-            args=[rename.visit(clone(node.elt))], keywords=[]))
-        body: list[gast.stmt] = [append]
+        if isinstance(node, gast.DictComp):
+            self.emit(assign(name, gast.Dict(keys=[], values=[])))
+            item = gast.Subscript(value=store(name), slice=rename.visit(clone(node.key)),
+                                  ctx=gast.Store())
+            body: list[gast.stmt] = [assign(item, rename.visit(clone(node.value)), self.stmt)]
+        else:
+            self.emit(assign(name, gast.List(elts=[], ctx=gast.Load())))
+            body = [gast.Expr(value=gast.Call(
+                func=gast.Attribute(value=load(name), attr="append", ctx=gast.Load()),
+                args=[rename.visit(clone(node.elt))], keywords=[]))]
         for generator in reversed(node.generators):
             for condition in reversed(generator.ifs):
                 body = [gast.If(test=rename.visit(clone(condition)), body=body, orelse=[])]

@@ -34,7 +34,6 @@ _REASONS: dict[type, tuple[str, str]] = {
     gast.Lambda: ("lambda expressions are not supported yet",
                   "Define a module-level function with def instead."),
     gast.SetComp: ("set comprehensions are not supported", "Write a for loop."),
-    gast.DictComp: ("dict comprehensions are not supported yet", "Write a for loop."),
     gast.Delete: ("del is not supported", "Leave the variable alone or reassign it."),
     gast.Import: ("imports inside a differentiated function are not supported",
                   "Import at module level."),

@@ -37,9 +37,9 @@ def _alias_candidates(value: gast.expr, ctx: Context) -> set[str]:
 
 
 def accumulate(ctx: Context, state: AdjointState, var: str, value: gast.expr,
-               code: list[gast.stmt], scalar: bool = False) -> None:
-    """`d[var] += value`, written as readable NumPy. `scalar`: the value is known to be a
-    number (say one element read from an adjoint), which shares no buffer."""
+               code: list[gast.stmt], shares_nothing: bool = False) -> None:
+    """`d[var] += value`, written as readable NumPy. `shares_nothing`: the value is a
+    fresh copy or a number (one element read from an adjoint), sharing no buffer."""
     if not ctx.is_active(var):
         return
     dvar = ctx.namer.adjoint(var)
@@ -49,7 +49,7 @@ def accumulate(ctx: Context, state: AdjointState, var: str, value: gast.expr,
     if var not in state.init:
         code.append(assign(store(dvar), value))
         state.init.add(var)
-        if _is_fresh(value) or scalar:
+        if _is_fresh(value) or shares_nothing:
             state.owned.add(var)
         else:
             state.owned.discard(var)
@@ -60,7 +60,7 @@ def accumulate(ctx: Context, state: AdjointState, var: str, value: gast.expr,
         state.owned.add(var)
     elif var in state.owned:
         code.append(gast.AugAssign(target=store(dvar), op=gast.Add(), value=value))
-        if not scalar:
+        if not shares_nothing:
             _disown(ctx, state, value)
     else:
         code.append(assign(store(dvar), gast.BinOp(left=load(dvar), op=gast.Add(), right=value)))

@@ -27,14 +27,14 @@ def append_step(ctx: Context, stmt: gast.Expr, state: AdjointState) -> Step:
     if ctx.is_active(items) and items in state.init:
         ditems = ctx.namer.adjoint(items)
         if items not in state.owned:
-            code.append(assign(ditems, gast.Call(func=load("list"), args=[load(ditems)],
+            code.append(assign(ditems, gast.Call(func=load("owned_copy"), args=[load(ditems)],
                                                  keywords=[])))
             state.owned.add(items)
             state.copied.add(items)
         last = _method(ditems, "pop")
         if isinstance(item, gast.Name) and ctx.is_active(item.id):
             if item.id in state.init:
-                accumulate(ctx, state, item.id, last, code, scalar=True)
+                accumulate(ctx, state, item.id, last, code, shares_nothing=True)
             else:
                 code.append(assign(ctx.namer.adjoint(item.id), last))
                 state.init.add(item.id)

@@ -36,9 +36,9 @@ def _touched(stmts: list[gast.stmt], ctx: Context) -> set[str]:
     return names
 
 
-def _copied(name: str, as_list: bool) -> gast.Call:
-    if as_list:
-        return gast.Call(func=load("list"), args=[load(name)], keywords=[])
+def _copied(name: str, container: bool) -> gast.Call:
+    if container:  # a list, tuple or dict of adjoints
+        return gast.Call(func=load("owned_copy"), args=[load(name)], keywords=[])
     return gast.Call(func=gast.Attribute(value=load(name), attr="copy", ctx=gast.Load()),
                      args=[], keywords=[])
 

@@ -47,7 +47,7 @@ def store_step(ctx: Context, stmt: gast.Assign, state: AdjointState) -> Step:
             code.append(assign(held, part))
             later = [(value.id, load(held))]
         elif flows:
-            accumulate(ctx, state, value.id, part, code, scalar=part_shape == ())
+            accumulate(ctx, state, value.id, part, code, shares_nothing=True)
         if array not in state.owned:
             code.append(assign(dy, _copy(load(dy))))
             state.copied.add(array)

@@ -13,7 +13,7 @@ __all__ = [
     "split_concatenated", "sum_repeats", "unbroadcast", "expand_reduced", "zeros_like",
     "reduced_count", "extremum_mask", "matmul_left", "matmul_right", "dot_left", "dot_right",
     "untranspose", "split_like", "unstack", "clip_mask", "pick_extremum", "spread_sum", "add_at",
-    "written_part", "dict_key",
+    "written_part", "dict_key", "owned_copy",
 ]
 
 
@@ -48,6 +48,14 @@ def add_to_item(d, index, g):
         d[index] = add_tree(d[index], g)
     else:
         d[index] += g
+
+
+def owned_copy(adjoint):
+    """A copy of a container's adjoint the derivative may change in place (pop, set items):
+    a list for a list, a tuple or an array of rows, a dict for a dict."""
+    if isinstance(adjoint, dict):
+        return dict(adjoint)
+    return list(adjoint)
 
 
 def dict_key(mapping, index):
