@@ -81,3 +81,37 @@ def test_nested_function_gets_its_own_adjoint():
     df = sourcegrad.grad(nested_def_in_loop)
     df(0.7, arr(2))
     assert "def nested_def_in_loop_g_backward" in df.source
+
+
+# -- functions passed as arguments ----------------------------------------------------------------
+
+
+def logistic_rhs(y, r):
+    return r * y * (1.0 - y)
+
+
+def decay_rhs(y, r):
+    return -r * y
+
+
+def euler(f, y, r, n):
+    for _ in range(n):
+        y = y + 0.1 * f(y, r)
+    return y
+
+
+def logistic_growth(y0, r):
+    return euler(logistic_rhs, y0, r, 5)
+
+
+def two_models(y0, r):
+    return euler(logistic_rhs, y0, r, 3) + euler(decay_rhs, y0, r, 3)
+
+
+@pytest.mark.parametrize("f, args, kwargs, wrt", [
+    case(logistic_growth, 0.3, 1.2, wrt=(0, 1)),
+    case(two_models, 0.3, 1.2, wrt=(0, 1)),
+    case(euler, logistic_rhs, 0.3, 1.2, 4, wrt=(1, 2)),
+])
+def test_function_passed_as_an_argument(f, args, kwargs, wrt):
+    assert_grad(f, *args, wrt=wrt, **kwargs)

@@ -1115,7 +1115,5 @@ def test_cache_vjp_output_shapes_in_turn():
         np.testing.assert_allclose(dx, 0.5 * expected_dx, rtol=1e-12)
 
 
-def test_calling_a_function_passed_as_an_argument_is_refused_clearly():
-    # closures and function arguments are a later feature: until then, a clear error
-    with pytest.raises(sourcegrad.UnsupportedSyntaxError, match="passed in as a variable"):
-        sourcegrad.grad(integrator_takes_rhs, wrt=(0, 1))(0.2, 1.5)
+def test_a_module_function_passed_as_an_argument():
+    assert_grad(integrator_takes_rhs, 0.2, 1.5, wrt=(0, 1))

@@ -128,15 +128,17 @@ def differentiate(canonical: Canonical, active_params: set[str], params: Env,
     body, ret = tree.body[:-1], tree.body[-1]
     output = ret.value
     outputs = {output.id} if isinstance(output, gast.Name) else set()
-    activity = analyze_activity(tree, active_params, canonical.calls, outputs)
-    shapes = ShapeFacts(tree, params, canonical.calls)
+    functions = {name: value.function for name, value in params.items() if value.function}
+    calls = canonical.calls.with_functions(functions)  # `rhs(y)` where rhs is f: call f
+    activity = analyze_activity(tree, active_params, calls, outputs)
+    shapes = ShapeFacts(tree, params, calls)
     _refuse_aliased_inplace(tree, shapes)
     written = _written_arrays(tree, canonical)
-    ctx = Context(namer, activity, canonical.calls, Definedness(tree), shapes,
+    ctx = Context(namer, activity, calls, Definedness(tree), shapes,
                   set(canonical.local_names),
                   _index_safe(tree, shapes), request_callee, bind_value, bind_global,
                   written=written, containers=_containers(tree, shapes),
-                  maybe_containers=_maybe_containers(tree, shapes, canonical.calls))
+                  maybe_containers=_maybe_containers(tree, shapes, calls))
     seed = namer.adjoint(output.id) if outputs else namer.fresh("dout")
     state = AdjointState(init={o for o in outputs if activity.is_active(o)}, owned=set())
     nodes = Differentiator(ctx).block(body, state)

@@ -39,12 +39,20 @@ def _label(func: gast.expr) -> str:
 class CallClassifier:
     """Classifies calls of one function, given what its names refer to."""
 
-    def __init__(self, namespace: Namespace, local_names: set[str]):
+    def __init__(self, namespace: Namespace, local_names: set[str],
+                 static: dict[str, Any] | None = None):
         self.namespace = namespace
         self.local_names = local_names
+        self.static = static or {}  # parameters known to hold a given function
 
     def resolve(self, func: gast.expr) -> Any:
+        if isinstance(func, gast.Name) and func.id in self.static:
+            return self.static[func.id]
         return self.namespace.resolve(func, self.local_names)
+
+    def with_functions(self, static: dict[str, Any]) -> CallClassifier:
+        """This classifier, knowing that some parameters hold functions (`rhs` is `f`)."""
+        return CallClassifier(self.namespace, self.local_names, {**self.static, **static})
 
     def classify(self, call: gast.Call) -> CallKind:
         func, label = call.func, _label(call.func)

@@ -42,6 +42,7 @@ class Abstract:
     integer: bool = False
     shape_tuple: bool = False
     items: tuple | None = None  # a list/tuple: its items' Abstracts; a dict: (key, Abstract)s
+    function: Any = None  # a user function passed as a value: which one
     cls: type | None = None  # an object of a user class: its class; items: (attribute, Abstract)
 
 
@@ -166,9 +167,11 @@ def join(a: Abstract | None, b: Abstract | None) -> Abstract:
         return UNKNOWN
     if a == b:
         return a
-    return Abstract(_join_shapes(a.shape, b.shape), a.integer and b.integer,
-                    a.shape_tuple and b.shape_tuple, a.items if a.items == b.items else None,
-                    a.cls if a.cls is b.cls else None)
+    return Abstract(_join_shapes(a.shape, b.shape), integer=a.integer and b.integer,
+                    shape_tuple=a.shape_tuple and b.shape_tuple,
+                    items=a.items if a.items == b.items else None,
+                    function=a.function if a.function is b.function else None,
+                    cls=a.cls if a.cls is b.cls else None)
 
 
 def _join_shapes(a: Shape, b: Shape) -> Shape:
@@ -207,6 +210,8 @@ def of_value(value: Any) -> Abstract:
         return Abstract(None, items=tuple(of_value(v) for v in value))
     if isinstance(value, dict) and all(isinstance(k, (str, int)) for k in value):
         return Abstract(None, items=tuple((k, of_value(v)) for k, v in value.items()))
+    if inspect.isfunction(value):
+        return Abstract(None, function=value)
     if is_plain_object(value):
         return Abstract(None, items=tuple((k, of_value(v)) for k, v in vars(value).items()),
                         cls=type(value))
@@ -303,6 +308,8 @@ class ShapeFacts:
     def _Name(self, node: gast.Name, env: Env) -> Abstract:
         if node.id in env:
             return env[node.id]
+        if node.id in self.calls.static:
+            return of_value(self.calls.static[node.id])
         if node.id in self.calls.local_names:
             return UNKNOWN
         resolved = self.calls.resolve(node)
