@@ -81,8 +81,10 @@ def _bind(signature: inspect.Signature, args: tuple, kwargs: dict) -> dict[str, 
 def _as_differentiable(value: Any, name: str, fn_name: str) -> Any:
     """Floats and float arrays pass; ints become floats; lists, tuples and dicts of those keep
     their structure; anything else is an error."""
-    if type(value) is float or type(value) is np.ndarray and value.dtype.kind == "f":
+    if type(value) is float or type(value) is np.ndarray and value.dtype.kind in "fc":
         return value
+    if isinstance(value, (complex, np.complexfloating)):
+        return value  # the gradient follows the convention in the README (dL/du - i dL/dv)
     if isinstance(value, (list, tuple)):
         return type(value)(_as_differentiable(v, f"{name}[{i}]", fn_name)
                            for i, v in enumerate(value))
@@ -119,9 +121,9 @@ def _is_differentiable(value: Any) -> bool:
         return any(_is_differentiable(v) for v in vars(value).values())
     if isinstance(value, (bool, np.bool_)):
         return False
-    if isinstance(value, (float, np.floating)):
+    if isinstance(value, (float, np.floating, complex, np.complexfloating)):
         return True
-    return isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.floating)
+    return isinstance(value, np.ndarray) and value.dtype.kind in "fc"
 
 
 def _shaped_like(gradient: Any, arg: Any, inputs: list[Any]) -> Any:
@@ -135,11 +137,13 @@ def _shaped_like(gradient: Any, arg: Any, inputs: list[Any]) -> Any:
         return _object_like(gradient, arg, inputs)
     if not isinstance(arg, np.ndarray):
         value = np.asarray(gradient)
-        if np.iscomplexobj(value) and not isinstance(arg, complex):
+        if np.iscomplexobj(value) and not isinstance(arg, (complex, np.complexfloating)):
             value = value.real
         if value.shape != ():
             raise InternalError(f"gradient of shape {value.shape} for a scalar argument")
-        return type(arg)(value) if isinstance(arg, np.generic) else float(value)
+        if isinstance(arg, np.generic):
+            return type(arg)(value)
+        return complex(value) if isinstance(arg, complex) else float(value)
     gradient = np.asarray(gradient)
     if np.iscomplexobj(gradient) and not np.iscomplexobj(arg):
         gradient = gradient.real  # a real argument's gradient: the real part (see README)

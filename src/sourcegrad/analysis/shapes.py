@@ -16,6 +16,7 @@ Requires: the canonical form.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import inspect
 import math
 import operator
@@ -25,7 +26,7 @@ from typing import Any
 import gast
 import numpy as np
 
-from ..gastutil import target_names
+from ..gastutil import loaded_names, target_names
 from ..runtime import stop_gradient
 from .calls import CallClassifier
 
@@ -44,6 +45,7 @@ class Abstract:
     items: tuple | None = None  # a list/tuple: its items' Abstracts; a dict: (key, Abstract)s
     function: Any = None  # a user function passed as a value: which one
     cls: type | None = None  # an object of a user class: its class; items: (attribute, Abstract)
+    complex: bool = False  # may hold complex numbers: derivatives keep the generic helpers
 
 
 UNKNOWN = Abstract(None)
@@ -162,6 +164,12 @@ def _appended(stmt: gast.Expr) -> list[str]:
     return []
 
 
+def specializable(env: Env) -> dict[str, Shape]:
+    """The shapes the specializer may rely on: not those of values that may be complex (their
+    zeros and sums keep the generic helpers, which preserve the dtype)."""
+    return {name: None if value.complex else value.shape for name, value in env.items()}
+
+
 def join(a: Abstract | None, b: Abstract | None) -> Abstract:
     if a is None or b is None:
         return UNKNOWN
@@ -171,7 +179,7 @@ def join(a: Abstract | None, b: Abstract | None) -> Abstract:
                     shape_tuple=a.shape_tuple and b.shape_tuple,
                     items=a.items if a.items == b.items else None,
                     function=a.function if a.function is b.function else None,
-                    cls=a.cls if a.cls is b.cls else None)
+                    cls=a.cls if a.cls is b.cls else None, complex=a.complex or b.complex)
 
 
 def _join_shapes(a: Shape, b: Shape) -> Shape:
@@ -193,11 +201,13 @@ def of_value(value: Any) -> Abstract:
     if type(value) is float:
         return SCALAR
     if type(value) is np.ndarray:
-        key = (value.shape, value.dtype.kind in "iub")
+        key = (value.shape, value.dtype.kind in "iub", value.dtype.kind == "c")
         known = _ARRAYS.get(key)
         if known is None:
-            known = _ARRAYS[key] = Abstract(*key)
+            known = _ARRAYS[key] = Abstract(key[0], integer=key[1], complex=key[2])
         return known
+    if isinstance(value, (complex, np.complexfloating)):
+        return Abstract((), complex=True)
     if isinstance(value, (bool, np.bool_)):
         return INTEGER
     if isinstance(value, (int, np.integer)):
@@ -205,7 +215,7 @@ def of_value(value: Any) -> Abstract:
     if isinstance(value, (float, np.floating)):
         return SCALAR
     if isinstance(value, np.ndarray):
-        return Abstract(value.shape, value.dtype.kind in "iub")
+        return Abstract(value.shape, value.dtype.kind in "iub", complex=value.dtype.kind == "c")
     if isinstance(value, (list, tuple)):
         return Abstract(None, items=tuple(of_value(v) for v in value))
     if isinstance(value, dict) and all(isinstance(k, (str, int)) for k in value):
@@ -303,7 +313,10 @@ class ShapeFacts:
     # -- expressions -------------------------------------------------------------------------
     def value(self, node: gast.expr, env: Env) -> Abstract:
         visitor = getattr(self, "_" + type(node).__name__, None)
-        return visitor(node, env) if visitor else UNKNOWN
+        result = visitor(node, env) if visitor else UNKNOWN
+        if not result.complex and any(env[n].complex for n in loaded_names(node) if n in env):
+            result = dataclasses.replace(result, complex=True)  # complex in, maybe complex out
+        return result
 
     def _Name(self, node: gast.Name, env: Env) -> Abstract:
         if node.id in env:

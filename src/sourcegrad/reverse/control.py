@@ -13,6 +13,7 @@ import gast
 
 from ..analysis.activity import is_append
 from ..analysis.definedness import upward_exposed
+from ..analysis.shapes import specializable
 from ..errors import UnsupportedSyntaxError
 from ..gastutil import assign, load, loaded_names
 from .accumulate import zeros_like
@@ -121,7 +122,7 @@ class Differentiator:
 
     def _zero(self, names: set[str], origin_of: gast.AST, env) -> list[gast.stmt]:
         """Zero adjoints for `names`, shaped by the shape facts where they are known."""
-        shapes = {name: value.shape for name, value in env.items()}
+        shapes = specializable(env)
         zeros = [assign(self.ctx.namer.adjoint(n), specialize(zeros_like(n), shapes), origin_of)
                  for n in sorted(names)]
         unbound = names - self.ctx.definedness.sure[id(origin_of)]

@@ -15,6 +15,7 @@ import operator
 
 import gast
 
+from ..analysis.shapes import specializable
 from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..gastutil import assign, clone, const, load, loaded_names, store, target_names
 from ..rules import Contribution, Local, bind, fill
@@ -84,7 +85,7 @@ class AssignAdjoint:
     def _shape_map(self) -> dict:
         """Shapes of the names this block uses: operands before the statement (also under
         their `_prev` names), the target and its adjoint after it."""
-        shapes = {name: value.shape for name, value in self.env.items()}
+        shapes = specializable(self.env)
         for var, prev in self.prev_names.items():
             shapes[prev] = shapes.get(var)
         if isinstance(self.target, gast.Name):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gast
 
-from ..analysis.shapes import UNKNOWN, known
+from ..analysis.shapes import UNKNOWN, known, specializable
 from ..gastutil import assign, clone, const, load, loaded_names
 from .accumulate import _is_basic_index, _is_whole, accumulate
 from .context import Context
@@ -31,7 +31,7 @@ def store_step(ctx: Context, stmt: gast.Assign, state: AdjointState) -> Step:
     target, value = stmt.targets[0], stmt.value
     array, index = target.value.id, target.slice
     env = ctx.shapes.env_at(stmt)
-    specializer = Specializer({name: v.shape for name, v in env.items()})
+    specializer = Specializer(specializable(env))
     part_shape = ctx.shapes.value(_part(array, index), env).shape
     code: list[gast.stmt] = []
     if ctx.is_active(array) and array in state.init:
