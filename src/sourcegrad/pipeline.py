@@ -1,11 +1,16 @@
 """The passes, in order. Reading this file is reading the architecture.
 
-canonicalize: source -> parse -> check syntax -> lower augmented assignment -> ANF ->
-              index loops -> fold jumps into one exit           (normalize/)
-differentiate: activity + definedness -> adjoint generation (reverse/control.py,
-              reverse/statements.py) -> save planning (reverse/saving.py) ->
-              primal and adjoint sweeps (reverse/assemble.py)
-The module builder (module.py) wraps the sweeps into functions and emits them (emit.py).
+canonicalize: source -> parse -> lift closures -> check syntax -> lower augmented assignment
+              (marking in-place updates of shared arrays) -> rename clashing locals -> ANF
+              (comprehensions, zip/enumerate/dict loops, conditional expressions) -> index
+              loops -> fold jumps into one exit                               (normalize/)
+differentiate: activity, definedness and shape facts (from the call's argument shapes) ->
+              adjoint generation, walking backwards (reverse/control.py; assignments in
+              statements.py, writes in stores.py, appends in appends.py; helpers specialized
+              by specialize.py) -> save planning (saving.py) -> primal and adjoint sweeps
+              (assemble.py)
+The module builder (module.py) wraps the sweeps into functions, forwards adjoint copies
+(optimize.py) and emits them (emit.py).
 """
 
 from __future__ import annotations
