@@ -19,7 +19,7 @@ import gast
 from . import runtime
 from .analysis.definedness import upward_exposed
 from .emit import comment, compile_module, docstring, to_source
-from .errors import InternalError, UnsupportedSyntaxError
+from .errors import InternalError, Origin, UnsupportedSyntaxError, UserCodeError
 from .gastutil import assign, const, load, loaded_names, store
 from .names import Namer
 from .optimize import propagate_copies
@@ -73,7 +73,8 @@ class ModuleBuilder:
         self.canonical: dict[Any, Canonical] = {}
 
     # -- callbacks the differentiator uses ---------------------------------------------------
-    def request_callee(self, fn: Any, active: tuple[str, ...], args: tuple) -> tuple[str, str]:
+    def request_callee(self, fn: Any, active: tuple[str, ...], args: tuple,
+                       call_site: Origin | None = None) -> tuple[str, str]:
         """Names of fn's forward/backward pair for these active parameters and argument
         shapes, queued for emission the first time they are asked for."""
         key = (fn, active, args)
@@ -82,7 +83,7 @@ class ModuleBuilder:
             forward = self.function_names.fresh(f"{stem}_forward")
             backward = self.function_names.fresh(f"{stem}_backward")
             self.requests[key] = (forward, backward)
-            self.pending.append((fn, active, args, forward, backward))
+            self.pending.append((fn, active, args, forward, backward, call_site))
         return self.requests[key]
 
     def bind_value(self, value: Any, hint: str) -> str:
@@ -149,8 +150,13 @@ class ModuleBuilder:
 
     def _drain(self) -> None:
         while self.pending:
-            fn, active, args, forward, backward = self.pending.pop(0)
-            canonical, sweeps = self._differentiate(fn, set(active), args)
+            fn, active, args, forward, backward, call_site = self.pending.pop(0)
+            try:
+                canonical, sweeps = self._differentiate(fn, set(active), args)
+            except UserCodeError as error:
+                if call_site is not None:  # say which call of the user's led there
+                    error.args = (f"{error.args[0]}\n  called from:\n{call_site.render()}",)
+                raise
             self.functions.extend(self._split(canonical, sweeps, active, forward, backward))
 
     def _split(self, canonical: Canonical, sweeps: Sweeps, active: tuple[str, ...],

@@ -46,6 +46,7 @@ class Abstract:
     function: Any = None  # a user function passed as a value: which one
     cls: type | None = None  # an object of a user class: its class; items: (attribute, Abstract)
     complex: bool = False  # may hold complex numbers: derivatives keep the generic helpers
+    is_dict: bool = False  # a dict (its items, when known, are (key, Abstract) pairs)
 
 
 UNKNOWN = Abstract(None)
@@ -179,7 +180,8 @@ def join(a: Abstract | None, b: Abstract | None) -> Abstract:
                     shape_tuple=a.shape_tuple and b.shape_tuple,
                     items=a.items if a.items == b.items else None,
                     function=a.function if a.function is b.function else None,
-                    cls=a.cls if a.cls is b.cls else None, complex=a.complex or b.complex)
+                    cls=a.cls if a.cls is b.cls else None, complex=a.complex or b.complex,
+                    is_dict=a.is_dict and b.is_dict)
 
 
 def _join_shapes(a: Shape, b: Shape) -> Shape:
@@ -219,7 +221,8 @@ def of_value(value: Any) -> Abstract:
     if isinstance(value, (list, tuple)):
         return Abstract(None, items=tuple(of_value(v) for v in value))
     if isinstance(value, dict) and all(isinstance(k, (str, int)) for k in value):
-        return Abstract(None, items=tuple((k, of_value(v)) for k, v in value.items()))
+        return Abstract(None, items=tuple((k, of_value(v)) for k, v in value.items()),
+                        is_dict=True)
     if inspect.isfunction(value):
         return Abstract(None, function=value)
     if is_plain_object(value):
@@ -366,7 +369,8 @@ class ShapeFacts:
 
     def _Dict(self, node: gast.Dict, env: Env) -> Abstract:
         return Abstract(None, items=tuple((k.value, self.value(v, env))
-                                          for k, v in zip(node.keys, node.values, strict=True)))
+                                          for k, v in zip(node.keys, node.values, strict=True)),
+                        is_dict=True)
 
     def _Compare(self, node: gast.Compare, env: Env) -> Abstract:
         shapes = [self.value(n, env).shape for n in [node.left] + node.comparators]

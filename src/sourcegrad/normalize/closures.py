@@ -106,6 +106,7 @@ def lift_closures(parsed: ParsedFunction, namer: Namer) -> ParsedFunction:
     tree = parsed.tree
     outer = {a.id for a in tree.args.args + tree.args.kwonlyargs} | assigned_names(tree.body)
     lifted: dict[str, LiftedFunction] = {}
+    seen: set[str] = set()
     for stmt in list(gast.walk(tree)):
         for field_name in ("body", "orelse"):
             block = getattr(stmt, field_name, None)
@@ -114,6 +115,12 @@ def lift_closures(parsed: ParsedFunction, namer: Namer) -> ParsedFunction:
                 continue
             for inner in [s for s in block if _nested(s)]:
                 name, definition = _nested(inner)
+                if name in seen:
+                    raise UnsupportedSyntaxError(
+                        f"the nested function {name} is defined more than once",
+                        getattr(inner, "origin", None),
+                        hint="Give each nested function or lambda a name of its own.")
+                seen.add(name)
                 block.remove(inner)
                 lifted.update(_lift(parsed, name, definition, outer, namer))
     if not lifted:

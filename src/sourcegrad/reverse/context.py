@@ -15,8 +15,8 @@ from ..analysis.definedness import Definedness
 from ..analysis.shapes import ShapeFacts
 from ..names import Namer
 
-# (user function, names of its active parameters, abstract arguments) -> (forward, backward)
-CalleeRequest = Callable[[Any, tuple[str, ...], tuple], tuple[str, str]]
+# (user function, its active parameters, abstract arguments, call site) -> (forward, backward)
+CalleeRequest = Callable[..., tuple[str, str]]
 # a value the emitted module must hold (a default argument, say) -> the name it is bound to
 BindValue = Callable[[Any, str], str]
 # a name a rule template uses, and what it refers to in the rule's module

@@ -64,8 +64,7 @@ class AssignAdjoint:
         """`for k in d` walks a dict's keys: the item read becomes `k = dict_key(d, index)`."""
         value = self.stmt.value
         if getattr(self.stmt, "loop_item", False) and isinstance(value.value, gast.Name):
-            items = self.ctx.shapes.value(value.value, self.env).items
-            if items and isinstance(items[0], tuple):
+            if self.ctx.shapes.value(value.value, self.env).is_dict:
                 key = gast.Call(func=load("dict_key"), args=[clone(value.value),
                                                               clone(value.slice)], keywords=[])
                 self.primal = assign(clone(self.target), key, self.stmt)
@@ -361,8 +360,9 @@ class AssignAdjoint:
             raise UnsupportedSyntaxError(
                 f"calling {name}, a function passed in as a variable, is not supported yet",
                 getattr(self.stmt, "origin", None),
-                hint="Call the module-level function by its own name inside the function you "
-                     "differentiate (closures and function arguments come in a later release).")
+                hint="sourcegrad follows a function passed directly as an argument "
+                     "(f(rhs, y) with rhs defined at module level), not one chosen at run time "
+                     "(by a branch, a loop over functions, or a nested function passed along).")
         raise NoRuleError(
             f"no derivative rule for {name}",
             getattr(self.stmt, "origin", None),
@@ -382,7 +382,8 @@ class AssignAdjoint:
         if not active:
             return
         shapes = tuple(self.ctx.shapes.value(_rename_back(self, a), self.env) for a in args)
-        forward, backward = self.ctx.request_callee(fn, active, shapes)
+        forward, backward = self.ctx.request_callee(fn, active, shapes,
+                                                    getattr(self.stmt, "origin", None))
         tape = self.ctx.namer.fresh(f"{fn.__name__}_tape")
         self.ctx.local_names.add(tape)
         self.targets = self.targets + [tape]
