@@ -227,3 +227,37 @@ def test_grad(f, args, kwargs, wrt):
 @pytest.mark.parametrize("n", [0, 1, 3, 7])
 def test_closed_form_recursion(n):
     assert assert_grad(uses_power_rec, 1.4, n) == pytest.approx(n * 1.4 ** (n - 1), rel=1e-10)
+
+
+# -- *args and **kwargs in definitions --------------------------------------------------------
+
+
+def _total_energy(*parts, scale=1.0, **weights):
+    s = 0.0
+    for p in parts:
+        s = s + np.sum(p * p)
+    for name, w in weights.items():
+        s = s + w * w
+    return s * scale
+
+
+def packs_args_and_kwargs(a, b, c):
+    return _total_energy(a, b * 2.0, scale=0.5, alpha=c, beta=c * c)
+
+
+def _plain_sum(*xs):
+    return sum(xs)
+
+
+def packs_args(x, y):
+    return _plain_sum(x, y, x * y) + _plain_sum(x)
+
+
+@pytest.mark.parametrize("f, args, kwargs, wrt", [
+    case(packs_args_and_kwargs, np.array([0.3, 0.5]), np.array([1.0, -0.2]), 0.7,
+         wrt=(0, 1, 2)),
+    case(packs_args, 0.3, 1.2, wrt=(0, 1)),
+    case(_plain_sum, 0.3, 1.2, wrt="xs"),
+])
+def test_star_args_and_kwargs(f, args, kwargs, wrt):
+    assert_grad(f, *args, wrt=wrt, **kwargs)

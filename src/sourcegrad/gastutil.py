@@ -99,5 +99,13 @@ def loaded_names(node: gast.AST) -> set[str]:
     }
 
 
+def parameter_names(args: gast.arguments) -> list[str]:
+    """A function's parameters in signature order: positional, *args, keyword-only, **kwargs."""
+    names = [a.id for a in args.posonlyargs + args.args]
+    names += [args.vararg.id] if args.vararg else []
+    names += [a.id for a in args.kwonlyargs]
+    return names + ([args.kwarg.id] if args.kwarg else [])
+
+
 def is_atom(node: gast.expr) -> bool:
     return isinstance(node, (gast.Name, gast.Constant))

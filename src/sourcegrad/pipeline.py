@@ -29,7 +29,7 @@ from .analysis.calls import CallClassifier
 from .analysis.definedness import Definedness
 from .analysis.shapes import UNKNOWN, Env, ShapeFacts
 from .errors import UnsupportedSyntaxError
-from .gastutil import assign, assigned_names, const, load, target_names
+from .gastutil import assign, assigned_names, const, load, parameter_names, target_names
 from .names import Namer, names_in
 from .normalize.anf import to_anf
 from .normalize.augassign import lower_augassign
@@ -83,10 +83,10 @@ def canonicalize(fn: Any) -> Canonical:
     reserved = RESERVED | rule_global_names()
     namer = Namer(names_in(tree) | reserved | set(dir(builtins)))
     tree = rename_locals(tree, reserved, namer)
-    params = [a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
+    params = parameter_names(tree.args)
     local_names = set(params) | assigned_names(tree.body)
     calls = CallClassifier(parsed.namespace, local_names)
-    tree = to_anf(tree, namer, local_names, calls.is_opaque)
+    tree = to_anf(tree, namer, local_names, calls)
     tree = index_loops(tree, namer)
     tree = lower_jumps(tree, namer)
     local_names = set(params) | assigned_names(tree.body)

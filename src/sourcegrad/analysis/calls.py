@@ -77,6 +77,17 @@ class CallClassifier:
             return CallKind("user", target, None, None, label)
         return CallKind("unknown", target, None, None, label)
 
+    def packing_signature(self, call: gast.Call) -> inspect.Signature | None:
+        """The signature of a user function taking *args or **kwargs, which calls of it pack
+        into a tuple or a dict."""
+        kind = self.classify(call)
+        if kind.kind != "user":
+            return None
+        signature = inspect.signature(kind.target)
+        kinds = {p.kind for p in signature.parameters.values()}
+        packs = {inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD} & kinds
+        return signature if packs else None
+
     def is_opaque(self, call: gast.Call) -> bool:
         """Calls that carry no gradient may be kept whole by ANF."""
         return self.classify(call).kind == "zero"

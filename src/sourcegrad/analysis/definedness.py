@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gast
 
-from ..gastutil import loaded_names, target_names
+from ..gastutil import loaded_names, parameter_names, target_names
 
 
 class Definedness:
@@ -18,7 +18,7 @@ class Definedness:
     def __init__(self, tree: gast.FunctionDef):
         self.maybe: dict[int, frozenset[str]] = {}
         self.sure: dict[int, frozenset[str]] = {}
-        params = {a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs}
+        params = set(parameter_names(tree.args))
         self._block(tree.body, set(params), set(params))
 
     def _block(self, stmts, maybe: set[str], sure: set[str]) -> tuple[set[str], set[str]]:

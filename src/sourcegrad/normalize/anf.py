@@ -17,8 +17,6 @@ Example: `y = np.tanh(w * h) + 1` becomes `w_times_h = w * h; tanh_w_times_h = n
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import gast
 
 from ..errors import UnsupportedSyntaxError
@@ -108,11 +106,11 @@ def _fold_constant(node: gast.expr) -> gast.expr:
 class ANF:
     """Rewrites one statement list at a time, appending to `self.out`."""
 
-    def __init__(self, namer: Namer, local_names: set[str],
-                 is_opaque_call: Callable[[gast.Call], bool]):
+    def __init__(self, namer: Namer, local_names: set[str], calls):
         self.namer = namer
         self.local_names = local_names
-        self.is_opaque_call = is_opaque_call
+        self.calls = calls
+        self.is_opaque_call = calls.is_opaque
         self.out: list[gast.stmt] = []
         self.stmt: gast.stmt | None = None
 
@@ -376,10 +374,53 @@ class ANF:
         func = node.func
         if isinstance(func, gast.Attribute) and not self._is_global_constant(func):
             func = gast.Attribute(value=self.atom(func.value), attr=func.attr, ctx=gast.Load())
+        if any(isinstance(a, gast.Starred) for a in node.args) or any(
+                kw.arg is None for kw in node.keywords):
+            raise UnsupportedSyntaxError(
+                "unpacking arguments into a call (f(*xs), f(**kw)) is not supported yet",
+                getattr(self.stmt, "origin", None), hint="Pass the arguments one by one.")
         args = [self._argument(arg) for arg in node.args]
         keywords = [gast.keyword(arg=kw.arg, value=self._argument(kw.value))
                     for kw in node.keywords]
+        signature = self.calls.packing_signature(node)
+        if signature is not None:
+            return self._packed_call(func, signature, args, keywords)
         return gast.Call(func=func, args=args, keywords=keywords)
+
+    def _packed_call(self, func, signature, args, keywords) -> gast.Call:
+        """`total(a, b, c)` for `def total(*xs)` becomes `xs = (a, b, c); total(*xs)`, so
+        the tuple (or the dict of **kwargs) is one variable, with an adjoint of its own."""
+        try:
+            bound = signature.bind(*args, **{kw.arg: kw.value for kw in keywords})
+        except TypeError as exc:
+            raise UnsupportedSyntaxError(f"this call does not match the signature: {exc}",
+                                         getattr(self.stmt, "origin", None)) from None
+        positional, named, star, double_star = [], [], None, None
+        for name, param in signature.parameters.items():
+            if name not in bound.arguments:
+                continue
+            value = bound.arguments[name]
+            if param.kind is param.VAR_POSITIONAL:
+                star = self._packed(name, gast.Tuple(elts=list(value), ctx=gast.Load()))
+            elif param.kind is param.VAR_KEYWORD:
+                double_star = self._packed(name, gast.Dict(keys=[const(k) for k in value],
+                                                           values=list(value.values())))
+            elif param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD) and \
+                    star is None and not named:
+                positional.append(value)
+            else:
+                named.append(gast.keyword(arg=name, value=value))
+        if star is not None:
+            positional.append(gast.Starred(value=star, ctx=gast.Load()))
+        if double_star is not None:
+            named.append(gast.keyword(arg=None, value=double_star))
+        return gast.Call(func=func, args=positional, keywords=named)
+
+    def _packed(self, name: str, display: gast.expr) -> gast.Name:
+        """The tuple or dict a call packs for the callee's `*name` / `**name`."""
+        packed = self.namer.fresh(name)
+        self.value_into(display, store(packed))
+        return load(packed)
 
     def _argument(self, node: gast.expr) -> gast.expr:
         node = _fold_constant(node)
@@ -513,6 +554,6 @@ def _target_as_load(target: gast.expr) -> gast.expr:
 
 
 def to_anf(tree: gast.FunctionDef, namer: Namer, local_names: set[str],
-           is_opaque_call: Callable[[gast.Call], bool]) -> gast.FunctionDef:
-    tree.body = ANF(namer, local_names, is_opaque_call).block(tree.body)
+           calls) -> gast.FunctionDef:
+    tree.body = ANF(namer, local_names, calls).block(tree.body)
     return tree

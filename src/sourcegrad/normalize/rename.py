@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gast
 
-from ..gastutil import assigned_names
+from ..gastutil import assigned_names, parameter_names
 from ..names import Namer
 
 
@@ -25,7 +25,7 @@ class _Rename(gast.NodeTransformer):
 
 def rename_locals(tree: gast.FunctionDef, reserved: set[str], namer: Namer) -> gast.FunctionDef:
     args = tree.args
-    params = {a.id for a in args.posonlyargs + args.args + args.kwonlyargs}
+    params = set(parameter_names(args))
     clashes = (params | assigned_names(tree.body)) & reserved
     if not clashes:
         return tree

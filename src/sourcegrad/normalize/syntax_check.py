@@ -39,8 +39,6 @@ _REASONS: dict[type, tuple[str, str]] = {
                   "Import at module level."),
     gast.ImportFrom: ("imports inside a differentiated function are not supported",
                       "Import at module level."),
-    gast.Starred: ("starred expressions (*args) are not supported yet",
-                   "Pass the arguments one by one."),
     gast.NamedExpr: ("assignment expressions (:=) are not supported",
                      "Assign on a line of its own."),
     gast.Set: ("set displays are not supported", "Use a tuple or a list."),
@@ -82,10 +80,6 @@ def check_syntax(tree: gast.FunctionDef) -> gast.FunctionDef:
     """Raise UnsupportedSyntaxError at the first construct sourcegrad cannot handle."""
     if isinstance(tree, gast.AsyncFunctionDef):
         _fail(tree, *_REASONS[gast.AsyncFunctionDef])
-    args = tree.args
-    if args.vararg or args.kwarg:
-        _fail(tree, "*args and **kwargs parameters are not supported yet",
-              "Give each parameter a name.")
     for node in gast.walk(tree):
         if node is tree:
             continue

@@ -420,23 +420,27 @@ class AssignAdjoint:
         """Every parameter of `fn` with the expression passed for it (defaults made explicit)."""
         signature = inspect.signature(fn)
         params = list(signature.parameters)
-        for p in signature.parameters.values():
-            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-                raise UnsupportedSyntaxError(
-                    f"calling {fn.__name__}, which takes *args or **kwargs, is not supported yet",
-                    getattr(self.stmt, "origin", None), hint="Give each parameter a name.")
+        # ANF packed *args and **kwargs into one variable each: `f(a, *xs, **kw)`
+        star = next((a.value for a in call.args if isinstance(a, gast.Starred)), None)
+        double_star = next((kw.value for kw in call.keywords if kw.arg is None), None)
+        positional = [a for a in call.args if not isinstance(a, gast.Starred)]
+        named = {kw.arg: kw.value for kw in call.keywords if kw.arg is not None}
         try:
-            bound = signature.bind(*call.args, **{kw.arg: kw.value for kw in call.keywords})
+            bound = signature.bind_partial(*positional, **named)
         except TypeError as exc:
             raise UnsupportedSyntaxError(f"the call of {fn.__name__} does not match its "
                                          f"signature: {exc}",
                                          getattr(self.stmt, "origin", None)) from None
         args = []
-        for name in params:
-            if name in bound.arguments:
+        for name, param in signature.parameters.items():
+            if param.kind is param.VAR_POSITIONAL:
+                args.append(star or gast.Tuple(elts=[], ctx=gast.Load()))
+            elif param.kind is param.VAR_KEYWORD:
+                args.append(double_star or gast.Dict(keys=[], values=[]))
+            elif name in bound.arguments:
                 args.append(bound.arguments[name])
             else:
-                args.append(self._default(fn, signature.parameters[name].default))
+                args.append(self._default(fn, param.default))
         return params, args
 
     def _default(self, fn, value) -> gast.expr:
