@@ -5,6 +5,7 @@ returning tuples, and tuple packing/unpacking in assignments and returns."""
 import numpy as np
 import pytest
 
+import sourcegrad
 from oracle import arr, assert_grad, case
 
 SCALE = 3.0
@@ -261,3 +262,24 @@ def packs_args(x, y):
 ])
 def test_star_args_and_kwargs(f, args, kwargs, wrt):
     assert_grad(f, *args, wrt=wrt, **kwargs)
+
+
+def unpacks_into_star_params(a, b, c):
+    pieces = [a, b * 2.0]
+    opts = {"alpha": c}
+    return _total_energy(*pieces) + _total_energy(**opts)
+
+
+def unpacks_where_it_cannot(a, c):
+    opts = {"alpha": c}
+    return _total_energy(a, **opts)
+
+
+def test_unpacking_into_star_parameters():
+    assert_grad(unpacks_into_star_params, np.array([0.3, 0.5]), np.array([1.0, -0.2]), 0.7,
+                wrt=(0, 1, 2))
+
+
+def test_unpacking_that_cannot_be_followed_is_refused():
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError, match="unpacking"):
+        sourcegrad.grad(unpacks_where_it_cannot, wrt=(0, 1))(np.array([0.3, 0.5]), 0.7)

@@ -436,6 +436,8 @@ class ShapeFacts:
         keywords = {kw.arg: kw.value for kw in node.keywords}
         if fn in _INTEGER_RESULTS:
             return INTEGER
+        if fn in (builtins.tuple, builtins.list, builtins.dict) and len(args) == 1:
+            return args[0]  # the same items in another container
         if fn in (np.zeros, np.ones, np.empty, np.full) and node.args:
             return Abstract(self._shape_argument(node.args[0], args[0]),
                             _integer_dtype(keywords.get("dtype")))

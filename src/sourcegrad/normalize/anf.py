@@ -17,6 +17,8 @@ Example: `y = np.tanh(w * h) + 1` becomes `w_times_h = w * h; tanh_w_times_h = n
 
 from __future__ import annotations
 
+import inspect
+
 import gast
 
 from ..errors import UnsupportedSyntaxError
@@ -376,9 +378,7 @@ class ANF:
             func = gast.Attribute(value=self.atom(func.value), attr=func.attr, ctx=gast.Load())
         if any(isinstance(a, gast.Starred) for a in node.args) or any(
                 kw.arg is None for kw in node.keywords):
-            raise UnsupportedSyntaxError(
-                "unpacking arguments into a call (f(*xs), f(**kw)) is not supported yet",
-                getattr(self.stmt, "origin", None), hint="Pass the arguments one by one.")
+            return self._unpacking_call(func, node)
         args = [self._argument(arg) for arg in node.args]
         keywords = [gast.keyword(arg=kw.arg, value=self._argument(kw.value))
                     for kw in node.keywords]
@@ -415,6 +415,40 @@ class ANF:
         if double_star is not None:
             named.append(gast.keyword(arg=None, value=double_star))
         return gast.Call(func=func, args=positional, keywords=named)
+
+    def _unpacking_call(self, func: gast.expr, node: gast.Call) -> gast.Call:
+        """`f(a, *xs)` / `f(**kw)` of a user function that takes `*args` / `**kwargs` right
+        there: the tuple (dict) is handed over whole, as `tuple(xs)` (`dict(kw)`)."""
+        signature = self.calls.packing_signature(node)
+        stars = [a for a in node.args if isinstance(a, gast.Starred)]
+        double = [kw for kw in node.keywords if kw.arg is None]
+        params = list(signature.parameters.values()) if signature else []
+        leading = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        plain = [a for a in node.args if not isinstance(a, gast.Starred)]
+        fits = (signature is not None and len(stars) <= 1 and len(double) <= 1
+                and len(plain) <= len(leading)
+                and (not stars or (node.args[-1] is stars[0]
+                                   and len(node.args) - 1 == len(leading)
+                                   and any(p.kind is p.VAR_POSITIONAL for p in params)))
+                and (not double or any(p.kind is p.VAR_KEYWORD for p in params)))
+        if not fits:
+            raise UnsupportedSyntaxError(
+                "unpacking arguments into this call (f(*xs), f(**kw)) is not supported",
+                getattr(self.stmt, "origin", None),
+                hint="Pass the arguments one by one, or call a function of yours whose own "
+                     "*args (**kwargs) takes the whole tuple (dict).")
+        args = [self._argument(a) for a in node.args if not isinstance(a, gast.Starred)]
+        keywords = [gast.keyword(arg=kw.arg, value=self._argument(kw.value))
+                    for kw in node.keywords if kw.arg is not None]
+        if stars:
+            whole = gast.Call(func=load("tuple"), args=[stars[0].value], keywords=[])
+            args.append(gast.Starred(value=self._packed(_star_name(params, True), whole),
+                                     ctx=gast.Load()))
+        if double:
+            whole = gast.Call(func=load("dict"), args=[double[0].value], keywords=[])
+            keywords.append(gast.keyword(arg=None, value=self._packed(
+                _star_name(params, False), whole)))
+        return gast.Call(func=func, args=args, keywords=keywords)
 
     def _packed(self, name: str, display: gast.expr) -> gast.Name:
         """The tuple or dict a call packs for the callee's `*name` / `**name`."""
@@ -528,6 +562,11 @@ class ANF:
         return (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
                 and node.func.id == "range" and "range" not in self.local_names
                 and not node.keywords)
+
+
+def _star_name(params, positional: bool) -> str:
+    kind = inspect.Parameter.VAR_POSITIONAL if positional else inspect.Parameter.VAR_KEYWORD
+    return next(p.name for p in params if p.kind is kind)
 
 
 class _RenameLoads(gast.NodeTransformer):

@@ -97,9 +97,10 @@ def accumulate_at(ctx: Context, state: AdjointState, var: str, index: gast.expr,
         summed = gast.Call(func=load("add_tree"), args=[part, value], keywords=[])
         target = gast.Subscript(value=load(dvar), slice=index, ctx=gast.Store())
         code.append(assign(target, summed))
-    elif specializer.shapes.get(var) is None and isinstance(index, gast.Constant):
-        # an array or a tuple returned by a call: decided when the derivative runs
-        call = gast.Call(func=load("add_to_item"), args=[load(dvar), index, value], keywords=[])
+    elif specializer.shapes.get(var) is None:
+        # an array or a container whose kind is not known here: decided when it runs
+        call = gast.Call(func=load("add_to_item"), args=[load(dvar), _slices_as_calls(index),
+                                                        value], keywords=[])
         code.append(gast.Expr(value=call))
     elif _is_basic_index(index, ctx):
         target = gast.Subscript(value=load(dvar), slice=index, ctx=gast.Store())

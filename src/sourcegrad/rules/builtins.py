@@ -28,6 +28,11 @@ def list(y, iterable=()):
     d[iterable] += adjoint_like(d[y], iterable)
 
 
+@adjoint(builtins.dict)
+def dict(y, mapping=()):
+    d[mapping] += d[y]
+
+
 @adjoint(builtins.sum)
 def sum(y, items, start=0):
     d[items] += spread_sum(d[y], items)

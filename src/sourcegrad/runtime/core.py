@@ -47,7 +47,7 @@ def add_to_item(d, index, g):
     if isinstance(d, (list, dict)):
         d[index] = add_tree(d[index], g)
     else:
-        d[index] += g
+        np.add.at(d, index, g)  # repeated indices add up
 
 
 def owned_copy(adjoint):
