@@ -39,3 +39,14 @@ def uses_both(x):
         remove_rule(namespace.soft_clip)
         remove_rule(__import__("scipy.special").special.erfcx)
         sourcegrad.rules.templates.ZERO_GRADIENT.discard(np.histogram_bin_edges)
+
+
+def test_readme_shows_the_derivative_quickstart_prints(capsys):
+    import runpy
+
+    runpy.run_path(str(README.parent / "examples" / "quickstart.py"), run_name="__main__")
+    printed = capsys.readouterr().out
+    text = README.read_text()
+    start = text.index("def dmodel_dw")
+    shown = text[start:text.index("return loss, dw", start) + len("return loss, dw")]
+    assert shown in printed, "README's example derivative differs from what quickstart prints"
