@@ -1,6 +1,7 @@
 """Nested functions and lambdas capturing outer variables: each becomes a function of its own
 (captured variables as extra parameters, read when it is called, as Python does)."""
 
+import helpers_module
 import numpy as np
 import pytest
 
@@ -63,18 +64,94 @@ def test_grad(f, args, kwargs, wrt):
     assert_grad(f, *args, wrt=wrt, **kwargs)
 
 
-def passes_a_lambda(w):
-    f = lambda t: t * w  # noqa: E731
-    return _apply(f, 2.0)
+# -- nested functions and lambdas passed to the user's functions ----------------------------------
 
 
 def _apply(fn, v):
     return fn(v)
 
 
-def test_nested_function_used_as_a_value_is_refused():
-    with pytest.raises(sourcegrad.UnsupportedSyntaxError, match="used as a value"):
-        sourcegrad.grad(passes_a_lambda)(0.7)
+def _twice(fn, v):
+    return _apply(fn, v) * _apply(fn, 2.0 * v)
+
+
+def passes_a_lambda(w):
+    f = lambda t: t * w  # noqa: E731
+    return _apply(f, 2.0)
+
+
+def passes_a_def_twice(w, x):
+    def sq(t):
+        return t * t * w
+
+    return np.sum(_apply(sq, x)) + _apply(sq, w)
+
+
+def passes_it_on(w):
+    g = lambda t: np.sin(t * w)  # noqa: E731
+    return _twice(g, w)
+
+
+def lambda_made_in_loop(w):
+    total = 0.0
+    for k in range(3):
+        g = lambda t: t * w * k  # noqa: E731
+        total = total + _apply(g, 2.0)
+    return total
+
+
+def to_other_module(r, y0):
+    return np.sum(helpers_module.integrate(lambda y: -r * y * y, y0, 5))
+
+
+PASSED = [
+    case(passes_a_def_twice, 0.7, arr(3), wrt=(0, 1)),
+    case(passes_it_on, 0.7),
+    case(lambda_made_in_loop, 0.7),
+    case(to_other_module, 0.8, arr(3, lo=0.5, hi=1.5), wrt=(0, 1)),
+]
+
+
+@pytest.mark.parametrize("f, args, kwargs, wrt", PASSED)
+def test_nested_function_passed_to_a_function_of_the_user(f, args, kwargs, wrt):
+    assert_grad(f, *args, wrt=wrt, **kwargs)
+
+
+def test_passed_lambda_matches_closed_form():
+    # d/dw _apply(lambda t: t * w, 2.0) = 2
+    assert sourcegrad.grad(passes_a_lambda)(0.7) == pytest.approx(2.0)
+
+
+def keeps_a_lambda(w):
+    f = lambda t: t * w  # noqa: E731
+    fs = [f]
+    return fs[0](2.0)
+
+
+def maps_a_lambda(w, x):
+    f = lambda t: t * w  # noqa: E731
+    return sum(map(f, x))
+
+
+def _recurse(fn, v, n):
+    if n == 0:
+        return fn(v)
+    return _recurse(fn, v, n - 1)
+
+
+def recursion_carries_a_lambda(w):
+    g = lambda t: t * w  # noqa: E731
+    return _recurse(g, 1.0, 2)
+
+
+@pytest.mark.parametrize("f, args, match", [
+    (keeps_a_lambda, (0.7,), "used as a value"),
+    (maps_a_lambda, (0.7, np.ones(2)), "used as a value"),
+    (recursion_carries_a_lambda, (0.7,), "passes the nested function fn on to itself"),
+])
+def test_nested_function_stored_or_given_to_library_code_is_refused(f, args, match):
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError, match=match):
+        sourcegrad.grad(f)(*args)
 
 
 def test_nested_function_gets_its_own_adjoint():

@@ -989,18 +989,6 @@ def err_write_into_container_item(xs, x):
     return np.sum(xs[1]) * x
 
 
-def err_lambda_passed_in_loop(w):
-    total = 0.0
-    for k in range(2):
-        g = lambda t: t * w * k  # noqa: E731
-        total = total + _apply_fn(g, 2.0)
-    return total
-
-
-def _apply_fn(fn, v):
-    return fn(v)
-
-
 def err_raise_in_closure(x):
     def check(t):
         if t > 10:
@@ -1094,8 +1082,6 @@ ERRORS = [
                  err_write_into_container_item, id="container-item-write"),
     pytest.param(err_self_buf_write, (_Obj(), 1.5), "obj.buf[0] = x", err_self_buf_write,
                  id="attribute-item-write"),
-    pytest.param(err_lambda_passed_in_loop, (0.7,), "_apply_fn(g, 2.0)", err_lambda_passed_in_loop,
-                 id="lambda-passed-in-loop"),
     pytest.param(err_raise_in_closure, (1.5,), "raise ValueError", err_raise_in_closure,
                  id="raise-in-closure"),
     pytest.param(err_try_in_method_holder, (_TryBlock(), 1.5), "try:", _TryBlock.run,

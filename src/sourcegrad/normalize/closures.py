@@ -6,6 +6,9 @@ variables it reads (captured at call time, as Python's closures do); every call 
 `f_g(a, w)`, which the namespace resolves to the lifted function, so the differentiator treats
 it as any other function of the user's: it gets its own forward and backward functions.
 Example: `def g(y): return w * y` / `z = g(x)` becomes `z = f_g(x, w)`.
+Passing `g` to a function of the user's, `h(g, y)`, calls a copy of `h` with `g` fixed:
+`h_with_f_g(y, w)`, in which `g`'s former parameter is called as `f_g(..., w)`. An inline
+lambda argument, `h(lambda t: t * w, y)`, is first bound to a name.
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ import gast
 from ..emit import to_source
 from ..errors import Origin, UnsupportedSyntaxError
 from ..gastutil import assigned_names, load, loaded_names
-from ..names import Namer
-from ..parse import Namespace, ParsedFunction
+from ..names import Namer, names_in
+from ..parse import Namespace, ParsedFunction, parse_function
 
 
 @dataclass(eq=False)
@@ -76,34 +79,132 @@ def _nested(stmt: gast.stmt) -> tuple[str, gast.FunctionDef] | None:
 
 
 class _RewriteCalls(gast.NodeTransformer):
-    """`g(a)` becomes `f_g(a, w)`; any other use of `g` is refused."""
+    """`g(a)` becomes `f_g(a, w)`; `h(g, y)` becomes `h_g(y, w)`, a copy of the user's function
+    `h` in which `g` is fixed (see `_specialize`); any other use of `g` is refused."""
 
-    def __init__(self, name: str, lifted: str, captured: list[str], origin: Origin | None):
+    def __init__(self, name: str, lifted: str, captured: list[str], origin: Origin | None,
+                 outer: ParsedFunction, namer: Namer, chain: tuple[Any, ...] = ()):
         self.name, self.lifted, self.captured, self.origin = name, lifted, captured, origin
+        self.outer, self.namer, self.chain = outer, namer, chain
+        self.specialized: dict[str, LiftedFunction] = {}
+        self._made: dict[tuple[Any, int], str] = {}
 
     def visit_Call(self, node: gast.Call) -> gast.Call:
         if isinstance(node.func, gast.Name) and node.func.id == self.name:
             node.func = load(self.lifted)
             node.args = list(node.args) + [load(c) for c in self.captured]
+        elif any(isinstance(a, gast.Name) and a.id == self.name for a in node.args):
+            self._pass_along(node)
         node.args = [self.visit(a) for a in node.args]
         node.keywords = [self.visit(k) for k in node.keywords]
         if not (isinstance(node.func, gast.Name) and node.func.id == self.lifted):
             node.func = self.visit(node.func)
         return node
 
+    def _pass_along(self, node: gast.Call) -> None:
+        """`h(g, y)` with `h` a module-level function: call a copy of `h` with `g` fixed."""
+        callee = self.outer.namespace.resolve(node.func, set())
+        position = next(i for i, a in enumerate(node.args)
+                        if isinstance(a, gast.Name) and a.id == self.name)
+        if not inspect.isfunction(callee):
+            return  # left for visit_Name to refuse
+        key = (callee, position)
+        if callee in self.chain:
+            raise UnsupportedSyntaxError(
+                f"{callee.__name__} passes the nested function {self.name} on to itself",
+                getattr(node, "origin", self.origin),
+                hint="Recursion that carries a nested function is not supported: define the "
+                     "function at module level and pass what it reads as arguments.")
+        if key not in self._made:  # one copy per callee and position, however often called
+            specialized, further = _specialize(callee, position, self.lifted,
+                                               len(self.captured), self.namer, self.origin,
+                                               self.chain + (callee,))
+            self.specialized.update({specialized.__name__: specialized, **further})
+            self._made[key] = specialized.__name__
+        node.func = load(self._made[key])
+        node.args = [a for i, a in enumerate(node.args) if i != position]
+        node.args += [load(c) for c in self.captured]
+
     def visit_Name(self, node: gast.Name) -> gast.Name:
         if node.id == self.name:
             raise UnsupportedSyntaxError(
                 f"the nested function {self.name} is used as a value, not called",
                 getattr(node, "origin", self.origin),
-                hint="Passing nested functions or lambdas to other functions is not supported "
-                     "yet: call them where they are defined, or define them at module level.")
+                hint="A nested function or lambda can be called, or passed straight to a "
+                     "function of yours as a positional argument; store it nowhere else.")
         return node
+
+
+def _specialize(callee: Any, position: int, lifted: str, captured: int, namer: Namer,
+                origin: Origin | None, chain: tuple[Any, ...],
+                ) -> tuple[LiftedFunction, dict[str, LiftedFunction]]:
+    """A copy of `callee` whose parameter at `position`, a function it calls, is fixed to the
+    lifted nested function; the nested function's captured values become extra parameters.
+    Also returns the copies it needs in turn, when `callee` passes the function on."""
+    parsed = parse_function(callee)
+    args = parsed.tree.args
+    if position >= len(args.args) or args.vararg or args.kwonlyargs or args.kwarg or any(
+            not isinstance(d, gast.Constant) for d in args.defaults):
+        raise UnsupportedSyntaxError(
+            f"passing a nested function to {callee.__name__} this way is not supported",
+            origin, hint="Pass it as a positional argument to a function with plain "
+                         "parameters.")
+    param = args.args[position].id
+    namer.reserve(names_in(parsed.tree))  # the copy's new names must not clash with its own
+    extra = [namer.fresh(f"{param}_captured") for _ in range(captured)]
+    name = namer.fresh(f"{callee.__name__}_with_{lifted}")
+    rewrite = _RewriteCalls(param, lifted, extra, origin, parsed, namer, chain)
+    parsed.tree.body = [rewrite.visit(s) for s in parsed.tree.body]
+    kept = [a for i, a in enumerate(args.args) if i != position]
+    defaults = list(args.defaults)
+    if defaults and position >= len(args.args) - len(defaults):
+        defaults.pop(position - (len(args.args) - len(defaults)))
+    parsed.tree.args = gast.arguments(
+        args=kept + [gast.Name(id=e, ctx=gast.Param(), annotation=None, type_comment=None)
+                     for e in extra],
+        posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
+        defaults=defaults if not extra else [])
+    parsed.tree.name = name
+    return LiftedFunction(parsed, f"{callee.__qualname__}[{lifted}]"), rewrite.specialized
+
+
+def _name_lambda_arguments(tree: gast.FunctionDef, namer: Namer) -> None:
+    """`h(lambda y: y * w, x)` becomes `h_arg = lambda y: y * w` / `h(h_arg, x)`, so the lambda
+    is lifted like any named one. Defining a lambda has no effect and it reads the outer
+    variables only when called, so binding it just before its statement changes nothing."""
+    for holder in list(gast.walk(tree)):
+        for field_name in ("body", "orelse"):
+            block = getattr(holder, field_name, None)
+            if not isinstance(block, list) or holder is not tree and isinstance(
+                    holder, (gast.FunctionDef, gast.Lambda)):
+                continue
+            for stmt in list(block):
+                for call in [n for n in _walk_outside_functions(stmt) if isinstance(n, gast.Call)]:
+                    for i, arg in enumerate(call.args):
+                        if isinstance(arg, gast.Lambda):
+                            callee = call.func.attr if isinstance(call.func, gast.Attribute) \
+                                else getattr(call.func, "id", "call")
+                            name = namer.fresh(f"{callee}_arg")
+                            binding = gast.Assign(targets=[gast.Name(
+                                id=name, ctx=gast.Store(), annotation=None, type_comment=None)],
+                                value=arg, type_comment=None)
+                            binding.origin = getattr(arg, "origin", getattr(stmt, "origin", None))
+                            block.insert(block.index(stmt), binding)
+                            call.args[i] = load(name)
+
+
+def _walk_outside_functions(node: gast.AST):
+    """The nodes of `node`, not entering nested functions or lambdas."""
+    yield node
+    for child in gast.iter_child_nodes(node):
+        if not isinstance(child, (gast.FunctionDef, gast.Lambda)):
+            yield from _walk_outside_functions(child)
 
 
 def lift_closures(parsed: ParsedFunction, namer: Namer) -> ParsedFunction:
     """Lift every nested function of `parsed`; returns it with an extended namespace."""
     tree = parsed.tree
+    _name_lambda_arguments(tree, namer)
     outer = {a.id for a in tree.args.args + tree.args.kwonlyargs} | assigned_names(tree.body)
     lifted: dict[str, LiftedFunction] = {}
     seen: set[str] = set()
@@ -125,9 +226,10 @@ def lift_closures(parsed: ParsedFunction, namer: Namer) -> ParsedFunction:
                 lifted.update(_lift(parsed, name, definition, outer, namer))
     if not lifted:
         return parsed
+    for function in lifted.values():  # nested functions may call each other; a specialized
+        own = function.parsed.namespace  # copy of a function keeps its own module's globals
+        function.parsed.namespace = Namespace(own.globals, {**own.closure, **lifted})
     namespace = Namespace(parsed.namespace.globals, {**parsed.namespace.closure, **lifted})
-    for function in lifted.values():  # nested functions may call each other
-        function.parsed.namespace = namespace
     return ParsedFunction(parsed.fn, tree, parsed.filename, namespace)
 
 
@@ -158,10 +260,11 @@ def _lift(parsed: ParsedFunction, name: str, definition: gast.FunctionDef, outer
                                      vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
                                      defaults=list(args.defaults))
     definition.name = lifted_name
-    rewrite = _RewriteCalls(name, lifted_name, captured, getattr(definition, "origin", None))
+    rewrite = _RewriteCalls(name, lifted_name, captured, getattr(definition, "origin", None),
+                            parsed, namer)
     rewrite.visit(parsed.tree)
     definition.body = [rewrite.visit(s) for s in definition.body]  # recursion
     function = LiftedFunction(
         ParsedFunction(parsed.fn, definition, parsed.filename, parsed.namespace),
         f"{parsed.tree.name}.{name}")
-    return {lifted_name: function}
+    return {lifted_name: function, **rewrite.specialized}

@@ -31,8 +31,10 @@ _REASONS: dict[type, tuple[str, str]] = {
                     "Define the class at module level."),
     gast.FunctionDef: ("nested function definitions are not supported yet",
                        "Define the helper at module level and pass what it needs as arguments."),
-    gast.Lambda: ("lambda expressions are not supported yet",
-                  "Define a module-level function with def instead."),
+    gast.Lambda: ("a lambda used here (not called, nor passed as a positional argument to a "
+                  "function of yours) is not supported",
+                  "Bind it to a name and call it or pass it to a function of yours, or define "
+                  "a module-level function with def instead."),
     gast.SetComp: ("set comprehensions are not supported", "Write a for loop."),
     gast.Delete: ("del is not supported", "Leave the variable alone or reassign it."),
     gast.Import: ("imports inside a differentiated function are not supported",
