@@ -75,6 +75,24 @@ def test_no_adjoint_code_for_arguments_outside_wrt():
     assert "db" in source and "dw" not in source
 
 
+def _scaled_tanh(x, w):
+    return np.tanh(w * x)
+
+
+def _layer(x, w):
+    return _scaled_tanh(x, w)
+
+
+def calls_a_helper(w, x):
+    return np.sum(_layer(x, w))
+
+
+def test_forward_of_a_call_binds_its_tape_without_a_placeholder():
+    source = emitted(calls_a_helper, 0.7, np.array([0.5, -0.3]))
+    assert "scaled_tanh_forward(" in source and "= None" not in source
+    assert_grad(calls_a_helper, 0.7, np.array([0.5, -0.3]), wrt=(0, 1))
+
+
 def test_each_adjoint_block_names_the_users_line():
     source = emitted(style_example, 0.7, np.array([0.5, -0.3, 1.2]), 3)
     tanh_line = style_example.__code__.co_firstlineno + 3
