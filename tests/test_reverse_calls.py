@@ -283,3 +283,63 @@ def test_unpacking_into_star_parameters():
 def test_unpacking_that_cannot_be_followed_is_refused():
     with pytest.raises(sourcegrad.UnsupportedSyntaxError, match="unpacking"):
         sourcegrad.grad(unpacks_where_it_cannot, wrt=(0, 1))(np.array([0.3, 0.5]), 0.7)
+
+
+# -- f(*xs) into plain parameters: as many arguments as the callee has open ----------------------
+
+
+def _spring(k, x, rest=0.0):
+    return 0.5 * k * (x - rest) ** 2
+
+
+def _kinetic(m, v):
+    return 0.5 * m * v * v
+
+
+def spreads_into_a_helper(m, v, k):
+    state = (m, v)
+    return np.sum(_kinetic(*state)) + np.sum(_spring(k, *[v], rest=0.1))
+
+
+def spreads_into_ufuncs(x, y):
+    pair = (x, y)
+    return np.sum(np.arctan2(*pair) + np.hypot(*pair) * np.exp(*[x]))
+
+
+def spreads_a_parameter(w, xy):
+    return np.sum(_kinetic(w, *xy))
+
+
+@pytest.mark.parametrize("f, args, kwargs, wrt", [
+    case(spreads_into_a_helper, 1.3, arr(3), 0.8, wrt=(0, 1, 2)),
+    case(spreads_into_ufuncs, arr(3), arr(3, seed=1), wrt=(0, 1)),
+    case(spreads_a_parameter, 0.6, (arr(2, seed=2),), wrt=(0, 1)),
+])
+def test_unpacking_into_plain_parameters(f, args, kwargs, wrt):
+    assert_grad(f, *args, wrt=wrt, **kwargs)
+
+
+def test_unpacking_matches_closed_form():
+    # d/dm 0.5 m v^2 = 0.5 v^2, d/dv = m v
+    dm, dv = sourcegrad.grad(spreads_a_parameter, wrt=(0, 1))(2.0, (3.0,))
+    assert dm == pytest.approx(4.5) and dv[0] == pytest.approx(6.0)
+
+
+def spreads_the_wrong_length(m, v):
+    state = (m, v, v)
+    return _kinetic(*state)
+
+
+def spreads_over_a_default(k, x):
+    return _spring(k, *(x, 0.1))
+
+
+def test_unpacking_of_the_wrong_length_fails_as_python_does():
+    with pytest.raises(ValueError, match="too many values to unpack"):
+        sourcegrad.grad(spreads_the_wrong_length)(1.0, 2.0)
+
+
+def test_unpacking_over_a_parameter_with_a_default_is_refused():
+    # how many arguments *xs holds is not known before the call: refused, not guessed
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError, match="unpacking"):
+        sourcegrad.grad(spreads_over_a_default)(1.0, 2.0)

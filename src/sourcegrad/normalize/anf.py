@@ -20,6 +20,7 @@ from __future__ import annotations
 import inspect
 
 import gast
+import numpy as np
 
 from ..errors import UnsupportedSyntaxError
 from ..gastutil import (
@@ -431,6 +432,10 @@ class ANF:
                                    and len(node.args) - 1 == len(leading)
                                    and any(p.kind is p.VAR_POSITIONAL for p in params)))
                 and (not double or any(p.kind is p.VAR_KEYWORD for p in params)))
+        if not fits and not double and len(stars) == 1 and node.args[-1] is stars[0]:
+            count = self._starred_count(node, len(plain))
+            if count is not None:
+                return self._spread_call(func, node, count)
         if not fits:
             raise UnsupportedSyntaxError(
                 "unpacking arguments into this call (f(*xs), f(**kw)) is not supported",
@@ -448,6 +453,39 @@ class ANF:
             whole = gast.Call(func=load("dict"), args=[double[0].value], keywords=[])
             keywords.append(gast.keyword(arg=None, value=self._packed(
                 _star_name(params, False), whole)))
+        return gast.Call(func=func, args=args, keywords=keywords)
+
+    def _starred_count(self, node: gast.Call, plain: int) -> int | None:
+        """How many arguments `*xs` must supply to the callee, when its parameters say so:
+        a ufunc takes `nin` inputs; a function without *args or defaults left to fill takes
+        the positional parameters the other arguments leave open."""
+        target = self.calls.resolve(node.func)
+        if isinstance(target, np.ufunc):
+            return target.nin - plain if not node.keywords and target.nin > plain else None
+        try:
+            params = list(inspect.signature(target).parameters.values())
+        except (TypeError, ValueError):
+            return None
+        named = {kw.arg for kw in node.keywords}
+        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        open_ = [p for p in positional[plain:] if p.name not in named]
+        if any(p.kind is p.VAR_POSITIONAL for p in params) or not open_ or any(
+                p.default is not p.empty for p in open_):
+            return None
+        return len(open_)
+
+    def _spread_call(self, func: gast.expr, node: gast.Call, count: int) -> gast.Call:
+        """`f(a, *xs)` where `f` takes two more arguments becomes `xs_0, xs_1 = xs` /
+        `f(a, xs_0, xs_1)`: the unpacking fails, as the call would, when `xs` has another
+        length."""
+        star = node.args[-1].value
+        base = star.id if isinstance(star, gast.Name) else "item"
+        names = [self.namer.fresh(f"{base}_{i}") for i in range(count)]
+        self.emit(assign(gast.Tuple(elts=[store(n) for n in names], ctx=gast.Store()),
+                         self.atom(star)))
+        args = [self._argument(a) for a in node.args[:-1]] + [load(n) for n in names]
+        keywords = [gast.keyword(arg=kw.arg, value=self._argument(kw.value))
+                    for kw in node.keywords]
         return gast.Call(func=func, args=args, keywords=keywords)
 
     def _packed(self, name: str, display: gast.expr) -> gast.Name:
