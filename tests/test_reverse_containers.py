@@ -254,3 +254,67 @@ def squares_by_name(a, b):
 ])
 def test_dict_comprehensions(f, args, kwargs, wrt):
     assert_grad(f, *args, wrt=wrt, **kwargs)
+
+
+# -- dict views handed to builtins: sum(d.values()), list(d.items()), zip(d.keys(), ...) -----------
+
+
+def sum_of_values(p, x):
+    return np.sum(sum(p.values()) * x)
+
+
+def stacked_values(p, x):
+    rows = np.stack(list(p.values()))
+    return np.sum(np.tanh(rows) * x) * len(p.keys())
+
+
+def zipped_views(p, x):
+    total = 0.0
+    for i, (k, v) in enumerate(zip(p.keys(), p.values(), strict=True)):
+        total = total + np.sum(v * x) * (i + len(k))
+    return total
+
+
+def zip_dict_values(p, q):
+    total = 0.0
+    for a, b in zip(p.values(), q.values(), strict=True):
+        total = total + np.sum(a * b)
+    return total
+
+
+def listed_items(p, x):
+    pairs = list(p.items())
+    return np.sum(pairs[0][1] * pairs[1][1] * x)
+
+
+def _params():
+    return {"a": arr(2), "bb": arr(2, seed=1)}
+
+
+@pytest.mark.parametrize("f, args, kwargs, wrt", [
+    case(sum_of_values, _params(), arr(2, seed=2), wrt=(0, 1)),
+    case(stacked_values, _params(), arr(2, seed=2), wrt=(0, 1)),
+    case(zipped_views, _params(), arr(2, seed=2), wrt=(0, 1)),
+    case(listed_items, _params(), arr(2, seed=2), wrt=(0, 1)),
+    case(zip_dict_values, _params(), {"c": arr(2, seed=2), "d": 0.5}, wrt=(0, 1)),
+])
+def test_dict_views_outside_loop_headers(f, args, kwargs, wrt):
+    assert_grad(f, *args, wrt=wrt, **kwargs)
+
+
+def test_sum_of_values_matches_closed_form():
+    # d/dp[k] sum(a + bb . x) = x for every key
+    x = np.array([0.5, -2.0])
+    dp = sourcegrad.grad(sum_of_values)({"a": np.ones(2), "bb": np.zeros(2)}, x)
+    np.testing.assert_allclose(dp["a"], x)
+    np.testing.assert_allclose(dp["bb"], x)
+
+
+def stacks_a_view(p, x):
+    return np.sum(np.stack(p.values()) * x)
+
+
+def test_dict_view_used_as_a_value_is_refused_with_the_fix():
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError, match=r"p\.values\(\) is used") as info:
+        sourcegrad.grad(stacks_a_view)(_params(), arr(2))
+    assert "list, tuple, sum" in str(info.value)

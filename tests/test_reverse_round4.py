@@ -322,13 +322,6 @@ def reversed_enumerate_list(xs):
     return total
 
 
-def zip_dict_values(p, q):
-    total = 0.0
-    for a, b in zip(p.values(), q.values(), strict=True):
-        total = total + np.sum(a * b)
-    return total
-
-
 def comprehension_in_closure(p, x):
     def feats(t):
         return [np.sin(t * v) for v in p.values()]
@@ -1200,9 +1193,6 @@ def test_vjp_dict_of_two_then_three_keys():
 @pytest.mark.parametrize("f, args, wrt, marker", [
     pytest.param(reversed_enumerate_list, ([0.5, 1.2, -0.7],), 0,
                  "for i, x in reversed(list(enumerate(xs)))", id="reversed-list-enumerate"),
-    pytest.param(zip_dict_values, ({"a": arr(2), "b": arr(2, seed=1)},
-                                   {"c": arr(2, seed=2), "d": 0.5}), (0, 1),
-                 "zip(p.values()", id="zip-of-dict-values"),
     pytest.param(dict_from_helper_comprehension_items, ({"a": arr(3), "bb": 0.5}, arr(3)),
                  (0, 1), "_double_dict(p).items()", id="items-of-a-call"),
 ])

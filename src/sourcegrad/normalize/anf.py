@@ -37,6 +37,10 @@ from ..gastutil import (
 )
 from ..names import Namer
 
+# builtins that treat a dict view and a list of its elements alike
+_CONSUMERS_OF_VIEWS = {"list", "tuple", "sum", "len", "zip", "enumerate", "max", "min", "any",
+                       "all"}
+
 OP_WORDS = {
     gast.Add: "plus", gast.Sub: "minus", gast.Mult: "times", gast.Div: "over",
     gast.Pow: "pow", gast.MatMult: "at", gast.Mod: "mod", gast.FloorDiv: "floordiv",
@@ -227,6 +231,7 @@ class ANF:
             node = gast.For(target=target, iter=gast.Call(func=call.func, args=[call.args[0]],
                                                          keywords=[]), body=node.body,
                             orelse=[], type_comment=None)
+        sources = [self._listed_view(s) for s in sources]
         if not isinstance(target, gast.Tuple) or len(target.elts) != (
                 1 + len(sources) if enumerate_ else len(sources)):
             raise UnsupportedSyntaxError(
@@ -256,6 +261,23 @@ class ANF:
                 and node.func.attr in ("items", "keys", "values") and not node.args
                 and isinstance(node.func.value, gast.Name)
                 and node.func.value.id in self.local_names)
+
+    def _listed_view(self, node: gast.expr) -> gast.expr:
+        """`d.values()` handed to `sum`, `list`, `zip`...: `[d[k] for k in d.keys()]`, a list
+        those builtins treat the same and whose loop `_dict_loop` lowers."""
+        if not self._is_dict_view(node):
+            return node
+        mapping, view = node.func.value.id, node.func.attr
+        key = self.namer.fresh("key")
+        item = gast.Subscript(value=load(mapping), slice=load(key), ctx=gast.Load())
+        element = {"keys": load(key), "values": item,
+                   "items": gast.Tuple(elts=[load(key), item], ctx=gast.Load())}[view]
+        keys = gast.Call(func=gast.Attribute(value=load(mapping), attr="keys", ctx=gast.Load()),
+                         args=[], keywords=[])
+        listed = self.namer.fresh(f"{mapping}_{view}")
+        self.value_into(gast.ListComp(elt=element, generators=[gast.comprehension(
+            target=store(key), iter=keys, ifs=[], is_async=0)]), store(listed))
+        return load(listed)
 
     def _dict_loop(self, node: gast.For) -> None:
         """`for k, v in d.items()` (or `.keys()`, `.values()`) walks the keys by position."""
@@ -374,6 +396,10 @@ class ANF:
         return node
 
     def _call(self, node: gast.Call) -> gast.Call:
+        if isinstance(node.func, gast.Name) and node.func.id in _CONSUMERS_OF_VIEWS and \
+                node.func.id not in self.local_names:
+            node = gast.Call(func=node.func, args=[self._listed_view(a) for a in node.args],
+                             keywords=node.keywords)
         func = node.func
         if isinstance(func, gast.Attribute) and not self._is_global_constant(func):
             func = gast.Attribute(value=self.atom(func.value), attr=func.attr, ctx=gast.Load())

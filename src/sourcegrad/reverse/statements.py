@@ -363,6 +363,12 @@ class AssignAdjoint:
                 hint="sourcegrad follows a function passed directly as an argument "
                      "(f(rhs, y) with rhs defined at module level), not one chosen at run time "
                      "(by a branch, a loop over functions, or a nested function passed along).")
+        owner, _, view = name.rpartition(".")
+        if owner in self.ctx.local_names and view in ("keys", "values", "items"):
+            raise UnsupportedSyntaxError(
+                f"{name}() is used here as a value of its own", getattr(self.stmt, "origin", None),
+                hint=f"Loop over it (for v in {name}()), hand it straight to list, tuple, sum, "
+                     f"len, zip or enumerate, or build the list: [{owner}[k] for k in {owner}].")
         raise NoRuleError(
             f"no derivative rule for {name}",
             getattr(self.stmt, "origin", None),
