@@ -186,3 +186,63 @@ def view_then_write(x):
 def test_writes_that_would_change_other_names_are_refused(f):
     with pytest.raises(sourcegrad.UnsupportedSyntaxError):
         sourcegrad.grad(f)(np.array([0.5, 1.0, 2.0]) if f is view_then_write else 0.5)
+
+
+# -- augmented assignment on an array another name holds: `y = x; x += d` updates y too ----------
+
+
+def alias_then_augment(x):
+    y = x
+    x += 1.0
+    x *= y
+    return np.sum(x * y)
+
+
+def alias_reads_the_update(x, w):
+    y = x
+    x *= w
+    x += np.sin(y)  # y is x * w here, as in NumPy
+    return np.sum(y * y)
+
+
+def alias_in_loop(x, w):
+    y = x
+    for _ in range(3):
+        x += w * y
+    return np.sum(y)
+
+
+def alias_updated_itself(x, w):
+    y = x
+    y *= w
+    return np.sum(x * y)
+
+
+def alias_of_a_number(x, w):
+    y = x
+    x *= w
+    return y + x * 2.0
+
+
+@pytest.mark.parametrize("f, args, kwargs, wrt", [
+    case(alias_then_augment, arr(3), wrt=0),
+    case(alias_reads_the_update, arr(3), arr(3, lo=0.5, hi=1.5, seed=1), wrt=(0, 1)),
+    case(alias_in_loop, arr(3), 0.4, wrt=(0, 1)),
+    case(alias_updated_itself, arr(3), arr(3, seed=1), wrt=(0, 1)),
+    case(alias_of_a_number, 0.3, 1.7, wrt=(0, 1)),
+])
+def test_augmented_assignment_through_an_alias(f, args, kwargs, wrt):
+    assert_grad(f, *args, wrt=wrt, **kwargs)
+
+
+def test_alias_follows_numpy_in_closed_form():
+    # arrays: x and y are one array, f = sum((x + 1)^4); numbers: y keeps x, f = x + 2 w x
+    x = np.array([0.5, -0.2])
+    np.testing.assert_allclose(sourcegrad.grad(alias_then_augment)(x.copy()), 4 * (x + 1) ** 3)
+    assert sourcegrad.grad(alias_of_a_number, wrt=(0, 1))(0.3, 1.7) == pytest.approx((4.4, 0.6))
+
+
+def test_alias_update_leaves_the_callers_array_alone():
+    x = np.array([0.5, -0.2])
+    sourcegrad.grad(alias_reads_the_update, wrt=(0, 1))(x, np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(x, [0.5, -0.2])

@@ -27,7 +27,7 @@ from . import runtime
 from .analysis.activity import Activity, analyze_activity
 from .analysis.calls import CallClassifier
 from .analysis.definedness import Definedness
-from .analysis.shapes import UNKNOWN, Env, ShapeFacts
+from .analysis.shapes import UNKNOWN, Abstract, Env, ShapeFacts
 from .errors import UnsupportedSyntaxError
 from .gastutil import assign, assigned_names, const, load, parameter_names, target_names
 from .names import Namer, names_in
@@ -157,7 +157,8 @@ def differentiate(canonical: Canonical, active_params: set[str], params: Env,
 
 
 def _refuse_aliased_inplace(tree: gast.FunctionDef, shapes: ShapeFacts) -> None:
-    """`y = x; x += 1` changes `y` too when `x` is an array: not supported yet."""
+    """`y = x[1:]; x += 1` changes `y` too when `x` is an array: not supported yet (a plain
+    `y = x` on every path is followed, see normalize/augassign.py)."""
     for node in gast.walk(tree):
         target = node.targets[0] if isinstance(node, gast.Assign) else None
         env = shapes.env_at(node)
@@ -172,17 +173,28 @@ def _refuse_aliased_inplace(tree: gast.FunctionDef, shapes: ShapeFacts) -> None:
             continue
         if isinstance(target, gast.Subscript):
             target = target.value.id
-        elif shapes.env_at(node).get(target.id, UNKNOWN).shape == ():
+        elif env.get(target.id, UNKNOWN).shape == ():
             continue  # a number: `x += 1` rebinds x, exactly as written
         else:
             target = target.id
+            if _is_array(env.get(target, UNKNOWN)):  # `y = x` on every path: y follows
+                aliases = [a for a in aliases if a not in getattr(node, "followed_aliases", [])]
+            if not aliases:
+                continue
         raise UnsupportedSyntaxError(
             f"{target} is updated in place while {', '.join(aliases)} may refer to the same "
             "array", node.origin,
             why="NumPy's augmented assignment writes into the array, so the other names see "
-                "the change; sourcegrad does not follow in-place updates of shared arrays yet.",
+                "the change; sourcegrad follows that only for a plain `y = x` made on every path, "
+                "not yet for views or names that share the array on some paths only.",
             hint=f"Write {target} = {target} <op> ... to make a new array, or take a copy "
                  f"first ({aliases[0]} = {target}.copy()).")
+
+
+def _is_array(value: Abstract) -> bool:
+    """An array whose shape is known: `x += d` surely updates it in place."""
+    return value.shape is not None and value.shape != () and value.items is None and \
+        value.cls is None
 
 
 def _containers(tree: gast.FunctionDef, shapes: ShapeFacts) -> set[str]:

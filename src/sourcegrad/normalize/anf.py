@@ -146,8 +146,10 @@ class ANF:
         else:
             self.value_into(node.value, target)
             final = self.out[-1] if self.out else None
-            if hasattr(node, "inplace_aliases") and isinstance(final, gast.Assign):
-                final.inplace_aliases = node.inplace_aliases
+            if isinstance(final, gast.Assign):
+                for mark in ("inplace_aliases", "followed_aliases", "alias_rebind"):
+                    if hasattr(node, mark):
+                        setattr(final, mark, getattr(node, mark))
         for other in others:
             self.emit(assign(other, _target_as_load(target)))
 

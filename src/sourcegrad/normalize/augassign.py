@@ -5,7 +5,11 @@ Guarantees: no AugAssign or AnnAssign remains. `x += y` becomes `x = x + y`, whi
 into the caller's array: the gradient code must not mutate its inputs. For a float the two are
 the same; for an array NumPy updates in place, so another name bound to the same array (`y = x`,
 a view `y = x[1:]`) would see the change. Such statements get `inplace_aliases`, the names that
-may share the array, and the differentiator refuses them when `x` is an array.
+may share the array, and the differentiator refuses them when `x` is an array, except for
+names that surely hold the very same array (`y = x` on every path): for those the update is
+followed, `x = x + d` / `y = x`, the rebinding marked `alias_rebind` and the names listed in
+`followed_aliases`. The differentiator drops the rebinding when `x` turns out to be a number
+(Python rebinds only `x` then).
 Writes into part of an array (`y[i] = v`, and `y[i] += v` lowered to `y[i] = y[i] + v`) always
 update in place; they are marked the same way when another name may share `y`.
 Example: `s *= 2` becomes `s = s * 2`.
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 import gast
 
-from ..gastutil import as_load, assign, loaded_names, target_names
+from ..gastutil import as_load, assign, load, loaded_names, target_names
 
 # calls and attributes whose result may be a view of their first operand
 _VIEW_METHODS = {"reshape", "view", "transpose", "ravel", "squeeze", "swapaxes"}
@@ -42,18 +46,22 @@ def _view_source(value: gast.expr) -> str | None:
 class LowerAugAssign(gast.NodeTransformer):
     def __init__(self, read_anywhere: set[str]):
         self.read_anywhere = read_anywhere
-        self.aliases: dict[str, set[str]] = {}
+        self.aliases: dict[str, set[str]] = {}  # names that may share an array
+        self.same: dict[str, set[str]] = {}  # names that surely hold the same object
         self.holders: dict[str, set[str]] = {}
 
-    def _bind(self, name: str, source: str | None) -> None:
-        for group in self.aliases.values():
-            group.discard(name)
-        self.aliases[name] = set()
+    def _bind(self, name: str, source: str | None, same: bool = False) -> None:
+        for groups in (self.aliases, self.same):
+            for group in groups.values():
+                group.discard(name)
+            groups[name] = set()
         if source is not None and source != name:
-            group = self.aliases.setdefault(source, set())
-            self.aliases[name] = {source} | group
-            for other in {source} | group:
-                self.aliases.setdefault(other, set()).add(name)
+            for groups, joins in ((self.aliases, True), (self.same, same)):
+                if joins:
+                    group = groups.setdefault(source, set())
+                    groups[name] = {source} | group
+                    for other in {source} | group:
+                        groups.setdefault(other, set()).add(name)
 
     def visit_Assign(self, node: gast.Assign) -> gast.stmt:
         target = node.targets[0]
@@ -71,15 +79,26 @@ class LowerAugAssign(gast.NodeTransformer):
         source = _view_source(node.value)
         for target in node.targets:
             for name in target_names(target):
-                self._bind(name, source if isinstance(target, gast.Name) else None)
+                self._bind(name, source if isinstance(target, gast.Name) else None,
+                           same=isinstance(node.value, gast.Name))
         return node
 
-    def visit_AugAssign(self, node: gast.AugAssign) -> gast.stmt:
+    def visit_AugAssign(self, node: gast.AugAssign) -> list[gast.stmt]:
         value = gast.BinOp(left=as_load(node.target), op=node.op, right=node.value)
         lowered = assign(node.target, value, node)
         root = node.target.value if isinstance(node.target, gast.Subscript) else node.target
         self._mark_shared(lowered, root.id)
-        return lowered
+        if isinstance(node.target, gast.Subscript):
+            return [lowered]
+        followed = sorted(self.same.get(root.id, set()) & self.read_anywhere)
+        rebinds = []
+        for alias in followed:  # `y = x; x += d`: y is the updated array too
+            rebind = assign(alias, load(root.id), node)
+            rebind.alias_rebind = True
+            rebinds.append(rebind)
+        if followed:
+            lowered.followed_aliases = followed
+        return [lowered, *rebinds]
 
     def visit_Expr(self, node: gast.Expr) -> gast.stmt:
         call = node.value
@@ -111,13 +130,25 @@ class LowerAugAssign(gast.NodeTransformer):
         return self.visit_Assign(assign(node.target, node.value, node))
 
     def _branches(self, node):
+        """May-aliases join over both arms; sure ones (`same`) hold after both only."""
         before = {k: set(v) for k, v in self.aliases.items()}
-        node.body = [self.visit(s) for s in node.body]
+        same_before = {k: set(v) for k, v in self.same.items()}
+        node.body = self._block(node.body)
         after_body, self.aliases = self.aliases, before
-        node.orelse = [self.visit(s) for s in node.orelse]
+        same_after_body, self.same = self.same, same_before
+        node.orelse = self._block(node.orelse)
         for name, group in after_body.items():
             self.aliases.setdefault(name, set()).update(group)
+        self.same = {name: group & same_after_body.get(name, set())
+                     for name, group in self.same.items()}
         return node
+
+    def _block(self, stmts: list[gast.stmt]) -> list[gast.stmt]:
+        out: list[gast.stmt] = []
+        for stmt in stmts:
+            visited = self.visit(stmt)
+            out.extend(visited if isinstance(visited, list) else [visited])
+        return out
 
     def _loop(self, node):
         for _ in range(2):  # the second pass sees aliases made by the first iteration

@@ -13,7 +13,7 @@ import gast
 
 from ..analysis.activity import is_append
 from ..analysis.definedness import upward_exposed
-from ..analysis.shapes import specializable
+from ..analysis.shapes import UNKNOWN, specializable
 from ..errors import UnsupportedSyntaxError
 from ..gastutil import assign, load, loaded_names
 from .accumulate import zeros_like
@@ -68,11 +68,16 @@ class Differentiator:
                 raise UnsupportedSyntaxError(
                     f"{type(stmt).__name__} statements are not supported",
                     getattr(stmt, "origin", None))
-            nodes.append(visitor(stmt, state))
+            node = visitor(stmt, state)
+            if node is not None:
+                nodes.append(node)
         nodes.reverse()
         return nodes
 
-    def visit_Assign(self, stmt: gast.Assign, state: AdjointState) -> Step:
+    def visit_Assign(self, stmt: gast.Assign, state: AdjointState) -> Step | None:
+        if getattr(stmt, "alias_rebind", False) and self.ctx.shapes.env_at(stmt).get(
+                stmt.value.id, UNKNOWN).shape == ():
+            return None  # `y = x; x += 1` on a number rebinds x alone
         if isinstance(stmt.targets[0], gast.Subscript):
             return store_step(self.ctx, stmt, state)
         return assignment_step(self.ctx, stmt, state)
