@@ -1,0 +1,155 @@
+"""ANF for calls: arguments become atoms, and argument packing is made explicit.
+
+`total(a, b)` for `def total(*xs)` binds the tuple `xs` first; `f(*xs)` / `f(**kw)` is
+handed over whole to a function of the user's that takes `*args` / `**kwargs` there, or
+unpacked into names when the callee's parameters say how many (`f(a, *xs)`); a dict view
+handed to a builtin becomes a list. Mixed into `anf.ANF`.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import gast
+import numpy as np
+
+from ..errors import UnsupportedSyntaxError
+from ..gastutil import assign, const, load, store
+
+# builtins that treat a dict view and a list of its elements alike
+_CONSUMERS_OF_VIEWS = {"list", "tuple", "sum", "len", "zip", "enumerate", "max", "min", "any",
+                       "all"}
+
+
+class CallLowering:
+    """The call half of ANF (see the module docstring)."""
+
+    def _call(self, node: gast.Call) -> gast.Call:
+        if isinstance(node.func, gast.Name) and node.func.id in _CONSUMERS_OF_VIEWS and \
+                node.func.id not in self.local_names:
+            node = gast.Call(func=node.func, args=[self._listed_view(a) for a in node.args],
+                             keywords=node.keywords)
+        func = node.func
+        if isinstance(func, gast.Attribute) and not self._is_global_constant(func):
+            func = gast.Attribute(value=self.atom(func.value), attr=func.attr, ctx=gast.Load())
+        if any(isinstance(a, gast.Starred) for a in node.args) or any(
+                kw.arg is None for kw in node.keywords):
+            return self._unpacking_call(func, node)
+        args = [self._argument(arg) for arg in node.args]
+        keywords = [gast.keyword(arg=kw.arg, value=self._argument(kw.value))
+                    for kw in node.keywords]
+        signature = self.calls.packing_signature(node)
+        if signature is not None:
+            return self._packed_call(func, signature, args, keywords)
+        return gast.Call(func=func, args=args, keywords=keywords)
+
+    def _packed_call(self, func, signature, args, keywords) -> gast.Call:
+        """`total(a, b, c)` for `def total(*xs)` becomes `xs = (a, b, c); total(*xs)`, so
+        the tuple (or the dict of **kwargs) is one variable, with an adjoint of its own."""
+        try:
+            bound = signature.bind(*args, **{kw.arg: kw.value for kw in keywords})
+        except TypeError as exc:
+            raise UnsupportedSyntaxError(f"this call does not match the signature: {exc}",
+                                         getattr(self.stmt, "origin", None)) from None
+        positional, named, star, double_star = [], [], None, None
+        for name, param in signature.parameters.items():
+            if name not in bound.arguments:
+                continue
+            value = bound.arguments[name]
+            if param.kind is param.VAR_POSITIONAL:
+                star = self._packed(name, gast.Tuple(elts=list(value), ctx=gast.Load()))
+            elif param.kind is param.VAR_KEYWORD:
+                double_star = self._packed(name, gast.Dict(keys=[const(k) for k in value],
+                                                           values=list(value.values())))
+            elif param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD) and \
+                    star is None and not named:
+                positional.append(value)
+            else:
+                named.append(gast.keyword(arg=name, value=value))
+        if star is not None:
+            positional.append(gast.Starred(value=star, ctx=gast.Load()))
+        if double_star is not None:
+            named.append(gast.keyword(arg=None, value=double_star))
+        return gast.Call(func=func, args=positional, keywords=named)
+
+    def _unpacking_call(self, func: gast.expr, node: gast.Call) -> gast.Call:
+        """`f(a, *xs)` / `f(**kw)` of a user function that takes `*args` / `**kwargs` right
+        there: the tuple (dict) is handed over whole, as `tuple(xs)` (`dict(kw)`)."""
+        signature = self.calls.packing_signature(node)
+        stars = [a for a in node.args if isinstance(a, gast.Starred)]
+        double = [kw for kw in node.keywords if kw.arg is None]
+        params = list(signature.parameters.values()) if signature else []
+        leading = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        plain = [a for a in node.args if not isinstance(a, gast.Starred)]
+        fits = (signature is not None and len(stars) <= 1 and len(double) <= 1
+                and len(plain) <= len(leading)
+                and (not stars or (node.args[-1] is stars[0]
+                                   and len(node.args) - 1 == len(leading)
+                                   and any(p.kind is p.VAR_POSITIONAL for p in params)))
+                and (not double or any(p.kind is p.VAR_KEYWORD for p in params)))
+        if not fits and not double and len(stars) == 1 and node.args[-1] is stars[0]:
+            count = self._starred_count(node, len(plain))
+            if count is not None:
+                return self._spread_call(func, node, count)
+        if not fits:
+            raise UnsupportedSyntaxError(
+                "unpacking arguments into this call (f(*xs), f(**kw)) is not supported",
+                getattr(self.stmt, "origin", None),
+                hint="Pass the arguments one by one, or call a function of yours whose own "
+                     "*args (**kwargs) takes the whole tuple (dict).")
+        args = [self._argument(a) for a in node.args if not isinstance(a, gast.Starred)]
+        keywords = [gast.keyword(arg=kw.arg, value=self._argument(kw.value))
+                    for kw in node.keywords if kw.arg is not None]
+        if stars:
+            whole = gast.Call(func=load("tuple"), args=[stars[0].value], keywords=[])
+            args.append(gast.Starred(value=self._packed(_star_name(params, True), whole),
+                                     ctx=gast.Load()))
+        if double:
+            whole = gast.Call(func=load("dict"), args=[double[0].value], keywords=[])
+            keywords.append(gast.keyword(arg=None, value=self._packed(
+                _star_name(params, False), whole)))
+        return gast.Call(func=func, args=args, keywords=keywords)
+
+    def _starred_count(self, node: gast.Call, plain: int) -> int | None:
+        """How many arguments `*xs` must supply to the callee, when its parameters say so:
+        a ufunc takes `nin` inputs; a function without *args or defaults left to fill takes
+        the positional parameters the other arguments leave open."""
+        target = self.calls.resolve(node.func)
+        if isinstance(target, np.ufunc):
+            return target.nin - plain if not node.keywords and target.nin > plain else None
+        try:
+            params = list(inspect.signature(target).parameters.values())
+        except (TypeError, ValueError):
+            return None
+        named = {kw.arg for kw in node.keywords}
+        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        open_ = [p for p in positional[plain:] if p.name not in named]
+        if any(p.kind is p.VAR_POSITIONAL for p in params) or not open_ or any(
+                p.default is not p.empty for p in open_):
+            return None
+        return len(open_)
+
+    def _spread_call(self, func: gast.expr, node: gast.Call, count: int) -> gast.Call:
+        """`f(a, *xs)` where `f` takes two more arguments becomes `xs_0, xs_1 = xs` /
+        `f(a, xs_0, xs_1)`: the unpacking fails, as the call would, when `xs` has another
+        length."""
+        star = node.args[-1].value
+        base = star.id if isinstance(star, gast.Name) else "item"
+        names = [self.namer.fresh(f"{base}_{i}") for i in range(count)]
+        self.emit(assign(gast.Tuple(elts=[store(n) for n in names], ctx=gast.Store()),
+                         self.atom(star)))
+        args = [self._argument(a) for a in node.args[:-1]] + [load(n) for n in names]
+        keywords = [gast.keyword(arg=kw.arg, value=self._argument(kw.value))
+                    for kw in node.keywords]
+        return gast.Call(func=func, args=args, keywords=keywords)
+
+    def _packed(self, name: str, display: gast.expr) -> gast.Name:
+        """The tuple or dict a call packs for the callee's `*name` / `**name`."""
+        packed = self.namer.fresh(name)
+        self.value_into(display, store(packed))
+        return load(packed)
+
+
+def _star_name(params, positional: bool) -> str:
+    kind = inspect.Parameter.VAR_POSITIONAL if positional else inspect.Parameter.VAR_KEYWORD
+    return next(p.name for p in params if p.kind is kind)
