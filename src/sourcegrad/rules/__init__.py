@@ -6,6 +6,8 @@ from . import (  # noqa: F401  (registration side effects)
     linalg,
     math,
     numpy,
+    numpy_arrays,
+    numpy_methods,
     operators,
     scipy_special,
 )
