@@ -5,7 +5,7 @@ functions and ndarray methods are in `numpy_arrays.py`.
 Parameter names and defaults mirror NumPy's, so calls with keywords bind. Binary functions
 broadcast: each operand's contribution goes through `unbroadcast`. Reductions broadcast the
 result's gradient back with `expand_reduced`. Functions whose adjoint takes more than a few
-lines call a helper of `runtime/numpy.py` named for what it undoes (`uncumsum`, `untake`).
+lines call a helper of `runtime/numpy*.py` named for what it undoes (`uncumsum`, `untake`).
 
 Complex numbers follow autograd and JAX: the adjoint of a complex value `z = x + iy` holds
 `dL/dx - i dL/dy` (so `grad` of |z|^2 is 2 conj(z)), holomorphic functions pass `g * f'(z)`,

@@ -12,5 +12,7 @@ from .linalg import *  # noqa: F403
 from .linalg import __all__ as _linalg
 from .numpy import *  # noqa: F403
 from .numpy import __all__ as _numpy
+from .numpy_arrays import *  # noqa: F403
+from .numpy_arrays import __all__ as _numpy_arrays
 
-__all__ = [*_core, *_fft, *_linalg, *_numpy]
+__all__ = [*_core, *_fft, *_linalg, *_numpy, *_numpy_arrays]
