@@ -79,7 +79,8 @@ class ModuleBuilder:
         shapes, queued for emission the first time they are asked for."""
         key = (fn, active, args)
         if key not in self.requests:
-            stem = fn.__qualname__.replace("<locals>.", "")
+            # `h[g]`, a copy of h with the nested function g fixed, becomes `h_g_forward`
+            stem = fn.__qualname__.replace("<locals>.", "").replace("[", ".").rstrip("]")
             forward = self.function_names.fresh(f"{stem}_forward")
             backward = self.function_names.fresh(f"{stem}_backward")
             self.requests[key] = (forward, backward)
