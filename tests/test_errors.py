@@ -237,3 +237,25 @@ def test_hidden_in_place_updates_are_refused(f, marker):
     with pytest.raises(sourcegrad.UnsupportedSyntaxError) as info:
         sourcegrad.grad(f)(np.array([0.5, 1.5, 2.0]))
     _assert_points_at(str(info.value), f, marker)
+
+
+class _Layer:
+    def __init__(self, w):
+        self.w = w
+
+    def forward(self, x):
+        self.h = np.tanh(self.w * x)
+        return np.sum(self.h)
+
+
+def caches_on_the_object(layer, x):
+    return layer.forward(x)
+
+
+def test_attribute_assignment_says_why_and_what_to_do():
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError) as info:
+        sourcegrad.grad(caches_on_the_object, wrt=1)(_Layer(np.ones(2)), np.ones(2))
+    message = str(info.value)
+    assert "outlives the call" in message and "local variable" in message
+    _assert_points_at(message, _Layer.forward, "self.h = np.tanh")
+    assert "called from" in message

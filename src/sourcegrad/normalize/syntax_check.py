@@ -74,6 +74,11 @@ def _check_target(node: gast.AST, target: gast.expr, top: bool = True) -> None:
             _fail(node, "a write into an array must be a statement of its own",
                   "Write x[i] = value on its own line.")
         return
+    if isinstance(target, gast.Attribute):
+        _fail(node, "assigning to an attribute (obj.attr = ...) is not supported: state kept on "
+              "an object outlives the call, and the gradient would not follow it",
+              "Keep the value in a local variable and return it (h = ...; return out, h), or "
+              "set the attribute outside the differentiated function.")
     _fail(node, f"assigning to {type(target).__name__.lower()} targets is not supported",
           "Assign to a plain variable.")
 
