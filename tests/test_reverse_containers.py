@@ -318,3 +318,14 @@ def test_dict_view_used_as_a_value_is_refused_with_the_fix():
     with pytest.raises(sourcegrad.UnsupportedSyntaxError, match=r"p\.values\(\) is used") as info:
         sourcegrad.grad(stacks_a_view)(_params(), arr(2))
     assert "list, tuple, sum" in str(info.value)
+
+
+def reversed_values(p, x):
+    total = 0.0
+    for v in reversed(p.values()):
+        total = total * 0.5 + np.sum(np.sin(v) * x)
+    return total
+
+
+def test_reversed_dict_view():
+    assert_grad(reversed_values, _params(), arr(2, seed=2), wrt=(0, 1))

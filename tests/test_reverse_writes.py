@@ -218,6 +218,33 @@ def alias_updated_itself(x, w):
     return np.sum(x * y)
 
 
+def alias_in_branches(x, w, flag):
+    y = x
+    if flag:
+        x *= w
+    else:
+        y += w
+    return np.sum(x * y) + np.sum(y)
+
+
+def alias_made_in_loop(x, w):
+    total = 0.0
+    for _ in range(3):
+        y = x
+        x += w * np.sin(y)
+        total = total + np.sum(y * x)
+    return total
+
+
+def alias_in_while(x, w):
+    y = x
+    n = 0
+    while n < 3:
+        y *= w
+        n += 1
+    return np.sum(x)
+
+
 def alias_of_a_number(x, w):
     y = x
     x *= w
@@ -229,6 +256,10 @@ def alias_of_a_number(x, w):
     case(alias_reads_the_update, arr(3), arr(3, lo=0.5, hi=1.5, seed=1), wrt=(0, 1)),
     case(alias_in_loop, arr(3), 0.4, wrt=(0, 1)),
     case(alias_updated_itself, arr(3), arr(3, seed=1), wrt=(0, 1)),
+    case(alias_in_branches, arr(3), arr(3, seed=1), True, wrt=(0, 1)),
+    case(alias_in_branches, arr(3), arr(3, seed=1), False, wrt=(0, 1)),
+    case(alias_made_in_loop, arr(3), arr(3, seed=1), wrt=(0, 1)),
+    case(alias_in_while, arr(3), 0.9, wrt=(0, 1)),
     case(alias_of_a_number, 0.3, 1.7, wrt=(0, 1)),
 ])
 def test_augmented_assignment_through_an_alias(f, args, kwargs, wrt):

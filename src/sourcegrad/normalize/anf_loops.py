@@ -21,8 +21,9 @@ class LoopLowering:
     def visit_For(self, node: gast.For) -> None:
         iterable = node.iter
         if self._is_builtin_call(iterable, "reversed") and len(iterable.args) == 1:
-            # `reversed(xs)` walks `xs[::-1]` (a range, list, tuple or array alike)
-            iterable = gast.Subscript(value=iterable.args[0], slice=gast.Slice(
+            # `reversed(xs)` walks `xs[::-1]` (a range, list, tuple or array alike; a dict
+            # view as the list of its elements)
+            iterable = gast.Subscript(value=self._listed_view(iterable.args[0]), slice=gast.Slice(
                 None, None, const(-1)), ctx=gast.Load())
             node = gast.For(target=node.target, iter=iterable, body=node.body, orelse=[],
                             type_comment=None)
