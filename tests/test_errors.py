@@ -121,16 +121,16 @@ def alias_then_augment(x):
 
 def view_then_augment(x):
     y = x[1:]
-    x += 1.0
+    y += 1.0  # changes x too, in NumPy
     return np.sum(x) * np.sum(y)
 
 
-def test_inplace_update_of_an_array_a_view_shares_is_refused():
+def test_inplace_update_through_a_view_is_refused():
     with pytest.raises(sourcegrad.UnsupportedSyntaxError) as info:
         sourcegrad.grad(view_then_augment)(np.array([0.5, 1.0]))
     message = str(info.value)
     assert "in place" in message and "copy()" in message
-    _assert_points_at(message, view_then_augment, "x += 1.0")
+    _assert_points_at(message, view_then_augment, "y += 1.0")
 
 
 def test_inplace_update_of_shared_float_is_plain_rebinding():

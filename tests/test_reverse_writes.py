@@ -245,6 +245,18 @@ def alias_in_while(x, w):
     return np.sum(x)
 
 
+def view_follows_the_update(x, w):
+    v = x[1:]
+    x *= w
+    return np.sum(v * v) + np.sum(x)
+
+
+def transpose_follows_the_update(a, w):
+    t = a.T
+    a += w
+    return np.sum(t[0] * a[:, 1])
+
+
 def alias_of_a_number(x, w):
     y = x
     x *= w
@@ -260,6 +272,8 @@ def alias_of_a_number(x, w):
     case(alias_in_branches, arr(3), arr(3, seed=1), False, wrt=(0, 1)),
     case(alias_made_in_loop, arr(3), arr(3, seed=1), wrt=(0, 1)),
     case(alias_in_while, arr(3), 0.9, wrt=(0, 1)),
+    case(view_follows_the_update, arr(3), arr(3, seed=1), wrt=(0, 1)),
+    case(transpose_follows_the_update, arr(2, 2), 0.7, wrt=(0, 1)),
     case(alias_of_a_number, 0.3, 1.7, wrt=(0, 1)),
 ])
 def test_augmented_assignment_through_an_alias(f, args, kwargs, wrt):
@@ -271,6 +285,13 @@ def test_alias_follows_numpy_in_closed_form():
     x = np.array([0.5, -0.2])
     np.testing.assert_allclose(sourcegrad.grad(alias_then_augment)(x.copy()), 4 * (x + 1) ** 3)
     assert sourcegrad.grad(alias_of_a_number, wrt=(0, 1))(0.3, 1.7) == pytest.approx((4.4, 0.6))
+
+
+def test_view_follows_in_closed_form():
+    # v = (w x)[1:]: f = sum(w^2 x[1:]^2) + sum(w x), df/dx = 2 w^2 x [0, 1, 1] + w
+    x, w = np.array([0.5, -0.2, 1.5]), 1.3
+    dx = sourcegrad.grad(view_follows_the_update)(x.copy(), w)
+    np.testing.assert_allclose(dx, 2 * w**2 * x * np.array([0.0, 1.0, 1.0]) + w)
 
 
 def test_alias_update_leaves_the_callers_array_alone():

@@ -6,8 +6,9 @@ into the caller's array: the gradient code must not mutate its inputs. For a flo
 the same; for an array NumPy updates in place, so another name bound to the same array (`y = x`,
 a view `y = x[1:]`) would see the change. Such statements get `inplace_aliases`, the names that
 may share the array, and the differentiator refuses them when `x` is an array, except for
-names that surely hold the very same array (`y = x` on every path): for those the update is
-followed, `x = x + d` / `y = x`, the rebinding marked `alias_rebind` and the names listed in
+names that surely hold the very same array (`y = x` on every path) or surely a view of it
+(`v = x[1:]`, `v = x.T` on every path): for those the update is followed, `x = x + d` /
+`y = x` / `v = x[1:]`, the rebinding marked `alias_rebind` and the names listed in
 `followed_aliases`. The differentiator drops the rebinding when `x` turns out to be a number
 (Python rebinds only `x` then).
 Writes into part of an array (`y[i] = v`, and `y[i] += v` lowered to `y[i] = y[i] + v`) always
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import gast
 
-from ..gastutil import as_load, assign, load, loaded_names, target_names
+from ..gastutil import as_load, assign, clone, load, loaded_names, target_names
 
 # calls and attributes whose result may be a view of their first operand
 _VIEW_METHODS = {"reshape", "view", "transpose", "ravel", "squeeze", "swapaxes"}
@@ -43,14 +44,32 @@ def _view_source(value: gast.expr) -> str | None:
     return None
 
 
+def _sliced_view(value: gast.expr) -> str | None:
+    """The name `value` is surely a view of, for `x[1:]`, `x[:, ::2]` (basic slicing with
+    constant bounds, always a view of an array) and `x.T`; None otherwise (`x[0]` may be a
+    number, `x[idx]` a copy, `x.reshape(...)` either)."""
+    if isinstance(value, gast.Attribute) and value.attr == "T" and isinstance(
+            value.value, gast.Name):
+        return value.value.id
+    if not (isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name)):
+        return None
+    parts = value.slice.elts if isinstance(value.slice, gast.Tuple) else [value.slice]
+    if all(isinstance(p, gast.Slice) for p in parts) and not loaded_names(value.slice):
+        return value.value.id
+    return None
+
+
 class LowerAugAssign(gast.NodeTransformer):
     def __init__(self, read_anywhere: set[str]):
         self.read_anywhere = read_anywhere
         self.aliases: dict[str, set[str]] = {}  # names that may share an array
         self.same: dict[str, set[str]] = {}  # names that surely hold the same object
+        self.views: dict[str, tuple[str, gast.expr]] = {}  # surely a view: (of what, how)
         self.holders: dict[str, set[str]] = {}
 
     def _bind(self, name: str, source: str | None, same: bool = False) -> None:
+        self.views = {v: view for v, view in self.views.items()
+                      if v != name and view[0] != name}
         for groups in (self.aliases, self.same):
             for group in groups.values():
                 group.discard(name)
@@ -81,6 +100,9 @@ class LowerAugAssign(gast.NodeTransformer):
             for name in target_names(target):
                 self._bind(name, source if isinstance(target, gast.Name) else None,
                            same=isinstance(node.value, gast.Name))
+        viewed = _sliced_view(node.value)
+        if isinstance(target, gast.Name) and viewed is not None and viewed != target.id:
+            self.views[target.id] = (viewed, node.value)
         return node
 
     def visit_AugAssign(self, node: gast.AugAssign) -> list[gast.stmt]:
@@ -90,10 +112,12 @@ class LowerAugAssign(gast.NodeTransformer):
         self._mark_shared(lowered, root.id)
         if isinstance(node.target, gast.Subscript):
             return [lowered]
-        followed = sorted(self.same.get(root.id, set()) & self.read_anywhere)
+        again = {alias: load(root.id) for alias in self.same.get(root.id, set())}
+        again.update({v: clone(expr) for v, (of, expr) in self.views.items() if of == root.id})
+        followed = sorted(set(again) & self.read_anywhere)
         rebinds = []
-        for alias in followed:  # `y = x; x += d`: y is the updated array too
-            rebind = assign(alias, load(root.id), node)
+        for alias in followed:  # `y = x; x += d`: y is the updated array too (or its view)
+            rebind = assign(alias, again[alias], node)
             rebind.alias_rebind = True
             rebinds.append(rebind)
         if followed:
@@ -132,15 +156,19 @@ class LowerAugAssign(gast.NodeTransformer):
     def _branches(self, node):
         """May-aliases join over both arms; sure ones (`same`) hold after both only."""
         before = {k: set(v) for k, v in self.aliases.items()}
-        same_before = {k: set(v) for k, v in self.same.items()}
+        same_before, views_before = {k: set(v) for k, v in self.same.items()}, dict(self.views)
         node.body = self._block(node.body)
         after_body, self.aliases = self.aliases, before
         same_after_body, self.same = self.same, same_before
+        views_after_body, self.views = self.views, views_before
         node.orelse = self._block(node.orelse)
         for name, group in after_body.items():
             self.aliases.setdefault(name, set()).update(group)
         self.same = {name: group & same_after_body.get(name, set())
                      for name, group in self.same.items()}
+        self.views = {v: view for v, view in self.views.items()
+                      if v in views_after_body and view[0] == views_after_body[v][0]
+                      and gast.dump(view[1]) == gast.dump(views_after_body[v][1])}
         return node
 
     def _block(self, stmts: list[gast.stmt]) -> list[gast.stmt]:

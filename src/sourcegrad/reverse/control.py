@@ -75,8 +75,8 @@ class Differentiator:
         return nodes
 
     def visit_Assign(self, stmt: gast.Assign, state: AdjointState) -> Step | None:
-        if getattr(stmt, "alias_rebind", False) and self.ctx.shapes.env_at(stmt).get(
-                stmt.value.id, UNKNOWN).shape == ():
+        if getattr(stmt, "alias_rebind", False) and isinstance(stmt.value, gast.Name) and \
+                self.ctx.shapes.env_at(stmt).get(stmt.value.id, UNKNOWN).shape == ():
             return None  # `y = x; x += 1` on a number rebinds x alone
         if isinstance(stmt.targets[0], gast.Subscript):
             return store_step(self.ctx, stmt, state)
