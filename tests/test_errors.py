@@ -7,6 +7,7 @@ import functools
 import inspect
 import math
 import operator
+import statistics
 from pathlib import Path
 
 import numpy as np
@@ -259,3 +260,16 @@ def test_attribute_assignment_says_why_and_what_to_do():
     assert "outlives the call" in message and "local variable" in message
     _assert_points_at(message, _Layer.forward, "self.h = np.tanh")
     assert "called from" in message
+
+
+def calls_a_library_function(x):
+    return statistics.fmean([x, 2.0 * x])
+
+
+def test_library_function_without_rule_asks_for_a_rule():
+    # statistics.fmean is Python source, but the library's, not the user's: no rule, no guess
+    with pytest.raises(sourcegrad.NoRuleError) as info:
+        sourcegrad.grad(calls_a_library_function)(1.5)
+    message = str(info.value)
+    assert "installed library" in message and "@sourcegrad.adjoint(statistics.fmean)" in message
+    _assert_points_at(message, calls_a_library_function, "statistics.fmean")

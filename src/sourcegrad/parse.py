@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import builtins
 import inspect
+import os
+import sysconfig
 import textwrap
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import gast
@@ -19,6 +22,17 @@ import gast
 from .errors import Origin, SourceUnavailableError
 
 _MISSING = object()
+_LIBRARY_DIRS = tuple(str(Path(sysconfig.get_paths()[key]).resolve()) + os.sep
+                      for key in ("stdlib", "platstdlib", "purelib", "platlib"))
+
+
+def is_library_function(fn: Any) -> bool:
+    """A function of Python's standard library or of an installed package (not the user's
+    project): its source is not the user's to differentiate, it needs a rule."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return False
+    return str(Path(code.co_filename).resolve()).startswith(_LIBRARY_DIRS)
 
 
 @dataclass

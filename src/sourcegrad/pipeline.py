@@ -157,8 +157,9 @@ def differentiate(canonical: Canonical, active_params: set[str], params: Env,
 
 
 def _refuse_aliased_inplace(tree: gast.FunctionDef, shapes: ShapeFacts) -> None:
-    """`y = x[1:]; x += 1` changes `y` too when `x` is an array: not supported yet (a plain
-    `y = x` on every path is followed, see normalize/augassign.py)."""
+    """`v = x[1:]; v += 1` changes `x` too when `x` is an array: not supported yet, nor
+    aliases made on some paths only. Names that surely hold `x` or a sliced view of it are
+    followed instead (normalize/augassign.py)."""
     for node in gast.walk(tree):
         target = node.targets[0] if isinstance(node, gast.Assign) else None
         env = shapes.env_at(node)
@@ -177,7 +178,7 @@ def _refuse_aliased_inplace(tree: gast.FunctionDef, shapes: ShapeFacts) -> None:
             continue  # a number: `x += 1` rebinds x, exactly as written
         else:
             target = target.id
-            if _is_array(env.get(target, UNKNOWN)):  # `y = x` on every path: y follows
+            if _is_array(env.get(target, UNKNOWN)):  # `y = x`, `v = x[1:]`: re-bound after
                 aliases = [a for a in aliases if a not in getattr(node, "followed_aliases", [])]
             if not aliases:
                 continue

@@ -10,7 +10,7 @@ from typing import Any
 import gast
 
 from ..normalize.closures import LiftedFunction
-from ..parse import Namespace, is_missing
+from ..parse import Namespace, is_library_function, is_missing
 from ..rules import METHOD_ADJOINTS, Rule, is_zero_gradient, rule_for
 
 # Attributes of arrays that are plain facts about the shape: constants for the adjoint.
@@ -73,7 +73,8 @@ class CallClassifier:
             return CallKind("rule", target, rule, None, label)
         if is_zero_gradient(target):
             return CallKind("zero", target, None, None, label)
-        if inspect.isfunction(target) or isinstance(target, LiftedFunction):
+        if inspect.isfunction(target) and not is_library_function(target) or isinstance(
+                target, LiftedFunction):
             return CallKind("user", target, None, None, label)
         return CallKind("unknown", target, None, None, label)
 

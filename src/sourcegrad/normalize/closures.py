@@ -23,7 +23,7 @@ from ..emit import to_source
 from ..errors import Origin, UnsupportedSyntaxError
 from ..gastutil import assigned_names, load, loaded_names
 from ..names import Namer, names_in
-from ..parse import Namespace, ParsedFunction, parse_function
+from ..parse import Namespace, ParsedFunction, is_library_function, parse_function
 
 
 @dataclass(eq=False)
@@ -106,7 +106,7 @@ class _RewriteCalls(gast.NodeTransformer):
         callee = self.outer.namespace.resolve(node.func, set())
         position = next(i for i, a in enumerate(node.args)
                         if isinstance(a, gast.Name) and a.id == self.name)
-        if not inspect.isfunction(callee):
+        if not inspect.isfunction(callee) or is_library_function(callee):
             return  # left for visit_Name to refuse
         key = (callee, position)
         if callee in self.chain:

@@ -18,6 +18,7 @@ import gast
 from ..analysis.shapes import specializable
 from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..gastutil import assign, clone, const, load, loaded_names, store, target_names
+from ..parse import is_library_function
 from ..rules import Contribution, Local, bind, fill
 from ..rules.templates import TemplateError
 from .accumulate import accumulate, accumulate_at, zeros_like
@@ -372,8 +373,10 @@ class AssignAdjoint:
         raise NoRuleError(
             f"no derivative rule for {name}",
             getattr(self.stmt, "origin", None),
-            why=f"{name} is not Python source that sourcegrad can transform, and no rule is "
-                "registered for it.",
+            why=(f"{name} belongs to an installed library, whose source sourcegrad does not "
+                 "differentiate, and no rule is registered for it." if is_library_function(
+                     kind.target) else f"{name} is not Python source that sourcegrad can "
+                 "transform, and no rule is registered for it."),
             hint="Register one before calling grad, for example:\n"
                  f"    @sourcegrad.adjoint({name})\n"
                  f"    def {name.rsplit('.', 1)[-1]}_rule(y, x):\n"
