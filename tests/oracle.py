@@ -284,6 +284,16 @@ def case(f, *args, wrt=0, name=None, **kwargs):
     return pytest.param(f, args, kwargs, wrt, id=name)
 
 
+def line_of(f, marker):
+    """Absolute line number and stripped text of the first line of f's source containing marker:
+    where an error about f must point."""
+    lines, start = inspect.getsourcelines(f)
+    for offset, line in enumerate(lines):
+        if marker in line:
+            return start + offset, line.strip()
+    raise AssertionError(f"{marker!r} not in the source of {f.__name__}")
+
+
 def load_module(path, name=None):
     """Import the Python file at `path` as a fresh module (registered in sys.modules), so that
     inspect.getsource works on the functions it defines."""

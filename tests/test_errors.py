@@ -4,7 +4,6 @@ must name this file with the line number and show the offending line."""
 
 import contextlib
 import functools
-import inspect
 import math
 import operator
 import statistics
@@ -14,6 +13,7 @@ import numpy as np
 import pytest
 
 import sourcegrad
+from oracle import line_of
 
 FILE = Path(__file__).name
 COUNTER = 0.0
@@ -87,17 +87,8 @@ UNSUPPORTED = [
 ]
 
 
-def _line_of(f, marker):
-    """Absolute line number and stripped text of the first line of f's source containing marker."""
-    lines, start = inspect.getsourcelines(f)
-    for offset, line in enumerate(lines):
-        if marker in line:
-            return start + offset, line.strip()
-    raise AssertionError(f"{marker!r} not in the source of {f.__name__}")
-
-
 def _assert_points_at(message, f, marker):
-    lineno, text = _line_of(f, marker)
+    lineno, text = line_of(f, marker)
     assert f"{FILE}:{lineno}" in message, f"expected {FILE}:{lineno} in:\n{message}"
     assert text in message, f"expected the line {text!r} in:\n{message}"
 

@@ -9,7 +9,6 @@ arguments in shapes, mixed float32/float64; and the error path of every unsuppor
 Everything is checked against the finite-difference oracle or a closed form written here.
 """
 
-import inspect
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import numpy as np
 import pytest
 
 import sourcegrad
-from oracle import arr, assert_grad, assert_vjp, case, numeric_grad
+from oracle import arr, assert_grad, assert_vjp, case, line_of, numeric_grad
 
 FILE = Path(__file__).name
 WEIGHTS = np.array([0.5, -1.0, 2.0])
@@ -758,7 +757,7 @@ def test_right_or_refused(f, args, wrt, marker):
     try:
         got = sourcegrad.grad(f, wrt=wrt)(*args)
     except sourcegrad.SourcegradError as error:
-        lineno, text = _line_of(f, marker)
+        lineno, text = line_of(f, marker)
         assert f"{FILE}:{lineno}" in str(error), f"expected {FILE}:{lineno} in:\n{error}"
         return
     _close(got, numeric_grad(f, args, {}, wrt))
@@ -1091,20 +1090,12 @@ ERRORS = [
 ]
 
 
-def _line_of(f, marker):
-    lines, start = inspect.getsourcelines(f)
-    for offset, line in enumerate(lines):
-        if marker in line:
-            return start + offset, line.strip()
-    raise AssertionError(f"{marker!r} not in the source of {f.__name__}")
-
-
 @pytest.mark.parametrize("f, args, marker, holder", ERRORS)
 def test_unsupported_points_at_user_line(f, args, marker, holder):
     with pytest.raises(sourcegrad.SourcegradError) as info:
         sourcegrad.grad(f)(*args)
     message = str(info.value)
-    lineno, text = _line_of(holder, marker)
+    lineno, text = line_of(holder, marker)
     assert f"{FILE}:{lineno}" in message, f"expected {FILE}:{lineno} in:\n{message}"
     assert text in message, f"expected the line {text!r} in:\n{message}"
 
@@ -1199,7 +1190,7 @@ def test_vjp_dict_of_two_then_three_keys():
 def test_refused_for_now(f, args, wrt, marker):
     with pytest.raises(sourcegrad.SourcegradError) as info:
         sourcegrad.grad(f, wrt=wrt)(*args)
-    lineno, _ = _line_of(f, marker)
+    lineno, _ = line_of(f, marker)
     assert f"{FILE}:{lineno}" in str(info.value)
 
 

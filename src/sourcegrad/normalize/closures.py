@@ -21,7 +21,7 @@ import gast
 
 from ..emit import to_source
 from ..errors import Origin, UnsupportedSyntaxError
-from ..gastutil import assigned_names, load, loaded_names
+from ..gastutil import assign, assigned_names, load, loaded_names
 from ..names import Namer, names_in
 from ..parse import Namespace, ParsedFunction, is_library_function, parse_function
 
@@ -168,29 +168,34 @@ def _specialize(callee: Any, position: int, lifted: str, captured: int, namer: N
     return LiftedFunction(parsed, f"{callee.__qualname__}[{lifted}]"), rewrite.specialized
 
 
+def _blocks(tree: gast.FunctionDef):
+    """The statement lists of the function itself (its body and its compound statements'
+    bodies), not those of functions nested in it."""
+    for holder in list(gast.walk(tree)):
+        if holder is not tree and isinstance(holder, gast.FunctionDef):
+            continue
+        for field_name in ("body", "orelse"):
+            block = getattr(holder, field_name, None)
+            if isinstance(block, list):
+                yield block
+
+
 def _name_lambda_arguments(tree: gast.FunctionDef, namer: Namer) -> None:
     """`h(lambda y: y * w, x)` becomes `h_arg = lambda y: y * w` / `h(h_arg, x)`, so the lambda
     is lifted like any named one. Defining a lambda has no effect and it reads the outer
     variables only when called, so binding it just before its statement changes nothing."""
-    for holder in list(gast.walk(tree)):
-        for field_name in ("body", "orelse"):
-            block = getattr(holder, field_name, None)
-            if not isinstance(block, list) or holder is not tree and isinstance(
-                    holder, (gast.FunctionDef, gast.Lambda)):
-                continue
-            for stmt in list(block):
-                for call in [n for n in _walk_outside_functions(stmt) if isinstance(n, gast.Call)]:
-                    for i, arg in enumerate(call.args):
-                        if isinstance(arg, gast.Lambda):
-                            callee = call.func.attr if isinstance(call.func, gast.Attribute) \
-                                else getattr(call.func, "id", "call")
-                            name = namer.fresh(f"{callee}_arg")
-                            binding = gast.Assign(targets=[gast.Name(
-                                id=name, ctx=gast.Store(), annotation=None, type_comment=None)],
-                                value=arg, type_comment=None)
-                            binding.origin = getattr(arg, "origin", getattr(stmt, "origin", None))
-                            block.insert(block.index(stmt), binding)
-                            call.args[i] = load(name)
+    for block in _blocks(tree):
+        for stmt in list(block):
+            calls = [n for n in _walk_outside_functions(stmt) if isinstance(n, gast.Call)]
+            for call in calls:
+                for i, arg in enumerate(call.args):
+                    if isinstance(arg, gast.Lambda):
+                        callee = call.func.attr if isinstance(call.func, gast.Attribute) \
+                            else getattr(call.func, "id", "call")
+                        name = namer.fresh(f"{callee}_arg")
+                        origin_of = arg if getattr(arg, "origin", None) else stmt
+                        block.insert(block.index(stmt), assign(name, arg, origin_of))
+                        call.args[i] = load(name)
 
 
 def _walk_outside_functions(node: gast.AST):
@@ -208,22 +213,17 @@ def lift_closures(parsed: ParsedFunction, namer: Namer) -> ParsedFunction:
     outer = {a.id for a in tree.args.args + tree.args.kwonlyargs} | assigned_names(tree.body)
     lifted: dict[str, LiftedFunction] = {}
     seen: set[str] = set()
-    for stmt in list(gast.walk(tree)):
-        for field_name in ("body", "orelse"):
-            block = getattr(stmt, field_name, None)
-            if not isinstance(block, list) or stmt is not tree and isinstance(
-                    stmt, gast.FunctionDef):
-                continue
-            for inner in [s for s in block if _nested(s)]:
-                name, definition = _nested(inner)
-                if name in seen:
-                    raise UnsupportedSyntaxError(
-                        f"the nested function {name} is defined more than once",
-                        getattr(inner, "origin", None),
-                        hint="Give each nested function or lambda a name of its own.")
-                seen.add(name)
-                block.remove(inner)
-                lifted.update(_lift(parsed, name, definition, outer, namer))
+    for block in _blocks(tree):
+        for inner in [s for s in block if _nested(s)]:
+            name, definition = _nested(inner)
+            if name in seen:
+                raise UnsupportedSyntaxError(
+                    f"the nested function {name} is defined more than once",
+                    getattr(inner, "origin", None),
+                    hint="Give each nested function or lambda a name of its own.")
+            seen.add(name)
+            block.remove(inner)
+            lifted.update(_lift(parsed, name, definition, outer, namer))
     if not lifted:
         return parsed
     for function in lifted.values():  # nested functions may call each other; a specialized
