@@ -201,7 +201,7 @@ class ModuleBuilder:
         """Names bound only on some paths start as None, so the tape can always be built."""
         sure = set(canonical.params) | set(sweeps.plan.stacks.values())
         sure |= top_level_prev_names(sweeps.nodes, sweeps.plan)
-        sure |= _surely_bound(canonical.tree.body[:-1]) | _surely_bound(sweeps.primal)
+        sure |= _surely_bound(sweeps.primal)
         return [assign(n, const(None)) for n in tape_names if n not in sure]
 
     def _record_globals(self, canonical: Canonical) -> None:
