@@ -270,19 +270,24 @@ def unpacks_into_star_params(a, b, c):
     return _total_energy(*pieces) + _total_energy(**opts)
 
 
-def unpacks_where_it_cannot(a, c):
-    opts = {"alpha": c}
+def unpacks_next_to_star_params(a, c):
+    opts = {"alpha": c, "scale": c * c}
     return _total_energy(a, **opts)
+
+
+def unpacks_where_it_cannot(a, axes):
+    return np.sum(a, **axes)
 
 
 def test_unpacking_into_star_parameters():
     assert_grad(unpacks_into_star_params, np.array([0.3, 0.5]), np.array([1.0, -0.2]), 0.7,
                 wrt=(0, 1, 2))
+    assert_grad(unpacks_next_to_star_params, np.array([0.3, 0.5]), 0.7, wrt=(0, 1))
 
 
 def test_unpacking_that_cannot_be_followed_is_refused():
     with pytest.raises(sourcegrad.UnsupportedSyntaxError, match="unpacking"):
-        sourcegrad.grad(unpacks_where_it_cannot, wrt=(0, 1))(np.array([0.3, 0.5]), 0.7)
+        sourcegrad.grad(unpacks_where_it_cannot)(np.array([0.3, 0.5]), {"axis": 0})
 
 
 # -- f(*xs) into plain parameters: as many arguments as the callee has open ----------------------

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import cache
-from .analysis.shapes import is_plain_object, of_value
+from .analysis.abstract import is_plain_object, of_value
 from .errors import (
     InternalError,
     NonDifferentiableInputError,

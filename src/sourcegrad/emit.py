@@ -14,6 +14,9 @@ from typing import Any
 
 import astor
 import gast
+from astor.source_repr import split_lines
+
+MAX_LINE = 99
 
 _counter = itertools.count(1)
 
@@ -46,7 +49,12 @@ def to_source(tree: gast.AST) -> str:
     """gast -> ast -> formatted source text."""
     node = gast.gast_to_ast(tree)
     ast.fix_missing_locations(node)
-    return astor.to_source(node, source_generator_class=_Printer)
+    return astor.to_source(node, source_generator_class=_Printer, pretty_source=_wrapped)
+
+
+def _wrapped(source: str) -> str:
+    """Long lines broken where astor can, at the project's width (100), not PEP 8's 79."""
+    return "".join(split_lines(source, maxline=MAX_LINE))
 
 
 def compile_module(source: str, label: str, namespace: dict[str, Any]) -> dict[str, Any]:

@@ -24,10 +24,12 @@ from typing import Any
 import gast
 
 from . import runtime
+from .analysis.abstract import UNKNOWN, Abstract, Env
 from .analysis.activity import Activity, analyze_activity
 from .analysis.calls import CallClassifier
 from .analysis.definedness import Definedness
-from .analysis.shapes import UNKNOWN, Abstract, Env, ShapeFacts
+from .analysis.shapes import ShapeFacts
+from .analysis.static_branches import prune_static_branches
 from .errors import UnsupportedSyntaxError
 from .gastutil import assign, assigned_names, const, load, parameter_names, target_names
 from .names import Namer, names_in
@@ -76,8 +78,9 @@ class Canonical:
 def canonicalize(fn: Any) -> Canonical:
     parsed = fn.parsed if isinstance(fn, LiftedFunction) else parse_function(fn)
     parsed = lift_closures(parsed, Namer(names_in(parsed.tree)))
-    if "dict_key" not in parsed.namespace.globals:  # loops over dicts read keys with it
-        parsed.namespace.closure.setdefault("dict_key", runtime.dict_key)
+    for helper in ("dict_key", "check_keywords"):  # loops over dicts, calls f(**kw)
+        if helper not in parsed.namespace.globals:
+            parsed.namespace.closure.setdefault(helper, getattr(runtime, helper))
     tree = check_syntax(parsed.tree)
     tree = lower_augassign(tree)
     reserved = RESERVED | rule_global_names()
@@ -129,12 +132,12 @@ def differentiate(canonical: Canonical, active_params: set[str], params: Env,
                   bind_global: BindGlobal) -> Sweeps:
     """Reverse mode for one function with respect to `active_params`."""
     namer = copy.deepcopy(canonical.namer)
-    tree = canonical.tree
+    functions = {name: value.function for name, value in params.items() if value.function}
+    calls = canonical.calls.with_functions(functions)  # `rhs(y)` where rhs is f: call f
+    tree = prune_static_branches(canonical.tree, params, calls)
     body, ret = tree.body[:-1], tree.body[-1]
     output = ret.value
     outputs = {output.id} if isinstance(output, gast.Name) else set()
-    functions = {name: value.function for name, value in params.items() if value.function}
-    calls = canonical.calls.with_functions(functions)  # `rhs(y)` where rhs is f: call f
     activity = analyze_activity(tree, active_params, calls, outputs)
     shapes = ShapeFacts(tree, params, calls)
     _refuse_aliased_inplace(tree, shapes)

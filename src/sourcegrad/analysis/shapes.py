@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-import inspect
 import math
 import operator
-from dataclasses import dataclass
 from typing import Any
 
 import gast
@@ -28,31 +26,23 @@ import numpy as np
 
 from ..gastutil import loaded_names, target_names
 from ..runtime import stop_gradient
+from .abstract import (
+    INTEGER,
+    SCALAR,
+    UNKNOWN,
+    Abstract,
+    Env,
+    Shape,
+    broadcast,
+    join,
+    join_envs,
+    matmul_shape,
+    of_value,
+    reduced_shape,
+)
 from .calls import CallClassifier
 
-Shape = tuple[int | None, ...] | None  # None: unknown; a None entry: a length not known
 _PLACEHOLDER = 7919  # stands for an unknown length when NumPy computes an indexing result
-
-
-@dataclass(frozen=True)
-class Abstract:
-    """What is known of a value: its array shape, whether it is an integer, and whether it is
-    an array's `.shape` tuple (whose items are integers)."""
-
-    shape: Shape
-    integer: bool = False
-    shape_tuple: bool = False
-    items: tuple | None = None  # a list/tuple: its items' Abstracts; a dict: (key, Abstract)s
-    function: Any = None  # a user function passed as a value: which one
-    cls: type | None = None  # an object of a user class: its class; items: (attribute, Abstract)
-    complex: bool = False  # may hold complex numbers: derivatives keep the generic helpers
-    is_dict: bool = False  # a dict (its items, when known, are (key, Abstract) pairs)
-
-
-UNKNOWN = Abstract(None)
-SCALAR = Abstract(())
-INTEGER = Abstract((), True)
-Env = dict[str, Abstract]
 
 _REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.amax, np.min, np.amin, np.var, np.std}
 _REDUCTION_METHODS = {"sum", "mean", "prod", "max", "min", "var", "std"}
@@ -63,74 +53,6 @@ _INTEGER_RESULTS = {builtins.len, builtins.int, builtins.round, math.floor, math
 _BINARY = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
            gast.Div: operator.truediv, gast.Pow: operator.pow, gast.Mod: operator.mod,
            gast.FloorDiv: operator.floordiv}
-
-
-def known(shape: Shape) -> bool:
-    """Whether every length of `shape` is known (so it can be compared exactly)."""
-    return shape is not None and None not in shape
-
-
-def broadcast(*shapes: Shape) -> Shape:
-    """NumPy's broadcast of shapes, with unknown lengths: 1 or n with n, else unknown."""
-    if any(s is None for s in shapes):
-        return None
-    if all(known(s) for s in shapes):
-        try:
-            return tuple(np.broadcast_shapes(*shapes))
-        except ValueError:
-            return None
-    rank = max(len(s) for s in shapes)
-    result = []
-    for axis in range(rank):
-        dims = [s[len(s) - rank + axis] for s in shapes if len(s) - rank + axis >= 0]
-        big = {d for d in dims if d is not None and d != 1}
-        if len(big) > 1:
-            return None
-        result.append(big.pop() if big else (1 if all(d == 1 for d in dims) else None))
-    return tuple(result)
-
-
-def _fits(m: int | None, n: int | None) -> bool:
-    return m is None or n is None or m == n
-
-
-def matmul_shape(a: Shape, b: Shape) -> Shape:
-    """The shape of `a @ b` by NumPy's rules (1-d operands promoted, stacks broadcast)."""
-    if a is None or b is None or not a or not b:
-        return None
-    if len(a) == 1 and len(b) == 1:
-        return () if _fits(a[0], b[0]) else None
-    if len(b) == 1:
-        return a[:-1] if _fits(a[-1], b[0]) else None
-    if len(a) == 1:
-        return b[:-2] + b[-1:] if _fits(a[0], b[-2]) else None
-    if not _fits(a[-1], b[-2]):
-        return None
-    stack = broadcast(a[:-2], b[:-2])
-    return None if stack is None else stack + (a[-2], b[-1])
-
-
-def reduced_shape(shape: Shape, axis: Any, keepdims: Any) -> Shape:
-    """The shape of a reduction over `axis` (None, an int or a tuple of ints)."""
-    if shape is None or keepdims not in (True, False):
-        return None
-    rank = len(shape)
-    if axis is None:
-        axes = set(range(rank))
-    elif isinstance(axis, int) and not isinstance(axis, bool):
-        axes = {axis}
-    elif isinstance(axis, tuple) and all(isinstance(a, int) for a in axis):
-        axes = set(axis)
-    else:
-        return None
-    if rank == 0:
-        return () if axis is None else None
-    if any(not -rank <= a < rank for a in axes):
-        return None
-    axes = {a % rank for a in axes}
-    if keepdims:
-        return tuple(1 if i in axes else n for i, n in enumerate(shape))
-    return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
 def _item(items: tuple, index: gast.expr) -> Abstract:
@@ -157,84 +79,34 @@ def _integer_dtype(node: gast.expr | None) -> bool:
     return isinstance(name, str) and name.startswith(("int", "uint", "bool"))
 
 
-def _appended(stmt: gast.Expr) -> list[str]:
-    call = stmt.value
-    if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and \
-            call.func.attr == "append" and isinstance(call.func.value, gast.Name):
-        return [call.func.value.id]
-    return []
+_READING_METHODS = {"get", "keys", "values", "items", "copy", "index", "count"}
 
 
-def specializable(env: Env) -> dict[str, Shape]:
-    """The shapes the specializer may rely on: not those of values that may be complex (their
-    zeros and sums keep the generic helpers, which preserve the dtype)."""
-    return {name: None if value.complex else value.shape for name, value in env.items()}
+def _forget_changed_items(call: gast.expr, env: Env) -> None:
+    """`xs.append(v)`, `d.update(e)`, `d.pop(k)`: the container's items are no longer known."""
+    if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and isinstance(
+            call.func.value, gast.Name) and call.func.attr not in _READING_METHODS:
+        name = call.func.value.id
+        held = env.get(name)
+        if held is not None and held.items is not None and held.cls is None:
+            env[name] = Abstract(None, is_dict=held.is_dict)
 
 
-def join(a: Abstract | None, b: Abstract | None) -> Abstract:
-    if a is None or b is None:
-        return UNKNOWN
-    if a == b:
-        return a
-    return Abstract(_join_shapes(a.shape, b.shape), integer=a.integer and b.integer,
-                    shape_tuple=a.shape_tuple and b.shape_tuple,
-                    items=a.items if a.items == b.items else None,
-                    function=a.function if a.function is b.function else None,
-                    cls=a.cls if a.cls is b.cls else None, complex=a.complex or b.complex,
-                    is_dict=a.is_dict and b.is_dict)
-
-
-def _join_shapes(a: Shape, b: Shape) -> Shape:
-    """What two paths agree on: the rank, and the lengths that are the same on both."""
-    if a is None or b is None or len(a) != len(b):
-        return None
-    return tuple(m if m == n else None for m, n in zip(a, b, strict=True))
-
-
-def join_envs(a: Env, b: Env) -> Env:
-    return {name: join(a.get(name), b.get(name)) for name in set(a) | set(b)}
-
-
-_ARRAYS: dict[tuple, Abstract] = {}  # one Abstract per array shape: cheap keys on every call
-
-
-def of_value(value: Any) -> Abstract:
-    """The abstract value of an actual argument (on every call: the common cases first)."""
-    if type(value) is float:
-        return SCALAR
-    if type(value) is np.ndarray:
-        key = (value.shape, value.dtype.kind in "iub", value.dtype.kind == "c")
-        known = _ARRAYS.get(key)
-        if known is None:
-            known = _ARRAYS[key] = Abstract(key[0], integer=key[1], complex=key[2])
-        return known
-    if isinstance(value, (complex, np.complexfloating)):
-        return Abstract((), complex=True)
-    if isinstance(value, (bool, np.bool_)):
-        return INTEGER
-    if isinstance(value, (int, np.integer)):
-        return INTEGER
-    if isinstance(value, (float, np.floating)):
-        return SCALAR
-    if isinstance(value, np.ndarray):
-        return Abstract(value.shape, value.dtype.kind in "iub", complex=value.dtype.kind == "c")
-    if isinstance(value, (list, tuple)):
-        return Abstract(None, items=tuple(of_value(v) for v in value))
-    if isinstance(value, dict) and all(isinstance(k, (str, int)) for k in value):
-        return Abstract(None, items=tuple((k, of_value(v)) for k, v in value.items()),
-                        is_dict=True)
-    if inspect.isfunction(value):
-        return Abstract(None, function=value)
-    if is_plain_object(value):
-        return Abstract(None, items=tuple((k, of_value(v)) for k, v in vars(value).items()),
-                        cls=type(value))
-    return UNKNOWN
-
-
-def is_plain_object(value: Any) -> bool:
-    """An instance of a user class holding its data in attributes (a dataclass, say)."""
-    return (hasattr(value, "__dict__") and not isinstance(value, type)
-            and not inspect.ismodule(value) and not callable(value))
+def _stored_item(held: Abstract, index: gast.expr, value: Abstract) -> Abstract:
+    """A container after `held[index] = value`: a dict gains or changes the key, a list's
+    item changes; where the index is not a constant, every item may have changed."""
+    if isinstance(index, gast.Constant) and held.is_dict:
+        return dataclasses.replace(held, items=tuple({**dict(held.items),
+                                                      index.value: value}.items()))
+    if held.is_dict:
+        return dataclasses.replace(held, items=None)
+    items = list(held.items)
+    key = index.value if isinstance(index, gast.Constant) else None
+    if isinstance(key, int) and not isinstance(key, bool) and -len(items) <= key < len(items):
+        items[key] = value
+    else:
+        items = [join(item, value) for item in items]
+    return dataclasses.replace(held, items=tuple(items))
 
 
 class ShapeFacts:
@@ -267,15 +139,19 @@ class ShapeFacts:
             elif isinstance(stmt, gast.Break):
                 self._breaks.append(dict(env))
             elif isinstance(stmt, gast.Expr):
-                for name in _appended(stmt):
-                    env[name] = UNKNOWN  # the list grew: its items are no longer known
+                _forget_changed_items(stmt.value, env)
         return env
 
     def _assign(self, stmt: gast.Assign, env: Env) -> None:
         target = stmt.targets[0]
         value = self.value(stmt.value, env)
+        _forget_changed_items(stmt.value, env)
         if isinstance(target, gast.Name):
             env[target.id] = value
+        elif isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
+            held = env.get(target.value.id)
+            if held is not None and held.items is not None and held.cls is None:
+                env[target.value.id] = _stored_item(held, target.slice, value)
         elif isinstance(target, gast.Tuple) and value.items is not None and len(
                 value.items) == len(target.elts) and all(isinstance(e, gast.Name)
                                                          for e in target.elts):

@@ -34,6 +34,9 @@ class CallLowering:
             func = gast.Attribute(value=self.atom(func.value), attr=func.attr, ctx=gast.Load())
         if any(isinstance(a, gast.Starred) for a in node.args) or any(
                 kw.arg is None for kw in node.keywords):
+            target = self._keyword_spread_target(node)
+            if target is not None:
+                return self._keyword_spread_call(func, node, target)
             return self._unpacking_call(func, node)
         args = [self._argument(arg) for arg in node.args]
         keywords = [gast.keyword(arg=kw.arg, value=self._argument(kw.value))
@@ -110,6 +113,91 @@ class CallLowering:
                 _star_name(params, False), whole)))
         return gast.Call(func=func, args=args, keywords=keywords)
 
+    def _keyword_spread_target(self, node: gast.Call):
+        """The user function `f` of `f(a, **params)` whose named parameters `params` fills
+        (one `**`, no `*`); None for other calls."""
+        if any(isinstance(a, gast.Starred) for a in node.args) or sum(
+                kw.arg is None for kw in node.keywords) != 1:
+            return None
+        kind = self.calls.classify(node)
+        if kind.kind != "user":
+            return None
+        params = inspect.signature(kind.target).parameters.values()
+        fillable = [p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        return kind.target if fillable else None
+
+    def _keyword_spread_call(self, func: gast.expr, node: gast.Call, target) -> gast.Call:
+        """`layer(x, **params)` for `def layer(x, w, b, scale=1.0)` becomes
+        `check_keywords(params, ...)`, then `layer(x, w=params['w'], b=params['b'],
+        scale=params['scale'] if 'scale' in params else 1.0)`: each parameter reads its
+        item, so the gradient reaches `params` item by item. A `**rest` of the callee takes
+        the items left over."""
+        signature = inspect.signature(target)
+        args = [self._argument(a) for a in node.args]
+        keywords = [gast.keyword(arg=kw.arg, value=self._argument(kw.value))
+                    for kw in node.keywords if kw.arg is not None]
+        mapping = self.atom(next(kw.value for kw in node.keywords if kw.arg is None))
+        try:
+            bound = signature.bind_partial(*args, **{kw.arg: kw.value for kw in keywords})
+        except TypeError as exc:
+            raise UnsupportedSyntaxError(f"this call does not match the signature: {exc}",
+                                         getattr(self.stmt, "origin", None)) from None
+        params = list(signature.parameters.values())
+        rest = next((p.name for p in params if p.kind is p.VAR_KEYWORD), None)
+        if rest is not None and rest in bound.arguments:
+            raise UnsupportedSyntaxError(
+                "this call passes keywords the callee's **" + rest + " takes both one by one "
+                "and through **", getattr(self.stmt, "origin", None),
+                hint="Put every keyword into the dict you unpack, or pass them all one by one.")
+        open_ = [p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+                 and p.name not in bound.arguments]
+        taken = [p.name for p in params if p.name in bound.arguments and p.kind in (
+            p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        names = tuple(p.name for p in open_)
+        checks = {"accepted": const(None) if rest else _tuple_of(names),
+                  "required": _tuple_of(tuple(p.name for p in open_ if p.default is p.empty)),
+                  "taken": _tuple_of(tuple(taken))}
+        self.emit(gast.Expr(value=gast.Call(
+            func=load("check_keywords"), args=[mapping, const(target.__name__)],
+            keywords=[gast.keyword(arg=k, value=v) for k, v in checks.items()])))
+        for param in open_:
+            item = gast.Subscript(value=mapping, slice=const(param.name), ctx=gast.Load())
+            if param.default is not param.empty:
+                item = gast.IfExp(test=gast.Compare(left=const(param.name), ops=[gast.In()],
+                                                    comparators=[mapping]),
+                                  body=item, orelse=self._default_value(target, param))
+            value = self.namer.fresh(param.name)
+            self.value_into(item, store(value))
+            keywords.append(gast.keyword(arg=param.name, value=load(value)))
+        call = self._packed_call(func, signature, args, keywords)
+        if rest is not None:
+            call.keywords.append(gast.keyword(arg=None, value=self._left_over(mapping, rest,
+                                                                              names)))
+        return call
+
+    def _default_value(self, target, param: inspect.Parameter) -> gast.expr:
+        """A parameter's default: inline when it is a plain constant, else the very object
+        the function holds, bound to a name of its own."""
+        if param.default is None or type(param.default) in (bool, int, float, str):
+            return const(param.default)
+        name = self.namer.fresh(f"{target.__name__}_{param.name}_default")
+        self.calls.namespace.closure[name] = param.default
+        return load(name)
+
+    def _left_over(self, mapping: gast.Name, rest: str, named: tuple[str, ...]) -> gast.Name:
+        """The dict the callee's `**rest` receives: the items no named parameter took."""
+        if not named:
+            whole = gast.Call(func=load("dict"), args=[mapping], keywords=[])
+            return self._packed(rest, whole)
+        key = self.namer.fresh("key")
+        left = gast.DictComp(
+            key=load(key), value=gast.Subscript(value=mapping, slice=load(key), ctx=gast.Load()),
+            generators=[gast.comprehension(
+                target=store(key), iter=mapping, is_async=0,
+                ifs=[gast.Compare(left=load(key), ops=[gast.NotIn()],
+                                  comparators=[_tuple_of(named)])])])
+        return self._packed(rest, left)
+
     def _starred_count(self, node: gast.Call, plain: int) -> int | None:
         """How many arguments `*xs` must supply to the callee, when its parameters say so:
         a ufunc takes `nin` inputs; a function without *args or defaults left to fill takes
@@ -148,6 +236,10 @@ class CallLowering:
         packed = self.namer.fresh(name)
         self.value_into(display, store(packed))
         return load(packed)
+
+
+def _tuple_of(names: tuple[str, ...]) -> gast.Tuple:
+    return gast.Tuple(elts=[const(n) for n in names], ctx=gast.Load())
 
 
 def _star_name(params, positional: bool) -> str:

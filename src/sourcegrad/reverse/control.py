@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import gast
 
+from ..analysis.abstract import UNKNOWN, specializable
 from ..analysis.activity import is_append
 from ..analysis.definedness import upward_exposed
-from ..analysis.shapes import UNKNOWN, specializable
 from ..errors import UnsupportedSyntaxError
 from ..gastutil import assign, load, loaded_names
 from .accumulate import zeros_like
@@ -92,7 +92,8 @@ class Differentiator:
         """A call whose result is dropped may change its arguments in place (`x.sort()`,
         `np.copyto(y, x)`, `out=`): on values with a gradient that would go unseen."""
         call = stmt.value
-        if not isinstance(call, gast.Call) or getattr(call.func, "id", None) == "print":
+        if not isinstance(call, gast.Call) or getattr(call.func, "id", None) in (
+                "print", "check_keywords"):
             return
         if loaded_names(call) & self.ctx.activity.varied:
             raise UnsupportedSyntaxError(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gast
 import numpy as np
 
-from ..analysis.shapes import Shape, broadcast, known, matmul_shape
+from ..analysis.abstract import Shape, broadcast, known, matmul_shape
 from ..gastutil import const, load
 
 _NUMPY_ROOT = "np"

@@ -15,7 +15,7 @@ import operator
 
 import gast
 
-from ..analysis.shapes import specializable
+from ..analysis.abstract import specializable
 from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..gastutil import assign, clone, const, load, loaded_names, store, target_names
 from ..parse import is_library_function

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gast
 
-from ..analysis.shapes import UNKNOWN, known, specializable
+from ..analysis.abstract import UNKNOWN, known, specializable
 from ..gastutil import assign, clone, const, load, loaded_names
 from .accumulate import _is_basic_index, _is_whole, accumulate
 from .context import Context

@@ -4,7 +4,14 @@ import builtins
 
 import numpy as np
 
-from ..runtime import adjoint_like, dict_key, pick_extremum, spread_sum, stop_gradient
+from ..runtime import (
+    adjoint_like,
+    check_keywords,
+    dict_key,
+    pick_extremum,
+    spread_sum,
+    stop_gradient,
+)
 from .templates import adjoint, d, nondifferentiable
 
 
@@ -39,6 +46,6 @@ def sum(y, items, start=0):
     d[start] += d[y]
 
 
-nondifferentiable(stop_gradient, dict_key)
+nondifferentiable(stop_gradient, dict_key, check_keywords)
 nondifferentiable(builtins.len, builtins.range, builtins.int, builtins.bool, builtins.round,
                   builtins.isinstance, builtins.print)

@@ -13,7 +13,7 @@ __all__ = [
     "split_concatenated", "sum_repeats", "unbroadcast", "expand_reduced", "zeros_like",
     "reduced_count", "extremum_mask", "matmul_left", "matmul_right", "dot_left", "dot_right",
     "untranspose", "split_like", "unstack", "clip_mask", "pick_extremum", "spread_sum", "add_at",
-    "written_part", "dict_key", "owned_copy",
+    "written_part", "dict_key", "owned_copy", "check_keywords",
 ]
 
 
@@ -61,6 +61,22 @@ def owned_copy(adjoint):
 def dict_key(mapping, index):
     """The key at position `index` of a dict (how a loop over a dict reads its keys)."""
     return list(mapping)[index]
+
+
+def check_keywords(mapping, function, accepted, required, taken=()):
+    """Raise as Python would when `function(..., **mapping)` does not fit its parameters:
+    `accepted` names the keywords it takes (None: any, it has **kwargs), `required` those
+    without a default, `taken` those the call already passed."""
+    for name in mapping:
+        if name in taken:
+            raise TypeError(f"{function}() got multiple values for argument '{name}'")
+        if accepted is not None and name not in accepted:
+            raise TypeError(f"{function}() got an unexpected keyword argument '{name}'")
+    missing = [name for name in required if name not in mapping]
+    if missing:
+        listed = " and ".join(f"'{name}'" for name in missing)
+        raise TypeError(f"{function}() missing {len(missing)} required argument"
+                        f"{'s' if len(missing) > 1 else ''}: {listed}")
 
 
 def adjoint_like(g, items):
