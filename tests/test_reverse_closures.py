@@ -122,10 +122,41 @@ def test_passed_lambda_matches_closed_form():
     assert sourcegrad.grad(passes_a_lambda)(0.7) == pytest.approx(2.0)
 
 
-def keeps_a_lambda(w):
-    f = lambda t: t * w  # noqa: E731
-    fs = [f]
-    return fs[0](2.0)
+def _recurse(fn, v, n):
+    if n == 0:
+        return fn(v)
+    return _recurse(fn, v, n - 1) + fn(v * n)
+
+
+def recursion_carries_a_lambda(w):
+    g = lambda t: t * w  # noqa: E731
+    return _recurse(g, 1.0, 3)
+
+
+def _integrate(y0, n, rhs, dt=0.1):
+    y = y0
+    for _ in range(n):
+        y = y + dt * rhs(y)
+    return y
+
+
+def _integrate_keyword_only(y0, *, rhs, n=4):
+    return _integrate(y0, n, rhs=rhs)
+
+
+def passes_by_keyword(r, y0):
+    def decay(y):
+        return -r * y
+
+    return np.sum(_integrate(y0, 4, rhs=decay))
+
+
+def passes_an_inline_lambda_by_keyword(r, y0):
+    return np.sum(_integrate(y0, n=3, dt=0.05, rhs=lambda y: -r * y * y))
+
+
+def passes_to_a_keyword_only_parameter(r, y0):
+    return np.sum(_integrate_keyword_only(y0, rhs=lambda y: np.sin(r * y)))
 
 
 def maps_a_lambda(w, x):
@@ -133,21 +164,61 @@ def maps_a_lambda(w, x):
     return sum(map(f, x))
 
 
-def _recurse(fn, v, n):
-    if n == 0:
-        return fn(v)
-    return _recurse(fn, v, n - 1)
+def maps_over_two_lists(w, xs, ys):
+    return sum(map(lambda a, b: np.sum(a * b) * w, xs, ys))
 
 
-def recursion_carries_a_lambda(w):
-    g = lambda t: t * w  # noqa: E731
-    return _recurse(g, 1.0, 2)
+def maps_a_module_function(x):
+    return np.sum(np.stack(list(map(np.tanh, [x, 2.0 * x]))))
+
+
+PASSED_FURTHER = [
+    case(recursion_carries_a_lambda, 0.7),
+    case(passes_by_keyword, 0.8, arr(3, lo=0.5, hi=1.5), wrt=(0, 1)),
+    case(passes_an_inline_lambda_by_keyword, 0.8, arr(3, lo=0.5, hi=1.5), wrt=(0, 1)),
+    case(passes_to_a_keyword_only_parameter, 0.8, arr(3, lo=0.5, hi=1.5), wrt=(0, 1)),
+    case(maps_a_lambda, 0.7, arr(3), wrt=(0, 1)),
+    case(maps_over_two_lists, 0.7, [arr(2), arr(2, seed=1)], [arr(2, seed=2), arr(2, seed=3)],
+         wrt=(0, 1, 2)),
+    case(maps_a_module_function, arr(3)),
+]
+
+
+@pytest.mark.parametrize("f, args, kwargs, wrt", PASSED_FURTHER)
+def test_nested_function_by_keyword_through_recursion_and_map(f, args, kwargs, wrt):
+    assert_grad(f, *args, wrt=wrt, **kwargs)
+
+
+def test_recursion_with_a_lambda_matches_closed_form():
+    # _recurse(g, 1, 3) = g(1) + g(3) + g(2) + g(1) = 7 w
+    assert sourcegrad.grad(recursion_carries_a_lambda)(0.7) == pytest.approx(7.0)
+
+
+def keeps_a_lambda(w):
+    f = lambda t: t * w  # noqa: E731
+    fs = [f]
+    return fs[0](2.0)
+
+
+def _make_scaler(w):
+    def scale(t):
+        return t * w
+
+    return scale
+
+
+def returns_a_nested_function(w):
+    return _make_scaler(w)(2.0)
+
+
+def sorts_with_a_lambda(w, xs):
+    return sum(sorted(xs, key=lambda t: t * w))
 
 
 @pytest.mark.parametrize("f, args, match", [
     (keeps_a_lambda, (0.7,), "used as a value"),
-    (maps_a_lambda, (0.7, np.ones(2)), "used as a value"),
-    (recursion_carries_a_lambda, (0.7,), "passes the nested function fn on to itself"),
+    (returns_a_nested_function, (0.7,), "a function held in a variable"),
+    (sorts_with_a_lambda, (0.7, [1.0, 2.0]), "used as a value"),
 ])
 def test_nested_function_stored_or_given_to_library_code_is_refused(f, args, match):
     with pytest.raises(sourcegrad.UnsupportedSyntaxError, match=match):

@@ -67,9 +67,7 @@ def _differentiable_operands(value: gast.expr, calls: CallClassifier) -> set[str
         names = set()
         for arg in list(value.args) + [kw.value for kw in value.keywords]:
             names |= loaded_names(arg)
-        if isinstance(value.func, gast.Attribute):
-            names |= loaded_names(value.func.value)
-        return names
+        return names | loaded_names(value.func)  # `obj.method(x)`, `make(w)(x)`
     return loaded_names(value)
 
 

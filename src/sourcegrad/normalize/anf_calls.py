@@ -32,6 +32,8 @@ class CallLowering:
         func = node.func
         if isinstance(func, gast.Attribute) and not self._is_global_constant(func):
             func = gast.Attribute(value=self.atom(func.value), attr=func.attr, ctx=gast.Load())
+        elif not isinstance(func, (gast.Name, gast.Attribute)):  # `make(w)(x)`, `fs[0](x)`
+            func = self.atom(func)
         if any(isinstance(a, gast.Starred) for a in node.args) or any(
                 kw.arg is None for kw in node.keywords):
             target = self._keyword_spread_target(node)

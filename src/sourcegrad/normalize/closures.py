@@ -24,6 +24,7 @@ from ..errors import Origin, UnsupportedSyntaxError
 from ..gastutil import assign, assigned_names, load, loaded_names
 from ..names import Namer, names_in
 from ..parse import Namespace, ParsedFunction, is_library_function, parse_function
+from .maps import lower_map_calls
 
 
 @dataclass(eq=False)
@@ -32,6 +33,7 @@ class LiftedFunction:
 
     parsed: ParsedFunction
     __qualname__: str
+    captured: list[str] = field(default_factory=list)  # parameters a copy gets values through
     _compiled: Any = field(default=None, repr=False)
 
     @property
@@ -41,14 +43,14 @@ class LiftedFunction:
     @property
     def __signature__(self) -> inspect.Signature:
         args = self.parsed.tree.args
-        defaults = [d.value for d in args.defaults]
-        names = [a.id for a in args.args]
-        first_default = len(names) - len(defaults)
-        return inspect.Signature([
-            inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                              default=defaults[i - first_default] if i >= first_default
-                              else inspect.Parameter.empty)
-            for i, n in enumerate(names)])
+        kind = inspect.Parameter
+        first_default = len(args.args) - len(args.defaults)
+        params = [kind(a.id, kind.POSITIONAL_OR_KEYWORD,
+                       default=args.defaults[i - first_default].value if i >= first_default
+                       else kind.empty) for i, a in enumerate(args.args)]
+        params += [kind(a.id, kind.KEYWORD_ONLY, default=kind.empty if d is None else d.value)
+                   for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)]
+        return inspect.Signature(params)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._compiled is None:
@@ -83,9 +85,10 @@ class _RewriteCalls(gast.NodeTransformer):
     `h` in which `g` is fixed (see `_specialize`); any other use of `g` is refused."""
 
     def __init__(self, name: str, lifted: str, captured: list[str], origin: Origin | None,
-                 outer: ParsedFunction, namer: Namer, chain: tuple[Any, ...] = ()):
+                 outer: ParsedFunction, namer: Namer, chain: dict | None = None):
         self.name, self.lifted, self.captured, self.origin = name, lifted, captured, origin
-        self.outer, self.namer, self.chain = outer, namer, chain
+        self.outer, self.namer = outer, namer
+        self.chain = chain or {}  # copies being made: (callee, parameter) -> (name, extras)
         self.specialized: dict[str, LiftedFunction] = {}
         self._made: dict[tuple[Any, int], str] = {}
 
@@ -93,7 +96,7 @@ class _RewriteCalls(gast.NodeTransformer):
         if isinstance(node.func, gast.Name) and node.func.id == self.name:
             node.func = load(self.lifted)
             node.args = list(node.args) + [load(c) for c in self.captured]
-        elif any(isinstance(a, gast.Name) and a.id == self.name for a in node.args):
+        elif any(self._is_it(a) for a in node.args + [k.value for k in node.keywords]):
             self._pass_along(node)
         node.args = [self.visit(a) for a in node.args]
         node.keywords = [self.visit(k) for k in node.keywords]
@@ -101,29 +104,42 @@ class _RewriteCalls(gast.NodeTransformer):
             node.func = self.visit(node.func)
         return node
 
+    def _is_it(self, node: gast.expr) -> bool:
+        return isinstance(node, gast.Name) and node.id == self.name
+
     def _pass_along(self, node: gast.Call) -> None:
-        """`h(g, y)` with `h` a module-level function: call a copy of `h` with `g` fixed."""
+        """`h(g, y)` or `h(y, rhs=g)` with `h` a function of the user's: call a copy of `h`
+        with `g` fixed, handing it what `g` reads by keyword: `h_with_g(y, rhs_captured=w)`."""
         callee = self.outer.namespace.resolve(node.func, set())
-        position = next(i for i, a in enumerate(node.args)
-                        if isinstance(a, gast.Name) and a.id == self.name)
         if not inspect.isfunction(callee) or is_library_function(callee):
             return  # left for visit_Name to refuse
-        key = (callee, position)
-        if callee in self.chain:
-            raise UnsupportedSyntaxError(
-                f"{callee.__name__} passes the nested function {self.name} on to itself",
-                getattr(node, "origin", self.origin),
-                hint="Recursion that carries a nested function is not supported: define the "
-                     "function at module level and pass what it reads as arguments.")
-        if key not in self._made:  # one copy per callee and position, however often called
-            specialized, further = _specialize(callee, position, self.lifted,
-                                               len(self.captured), self.namer, self.origin,
-                                               self.chain + (callee,))
+        key = (callee, self._parameter(node, callee))
+        if key not in self.chain and key not in self._made:  # one copy per callee and
+            specialized, further = _specialize(  # parameter; recursion calls the copy itself
+                callee, key[1], self.lifted, len(self.captured), self.namer, self.origin,
+                self.chain)
             self.specialized.update({specialized.__name__: specialized, **further})
-            self._made[key] = specialized.__name__
-        node.func = load(self._made[key])
-        node.args = [a for i, a in enumerate(node.args) if i != position]
-        node.args += [load(c) for c in self.captured]
+            self._made[key] = specialized.__name__, specialized.captured
+        name, extra = self.chain.get(key) or self._made[key]
+        node.func = load(name)
+        node.args = [a for a in node.args if not self._is_it(a)]
+        node.keywords = [k for k in node.keywords if not self._is_it(k.value)] + [
+            gast.keyword(arg=e, value=load(c)) for e, c in zip(extra, self.captured, strict=True)]
+
+    def _parameter(self, node: gast.Call, callee: Any) -> str:
+        """The parameter of `callee` that receives the nested function in this call."""
+        for keyword in node.keywords:
+            if self._is_it(keyword.value):
+                return keyword.arg
+        position = next(i for i, a in enumerate(node.args) if self._is_it(a))
+        positional = [p for p in inspect.signature(callee).parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        if position >= len(positional):
+            raise UnsupportedSyntaxError(
+                f"passing a nested function to {callee.__name__} through its *args is not "
+                "supported", getattr(node, "origin", self.origin),
+                hint="Pass it to a named parameter.")
+        return positional[position].name
 
     def visit_Name(self, node: gast.Name) -> gast.Name:
         if node.id == self.name:
@@ -135,37 +151,42 @@ class _RewriteCalls(gast.NodeTransformer):
         return node
 
 
-def _specialize(callee: Any, position: int, lifted: str, captured: int, namer: Namer,
-                origin: Origin | None, chain: tuple[Any, ...],
+def _specialize(callee: Any, param: str, lifted: str, captured: int, namer: Namer,
+                origin: Origin | None, chain: dict,
                 ) -> tuple[LiftedFunction, dict[str, LiftedFunction]]:
-    """A copy of `callee` whose parameter at `position`, a function it calls, is fixed to the
-    lifted nested function; the nested function's captured values become extra parameters.
-    Also returns the copies it needs in turn, when `callee` passes the function on."""
+    """A copy of `callee` whose parameter `param`, a function it calls, is fixed to the lifted
+    nested function; the nested function's captured values become extra keyword-only
+    parameters. Also returns the copies it needs in turn, when `callee` passes it on."""
     parsed = parse_function(callee)
     args = parsed.tree.args
-    if position >= len(args.args) or args.vararg or args.kwonlyargs or args.kwarg or any(
-            not isinstance(d, gast.Constant) for d in args.defaults):
+    defaults = list(args.defaults) + [d for d in args.kw_defaults if d is not None]
+    if args.vararg or args.kwarg or args.posonlyargs or any(
+            not isinstance(d, gast.Constant) for d in defaults):
         raise UnsupportedSyntaxError(
-            f"passing a nested function to {callee.__name__} this way is not supported",
-            origin, hint="Pass it as a positional argument to a function with plain "
-                         "parameters.")
-    param = args.args[position].id
+            f"passing a nested function to {callee.__name__} is not supported: it takes "
+            "*args, **kwargs, positional-only parameters or computed defaults", origin,
+            hint="Give it plain parameters (constant defaults are fine), or define the "
+                 "nested function at module level.")
     namer.reserve(names_in(parsed.tree))  # the copy's new names must not clash with its own
     extra = [namer.fresh(f"{param}_captured") for _ in range(captured)]
     name = namer.fresh(f"{callee.__name__}_with_{lifted}")
+    chain = {**chain, (callee, param): (name, extra)}
     rewrite = _RewriteCalls(param, lifted, extra, origin, parsed, namer, chain)
     parsed.tree.body = [rewrite.visit(s) for s in parsed.tree.body]
-    kept = [a for i, a in enumerate(args.args) if i != position]
-    defaults = list(args.defaults)
-    if defaults and position >= len(args.args) - len(defaults):
-        defaults.pop(position - (len(args.args) - len(defaults)))
+    first_default = len(args.args) - len(args.defaults)
+    positional = [(a, args.defaults[i - first_default] if i >= first_default else None)
+                  for i, a in enumerate(args.args) if a.id != param]
+    keyword_only = [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)
+                    if a.id != param]
+    keyword_only += [(gast.Name(id=e, ctx=gast.Param(), annotation=None, type_comment=None),
+                      None) for e in extra]
     parsed.tree.args = gast.arguments(
-        args=kept + [gast.Name(id=e, ctx=gast.Param(), annotation=None, type_comment=None)
-                     for e in extra],
-        posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
-        defaults=defaults if not extra else [])
+        args=[a for a, _ in positional], posonlyargs=[], vararg=None,
+        kwonlyargs=[a for a, _ in keyword_only], kw_defaults=[d for _, d in keyword_only],
+        kwarg=None, defaults=[d for _, d in positional if d is not None])
     parsed.tree.name = name
-    return LiftedFunction(parsed, f"{callee.__qualname__}[{lifted}]"), rewrite.specialized
+    copy = LiftedFunction(parsed, f"{callee.__qualname__}[{lifted}]", captured=extra)
+    return copy, rewrite.specialized
 
 
 def _blocks(tree: gast.FunctionDef):
@@ -188,14 +209,20 @@ def _name_lambda_arguments(tree: gast.FunctionDef, namer: Namer) -> None:
         for stmt in list(block):
             calls = [n for n in _walk_outside_functions(stmt) if isinstance(n, gast.Call)]
             for call in calls:
-                for i, arg in enumerate(call.args):
+                callee = call.func.attr if isinstance(call.func, gast.Attribute) \
+                    else getattr(call.func, "id", "call")
+                holders = [(call.args, i, f"{callee}_arg") for i in range(len(call.args))]
+                holders += [(kw, "value", kw.arg) for kw in call.keywords if kw.arg]
+                for holder, slot, label in holders:
+                    arg = holder[slot] if isinstance(holder, list) else getattr(holder, slot)
                     if isinstance(arg, gast.Lambda):
-                        callee = call.func.attr if isinstance(call.func, gast.Attribute) \
-                            else getattr(call.func, "id", "call")
-                        name = namer.fresh(f"{callee}_arg")
+                        name = namer.fresh(label)
                         origin_of = arg if getattr(arg, "origin", None) else stmt
                         block.insert(block.index(stmt), assign(name, arg, origin_of))
-                        call.args[i] = load(name)
+                        if isinstance(holder, list):
+                            holder[slot] = load(name)
+                        else:
+                            setattr(holder, slot, load(name))
 
 
 def _walk_outside_functions(node: gast.AST):
@@ -211,6 +238,7 @@ def lift_closures(parsed: ParsedFunction, namer: Namer) -> ParsedFunction:
     tree = parsed.tree
     _name_lambda_arguments(tree, namer)
     outer = {a.id for a in tree.args.args + tree.args.kwonlyargs} | assigned_names(tree.body)
+    lower_map_calls(tree, namer, parsed.namespace, outer)
     lifted: dict[str, LiftedFunction] = {}
     seen: set[str] = set()
     for block in _blocks(tree):

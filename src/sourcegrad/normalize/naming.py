@@ -61,5 +61,9 @@ def _describe_short(node: gast.expr) -> str:
         return f"{_describe_short(node.value)}_part"
     if isinstance(node, gast.Name):
         return node.id
+    if isinstance(node, (gast.ListComp, gast.GeneratorExp)):
+        return f"{_describe_short(node.elt)}_items"  # [f(x) for x in xs]: f_items
+    if isinstance(node, gast.DictComp):
+        return "mapping"
     return "tmp"
 

@@ -359,11 +359,12 @@ class AssignAdjoint:
         name = kind.label
         if name in self.ctx.local_names:
             raise UnsupportedSyntaxError(
-                f"calling {name}, a function passed in as a variable, is not supported yet",
+                f"calling {name}, a function held in a variable, is not supported yet",
                 getattr(self.stmt, "origin", None),
-                hint="sourcegrad follows a function passed directly as an argument "
-                     "(f(rhs, y) with rhs defined at module level), not one chosen at run time "
-                     "(by a branch, a loop over functions, or a nested function passed along).")
+                hint="sourcegrad follows a function passed straight to a function of yours "
+                     "(f(rhs, y), f(y, rhs=lambda t: ...)), or mapped with map(f, xs); not "
+                     "one chosen at run time (by a branch or a loop over functions), made by "
+                     "another call, or taken out of a container.")
         owner, _, view = name.rpartition(".")
         if owner in self.ctx.local_names and view in ("keys", "values", "items"):
             raise UnsupportedSyntaxError(
