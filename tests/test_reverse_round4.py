@@ -963,9 +963,9 @@ def err_starred_call(x):
     return np.sum(*args)  # np.sum's parameters have defaults: how many *args fills is unknown
 
 
-def err_view_alias_then_write(x):
+def err_reshaped_alias_then_write(x):
     x = x.copy()
-    v = x[1:]
+    v = x.reshape(3, 1)  # a view or a copy, depending on x's layout
     x[0] = 5.0
     return np.sum(v * x)
 
@@ -1066,8 +1066,8 @@ ERRORS = [
     pytest.param(err_for_else, (1.5,), "for i in range(3)", err_for_else, id="for-else"),
     pytest.param(err_starred_unpack, (1.5,), "a, *rest", err_starred_unpack, id="starred-unpack"),
     pytest.param(err_starred_call, (1.5,), "np.sum(*args)", err_starred_call, id="starred-call"),
-    pytest.param(err_view_alias_then_write, (np.array([0.5, 1.0, 2.0]),), "x[0] = 5.0",
-                 err_view_alias_then_write, id="view-alias-write"),
+    pytest.param(err_reshaped_alias_then_write, (np.array([0.5, 1.0, 2.0]),), "x[0] = 5.0",
+                 err_reshaped_alias_then_write, id="reshaped-alias-write"),
     pytest.param(err_attribute_assignment, (_Obj(), 1.5), "obj.h = x", err_attribute_assignment,
                  id="attribute-assignment"),
     pytest.param(err_write_into_container_item, ([np.zeros(2)], 1.5), "xs[1][0] = x",

@@ -1,4 +1,5 @@
-"""Forward copies of adjoints, so the derivative reads as a person would write it.
+"""Forward copies of adjoints, so the derivative reads as a person would write it; drop a copy
+of an array that was copied the statement before.
 
 Rules hand adjoints along unchanged where the math is the identity (`d[x] += d[z]` for `z = x + y`),
 which leaves copies such as `dtotal = dloss` followed by uses of `dtotal`. This pass replaces
@@ -108,3 +109,30 @@ def propagate_copies(function: gast.FunctionDef,
                      is_adjoint: Callable[[str], bool]) -> gast.FunctionDef:
     function.body = _propagate(function.body, function, is_adjoint)
     return function
+
+
+def _self_copy(stmt: gast.stmt) -> str | None:
+    """`x` for `x = x.copy()`."""
+    if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+        call = stmt.value
+        if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and \
+                call.func.attr == "copy" and not call.args and isinstance(
+                    call.func.value, gast.Name) and call.func.value.id == stmt.targets[0].id:
+            return stmt.targets[0].id
+    return None
+
+
+def drop_repeated_copies(stmts: list[gast.stmt]) -> list[gast.stmt]:
+    """`x = x.copy(); x = x.copy()` (the argument copied on entry, then by the user's own
+    `x = x.copy()`): the second copy owns nothing the first did not."""
+    kept: list[gast.stmt] = []
+    for stmt in stmts:
+        for field in ("body", "orelse"):
+            inner = getattr(stmt, field, None)
+            if isinstance(stmt, _BLOCKS) and inner:
+                setattr(stmt, field, drop_repeated_copies(inner))
+        name = _self_copy(stmt)
+        if name is not None and kept and _self_copy(kept[-1]) == name:
+            continue
+        kept.append(stmt)
+    return kept

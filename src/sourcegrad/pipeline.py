@@ -40,6 +40,7 @@ from .normalize.jumps import lower_jumps
 from .normalize.loops import index_loops
 from .normalize.rename import rename_locals
 from .normalize.syntax_check import check_syntax
+from .optimize import drop_repeated_copies
 from .parse import ParsedFunction, parse_function
 from .reverse.assemble import Assembler
 from .reverse.context import BindGlobal, BindValue, CalleeRequest, Context
@@ -155,14 +156,16 @@ def differentiate(canonical: Canonical, active_params: set[str], params: Env,
     assembler = Assembler(plan)
     prelude = [assign(name, const(None), tree) for name in unbound]
     prelude += [_copy_on_entry(name, tree) for name in canonical.params if name in written]
-    return Sweeps(prelude + assembler.primal(nodes), assembler.adjoint(nodes), output, seed,
+    primal = drop_repeated_copies(prelude + assembler.primal(nodes))
+    return Sweeps(primal, assembler.adjoint(nodes), output, seed,
                   state, plan, namer, activity, nodes, ctx.local_names)
 
 
 def _refuse_aliased_inplace(tree: gast.FunctionDef, shapes: ShapeFacts) -> None:
-    """`v = x[1:]; v += 1` changes `x` too when `x` is an array: not supported yet, nor
-    aliases made on some paths only. Names that surely hold `x` or a sliced view of it are
-    followed instead (normalize/augassign.py)."""
+    """An array changed in place while another name may share it: the names that surely share
+    it were followed (normalize/augassign.py); the others (some paths only, `reshape`, fancy
+    indexing, an array held by a list) are refused, and so is any sharing of a value whose
+    type is not known to be an array (a list shared by two names)."""
     for node in gast.walk(tree):
         target = node.targets[0] if isinstance(node, gast.Assign) else None
         env = shapes.env_at(node)
@@ -170,29 +173,24 @@ def _refuse_aliased_inplace(tree: gast.FunctionDef, shapes: ShapeFacts) -> None:
         written = target.value.id if isinstance(target, gast.Subscript) else None
         if written is not None and env.get(written, UNKNOWN).items is None:
             aliases += getattr(node, "held_by", [])  # an array held by a list or dict
-        if not aliases:
-            continue
         aliases = [a for a in aliases if env.get(a, UNKNOWN).shape != ()]  # numbers share nothing
         if not aliases:
             continue
-        if isinstance(target, gast.Subscript):
-            target = target.value.id
-        elif env.get(target.id, UNKNOWN).shape == ():
+        changed = written or target.id
+        if written is None and env.get(changed, UNKNOWN).shape == ():
             continue  # a number: `x += 1` rebinds x, exactly as written
-        else:
-            target = target.id
-            if _is_array(env.get(target, UNKNOWN)):  # `y = x`, `v = x[1:]`: re-bound after
-                aliases = [a for a in aliases if a not in getattr(node, "followed_aliases", [])]
-            if not aliases:
-                continue
-        raise UnsupportedSyntaxError(
-            f"{target} is updated in place while {', '.join(aliases)} may refer to the same "
-            "array", node.origin,
-            why="NumPy's augmented assignment writes into the array, so the other names see "
-                "the change; sourcegrad follows that only for a plain `y = x` made on every path, "
-                "not yet for views or names that share the array on some paths only.",
-            hint=f"Write {target} = {target} <op> ... to make a new array, or take a copy "
-                 f"first ({aliases[0]} = {target}.copy()).")
+        if _is_array(env.get(changed, UNKNOWN)):
+            aliases = [a for a in aliases if a not in getattr(node, "followed_aliases", [])]
+        if aliases:
+            raise UnsupportedSyntaxError(
+                f"{changed} is changed in place while {', '.join(aliases)} may share its "
+                "array", node.origin,
+                why="NumPy writes into the array, so every name sharing it sees the change. "
+                    "sourcegrad follows names that share it on every path (y = x, v = x[1:], "
+                    "v = x.T), not names that share it on some paths or iterations only, "
+                    "reshapes, or arrays held by a list or dict.",
+                hint=f"Where {aliases[0]} is bound, add .copy() if it should keep values of its "
+                     "own, or bind it the same way on every path.")
 
 
 def _is_array(value: Abstract) -> bool:

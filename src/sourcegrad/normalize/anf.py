@@ -94,7 +94,7 @@ class ANF(LoopLowering, CallLowering):
         index = self.index(target.slice)
         store_target = gast.Subscript(value=store(target.value.id), slice=index, ctx=gast.Store())
         final = assign(store_target, value)
-        for mark in ("inplace_aliases", "held_by"):
+        for mark in ("inplace_aliases", "followed_aliases", "held_by"):
             if hasattr(node, mark):
                 setattr(final, mark, getattr(node, mark))
         self.emit(final)

@@ -1,26 +1,33 @@
-"""Lower augmented assignment to plain assignment, noting where that changes what Python does.
+"""Lower augmented assignment to plain assignment, keeping what NumPy's in-place updates do.
 
 Requires: syntax_check (targets are names).
 Guarantees: no AugAssign or AnnAssign remains. `x += y` becomes `x = x + y`, which never writes
 into the caller's array: the gradient code must not mutate its inputs. For a float the two are
-the same; for an array NumPy updates in place, so another name bound to the same array (`y = x`,
-a view `y = x[1:]`) would see the change. Such statements get `inplace_aliases`, the names that
-may share the array, and the differentiator refuses them when `x` is an array, except for
-names that surely hold the very same array (`y = x` on every path) or surely a view of it
-(`v = x[1:]`, `v = x.T` on every path): for those the update is followed, `x = x + d` /
-`y = x` / `v = x[1:]`, the rebinding marked `alias_rebind` and the names listed in
-`followed_aliases`. The differentiator drops the rebinding when `x` turns out to be a number
-(Python rebinds only `x` then).
-Writes into part of an array (`y[i] = v`, and `y[i] += v` lowered to `y[i] = y[i] + v`) always
-update in place; they are marked the same way when another name may share `y`.
-Example: `s *= 2` becomes `s = s * 2`.
+the same; for an array NumPy updates in place, so the other names that share the array see the
+change. Names that surely share it are followed (the change is made to show through them):
+  - `y = x` on every path: after `x += d` or `x[i] = v`, `y = x` again;
+  - a sliced view `v = x[1:]` (or `x.T`) on every path: after a change of `x`, `v = x[1:]`
+    again; after a change of `v` (`v += d`, `v[j] = u`), it is written back, `x = x.copy()` /
+    `x[1:] = v`, and then every name sharing `x` is followed in turn.
+A write into an array that others share starts from a copy (`x = x.copy()` / `x[i] = v`), so
+the arrays the derivative saved for later keep the values they had. The rebinding `y = x` is
+marked `alias_rebind` (the differentiator drops it when `x` turns out to be a number, which
+Python rebinds alone), the changed statement lists the names followed in `followed_aliases`.
+A statement that changes an array in place also gets `inplace_aliases`, every name that may
+share it; the differentiator refuses those not followed (aliases made on some paths only,
+`reshape`, fancy indexing), and arrays held by a list or dict (`held_by`).
+Loops are walked until the sharing a previous iteration leaves is known, then lowered once.
+Example: `v = x[1:]; v += 1` becomes `v = x[1:]; v = v + 1; x = x.copy(); x[1:] = v;
+v = x[1:]`.
 """
 
 from __future__ import annotations
 
+import copy
+
 import gast
 
-from ..gastutil import as_load, assign, clone, load, loaded_names, target_names
+from ..gastutil import as_load, assign, clone, load, loaded_names, store, target_names
 
 # calls and attributes whose result may be a view of their first operand
 _VIEW_METHODS = {"reshape", "view", "transpose", "ravel", "squeeze", "swapaxes"}
@@ -82,11 +89,10 @@ class LowerAugAssign(gast.NodeTransformer):
                     for other in {source} | group:
                         groups.setdefault(other, set()).add(name)
 
-    def visit_Assign(self, node: gast.Assign) -> gast.stmt:
+    def visit_Assign(self, node: gast.Assign) -> gast.stmt | list[gast.stmt]:
         target = node.targets[0]
-        if isinstance(target, gast.Subscript):
-            self._mark_shared(node, target.value.id)  # a write into the array, not a binding
-            return node
+        if isinstance(target, gast.Subscript):  # a write into the array, not a binding
+            return self._changed_in_place(node, target.value.id)
         if isinstance(target, gast.Name) and isinstance(node.value, (gast.List, gast.Tuple,
                                                                      gast.Dict)):
             # a container holds its items themselves: writes into one show through it
@@ -109,21 +115,49 @@ class LowerAugAssign(gast.NodeTransformer):
         value = gast.BinOp(left=as_load(node.target), op=node.op, right=node.value)
         lowered = assign(node.target, value, node)
         root = node.target.value if isinstance(node.target, gast.Subscript) else node.target
-        self._mark_shared(lowered, root.id)
-        if isinstance(node.target, gast.Subscript):
-            return [lowered]
-        again = {alias: load(root.id) for alias in self.same.get(root.id, set())}
-        again.update({v: clone(expr) for v, (of, expr) in self.views.items() if of == root.id})
-        followed = sorted(set(again) & self.read_anywhere)
-        rebinds = []
-        for alias in followed:  # `y = x; x += d`: y is the updated array too (or its view)
-            rebind = assign(alias, again[alias], node)
-            rebind.alias_rebind = True
-            rebinds.append(rebind)
-        if followed:
-            lowered.followed_aliases = followed
-        return [lowered, *rebinds]
+        return self._changed_in_place(lowered, root.id)
 
+    def _changed_in_place(self, stmt: gast.Assign, name: str) -> list[gast.stmt]:
+        """`stmt` changes the array `name` (NumPy would write into it): mark who may share
+        it, and follow those who surely do."""
+        self._mark_shared(stmt, name)
+        follow_ups, followed = self._follow_ups(name, stmt)
+        if not followed:
+            return [stmt]
+        stmt.followed_aliases = sorted(followed)
+        if isinstance(stmt.targets[0], gast.Subscript):  # the others' arrays stay as saved
+            return [_copied(name, stmt), stmt, *follow_ups]
+        return [stmt, *follow_ups]
+
+    def _follow_ups(self, name: str, origin: gast.stmt) -> tuple[list[gast.stmt], set[str]]:
+        """After `name` changed: write a view's new values back into the array it views (a
+        copy of it), up to the array that is no one's view; then bind every name that surely
+        shares that array to it (or to its view) again."""
+        stmts: list[gast.stmt] = []
+        followed: set[str] = set()
+        top = name
+        while top in self.views and self.views[top][0] not in followed | {name}:
+            base, view = self.views[top]
+            stmts += [_copied(base, origin), _written_back(base, view, top, origin)]
+            followed.add(base)
+            top = base
+        pending = [top]
+        while pending:
+            current = pending.pop(0)
+            sharing = sorted(self.same.get(current, set()) & self.read_anywhere - followed - {top})
+            for alias in sharing:  # `y = x`: y is the changed array too
+                rebind = assign(alias, load(current), origin)
+                rebind.alias_rebind = True
+                stmts.append(rebind)
+            viewing = sorted(v for v, (of, _) in self.views.items()
+                             if of in {current, *sharing} and v in self.read_anywhere
+                             and v not in followed and v != top)
+            for view in viewing:  # `v = x[1:]`: v is a view of the changed array
+                stmts.append(assign(view, clone(self.views[view][1]), origin))
+            followed.update(sharing, viewing)
+            pending += viewing
+        followed.discard(name)
+        return stmts, followed
     def visit_Expr(self, node: gast.Expr) -> gast.stmt:
         call = node.value
         if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and \
@@ -179,12 +213,43 @@ class LowerAugAssign(gast.NodeTransformer):
         return out
 
     def _loop(self, node):
-        for _ in range(2):  # the second pass sees aliases made by the first iteration
-            self._branches(node)
-        return node
+        """A loop's body sees what earlier iterations left: walk copies of the loop until
+        that stops changing, then lower the loop itself once."""
+        for _ in range(_MAX_LOOP_PASSES):
+            before = self._facts()
+            self._branches(copy.deepcopy(node))
+            if before == self._facts():
+                break
+        return self._branches(node)
+
+    def _facts(self) -> tuple:
+        """A snapshot of who shares what, to compare."""
+        return ({k: set(v) for k, v in self.aliases.items()},
+                {k: set(v) for k, v in self.same.items()},
+                {v: (of, gast.dump(how)) for v, (of, how) in self.views.items()})
 
     visit_If = _branches
     visit_For = visit_While = _loop
+
+
+_MAX_LOOP_PASSES = 8
+
+
+def _copied(name: str, origin: gast.stmt) -> gast.Assign:
+    """`x = x.copy()`: a change of `x` leaves the array others saved untouched."""
+    call = gast.Call(func=gast.Attribute(value=load(name), attr="copy", ctx=gast.Load()),
+                     args=[], keywords=[])
+    return assign(name, call, origin)
+
+
+def _written_back(base: str, view: gast.expr, name: str, origin: gast.stmt) -> gast.Assign:
+    """`x[1:] = v` for `v = x[1:]`, `x[:] = v.T` for `v = x.T`."""
+    if isinstance(view, gast.Attribute):  # `.T`
+        part: gast.expr = gast.Slice(lower=None, upper=None, step=None)
+        value: gast.expr = gast.Attribute(value=load(name), attr="T", ctx=gast.Load())
+    else:
+        part, value = clone(view.slice), load(name)
+    return assign(gast.Subscript(value=store(base), slice=part, ctx=gast.Store()), value, origin)
 
 
 def lower_augassign(tree: gast.FunctionDef) -> gast.FunctionDef:
