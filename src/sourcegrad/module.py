@@ -22,6 +22,7 @@ from .emit import comment, compile_module, docstring, to_source
 from .errors import InternalError, Origin, UnsupportedSyntaxError, UserCodeError
 from .gastutil import assign, const, load, loaded_names, store
 from .names import Namer
+from .normalize.closures import LiftedFunction
 from .optimize import propagate_copies
 from .pipeline import Canonical, Sweeps, canonicalize, differentiate, top_level_prev_names
 from .runtime import __all__ as RUNTIME_NAMES
@@ -226,6 +227,10 @@ class ModuleBuilder:
             source_dict = canonical.parsed.namespace.closure if name in \
                 canonical.parsed.namespace.closure else canonical.parsed.namespace.globals
             self.dependencies.append((source_dict, name, value))
+            source = getattr(value, "source", None)  # a copy of a module-level function
+            if isinstance(value, LiftedFunction) and inspect.isfunction(source) and \
+                    source.__globals__.get(source.__name__) is source:
+                self.dependencies.append((source.__globals__, source.__name__, source))
 
     # -- the module ----------------------------------------------------------------------------
     def finish(self, entry: str, label: str) -> EmittedModule:

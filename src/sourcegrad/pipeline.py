@@ -38,6 +38,7 @@ from .normalize.augassign import lower_augassign
 from .normalize.closures import LiftedFunction, lift_closures
 from .normalize.jumps import lower_jumps
 from .normalize.loops import index_loops
+from .normalize.mutations import CallEffects
 from .normalize.rename import rename_locals
 from .normalize.syntax_check import check_syntax
 from .optimize import drop_repeated_copies
@@ -77,14 +78,16 @@ class Canonical:
 
 
 def canonicalize(fn: Any) -> Canonical:
-    parsed = fn.parsed if isinstance(fn, LiftedFunction) else parse_function(fn)
+    parsed = fn.fresh_parsed() if isinstance(fn, LiftedFunction) else parse_function(fn)
     parsed = lift_closures(parsed, Namer(names_in(parsed.tree)))
     for helper in ("dict_key", "check_keywords"):  # loops over dicts, calls f(**kw)
         if helper not in parsed.namespace.globals:
             parsed.namespace.closure.setdefault(helper, getattr(runtime, helper))
     tree = check_syntax(parsed.tree)
-    tree = lower_augassign(tree)
     reserved = RESERVED | rule_global_names()
+    effects = CallEffects(parsed.namespace, set(parameter_names(tree.args)) | assigned_names(
+        tree.body), Namer(names_in(tree) | reserved | set(dir(builtins))))
+    tree = lower_augassign(tree, effects)
     namer = Namer(names_in(tree) | reserved | set(dir(builtins)))
     tree = rename_locals(tree, reserved, namer)
     params = parameter_names(tree.args)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import inspect
 import math
 import operator
 from typing import Any
@@ -304,9 +305,24 @@ class ShapeFacts:
             receiver = self.value(kind.receiver, env)
             return self._method(kind.target, receiver, node, env)
         fn = kind.target
+        if kind.kind == "user" and getattr(fn, "changes", ()):
+            return self._returned_arguments(fn, node, env)
         if kind.kind not in ("rule", "zero") or fn is None:
             return UNKNOWN
         return self._function(fn, args, node)
+
+    def _returned_arguments(self, fn: Any, node: gast.Call, env: Env) -> Abstract:
+        """`(result, *arguments)` of a variant that returns the arguments it changed in place
+        (normalize/mutations.py): an array written into keeps its shape."""
+        try:
+            bound = inspect.signature(fn).bind(*node.args, **{k.arg: k.value
+                                                              for k in node.keywords})
+        except TypeError:
+            return UNKNOWN
+        changed = [self.value(bound.arguments[p], env) for p in fn.changes]
+        if not fn.returns_value:
+            return changed[0] if len(changed) == 1 else Abstract(None, items=tuple(changed))
+        return Abstract(None, items=(UNKNOWN, *changed))
 
     def _function(self, fn: Any, args: list[Abstract], node: gast.Call) -> Abstract:
         keywords = {kw.arg: kw.value for kw in node.keywords}

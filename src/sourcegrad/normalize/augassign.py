@@ -27,6 +27,7 @@ import copy
 
 import gast
 
+from ..errors import UnsupportedSyntaxError
 from ..gastutil import as_load, assign, clone, load, loaded_names, store, target_names
 
 # calls and attributes whose result may be a view of their first operand
@@ -66,13 +67,24 @@ def _sliced_view(value: gast.expr) -> str | None:
     return None
 
 
+_ARGUMENT = "@argument"  # `p@argument`: a name no code has, for the object passed as `p`
+_CHANGING_METHODS = {"append", "extend", "insert", "pop", "remove", "clear", "update",
+                     "setdefault", "popitem", "sort", "reverse", "fill", "resize", "put"}
+
+
 class LowerAugAssign(gast.NodeTransformer):
-    def __init__(self, read_anywhere: set[str]):
+    def __init__(self, read_anywhere: set[str], params: list[str] = (), effects=None):
         self.read_anywhere = read_anywhere
         self.aliases: dict[str, set[str]] = {}  # names that may share an array
         self.same: dict[str, set[str]] = {}  # names that surely hold the same object
         self.views: dict[str, tuple[str, gast.expr]] = {}  # surely a view: (of what, how)
         self.holders: dict[str, set[str]] = {}
+        self.effects = effects  # mutations.CallEffects: what calls do to their arguments
+        self.changed_params: set[str] = set()  # whose argument the function changes
+        self.changed_by_method: set[str] = set()
+        self.returned_params: set[str] = set()  # whose argument it may return
+        for param in params:
+            self._bind(param + _ARGUMENT, param, same=True)
 
     def _bind(self, name: str, source: str | None, same: bool = False) -> None:
         self.views = {v: view for v, view in self.views.items()
@@ -81,18 +93,29 @@ class LowerAugAssign(gast.NodeTransformer):
             for group in groups.values():
                 group.discard(name)
             groups[name] = set()
-        if source is not None and source != name:
-            for groups, joins in ((self.aliases, True), (self.same, same)):
-                if joins:
-                    group = groups.setdefault(source, set())
-                    groups[name] = {source} | group
-                    for other in {source} | group:
-                        groups.setdefault(other, set()).add(name)
+        if source is not None:
+            self._join(name, source, same)
+
+    def _join(self, name: str, source: str, same: bool = False) -> None:
+        """`name` may (with `same`: surely does) hold the array `source` holds."""
+        if source == name:
+            return
+        for groups, joins in ((self.aliases, True), (self.same, same)):
+            if joins:
+                group = groups.setdefault(source, set())
+                groups[name] = groups.get(name, set()) | {source} | group
+                for other in {source} | group:
+                    groups.setdefault(other, set()).add(name)
 
     def visit_Assign(self, node: gast.Assign) -> gast.stmt | list[gast.stmt]:
         target = node.targets[0]
         if isinstance(target, gast.Subscript):  # a write into the array, not a binding
             return self._changed_in_place(node, target.value.id)
+        self._note_method_change(node.value)
+        if isinstance(node.value, gast.Call) and len(node.targets) == 1:
+            changing = self._changing_call(node.value, target, node)
+            if changing is not None:
+                return changing
         if isinstance(target, gast.Name) and isinstance(node.value, (gast.List, gast.Tuple,
                                                                      gast.Dict)):
             # a container holds its items themselves: writes into one show through it
@@ -109,6 +132,8 @@ class LowerAugAssign(gast.NodeTransformer):
         viewed = _sliced_view(node.value)
         if isinstance(target, gast.Name) and viewed is not None and viewed != target.id:
             self.views[target.id] = (viewed, node.value)
+        if isinstance(node.value, gast.Call) and isinstance(target, gast.Name):
+            self._share_returned(target.id, node.value)
         return node
 
     def visit_AugAssign(self, node: gast.AugAssign) -> list[gast.stmt]:
@@ -120,6 +145,7 @@ class LowerAugAssign(gast.NodeTransformer):
     def _changed_in_place(self, stmt: gast.Assign, name: str) -> list[gast.stmt]:
         """`stmt` changes the array `name` (NumPy would write into it): mark who may share
         it, and follow those who surely do."""
+        self.changed_params |= self._arguments_held(name)
         self._mark_shared(stmt, name)
         follow_ups, followed = self._follow_ups(name, stmt)
         if not followed:
@@ -158,7 +184,102 @@ class LowerAugAssign(gast.NodeTransformer):
             pending += viewing
         followed.discard(name)
         return stmts, followed
-    def visit_Expr(self, node: gast.Expr) -> gast.stmt:
+    def _arguments_held(self, name: str) -> set[str]:
+        """The parameters whose argument `name` may hold (or view)."""
+        return {other[:-len(_ARGUMENT)] for other in self.aliases.get(name, set()) | {name}
+                if other.endswith(_ARGUMENT)}
+
+    def _note_method_change(self, value: gast.expr) -> None:
+        """`xs.append(v)` changes the list xs holds: note it when that is an argument."""
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
+                isinstance(value.func.value, gast.Name) and value.func.attr in _CHANGING_METHODS:
+            self.changed_by_method |= self._arguments_held(value.func.value.id)
+
+    def visit_Return(self, node: gast.Return) -> gast.Return:
+        value = node.value
+        for part in value.elts if isinstance(value, (gast.Tuple, gast.List)) else [value]:
+            source = _view_source(part) if part is not None else None
+            if source is not None:
+                self.returned_params |= self._arguments_held(source)
+        return node
+
+    def _changing_call(self, call: gast.Call, target: gast.expr | None,
+                       origin: gast.stmt) -> list[gast.stmt] | None:
+        """`r = fill(buf, x)` where `fill` changes its argument: call the variant that returns
+        it too, bind `buf` to what it returns, and follow every name sharing `buf`."""
+        fn = self.effects.callee(call) if self.effects is not None else None
+        if fn is None:
+            return None
+        effects = self.effects.of(fn)
+        passed = self.effects.arguments(call, fn, effects.changed | effects.by_method)
+        passed = {p: a for p, a in passed.items() if _view_source(a) is not None}
+        for param, argument in passed.items():
+            if param in effects.by_method:
+                raise UnsupportedSyntaxError(
+                    f"{fn.__name__} changes its argument {param} with a method (append, "
+                    "update, ...): sourcegrad cannot follow that back to this call",
+                    getattr(origin, "origin", None),
+                    hint=f"Let {fn.__name__} build and return a new list or dict instead.")
+            self.changed_params |= self._arguments_held(_view_source(argument))
+        if not passed or self.effects.only_analyze:
+            return None
+        return self._call_variant(call, target, passed, fn, origin)
+
+    def _share_returned(self, name: str, call: gast.Call) -> None:
+        """`y = f(x)` where `f` may return its argument: y may share x's array."""
+        fn = self.effects.callee(call) if self.effects is not None else None
+        if fn is None:
+            return
+        returned = self.effects.arguments(call, fn, self.effects.of(fn).returned)
+        for source in filter(None, map(_view_source, returned.values())):
+            self._join(name, source)
+
+    def _call_variant(self, call: gast.Call, target: gast.expr | None,
+                      passed: dict[str, gast.expr], fn, origin: gast.stmt) -> list[gast.stmt]:
+        """`result, buf_changed = fill_changing_buf(buf, x)`, then the caller's side."""
+        names = self.effects.namer
+        params = tuple(passed)
+        arguments = {a.id for a in passed.values() if isinstance(a, gast.Name)}
+        variant_name, returns_value = self.effects.variant(fn, params)
+        direct = isinstance(target, gast.Name) and target.id not in arguments and returns_value
+        result = target.id if direct else names.fresh(f"{fn.__name__.lstrip('_')}_result")
+        changed = [store(names.fresh(f"{_view_source(a)}_changed")) for a in passed.values()]
+        targets = [store(result), *changed] if returns_value else changed
+        variant = gast.Call(func=load(variant_name), args=call.args, keywords=call.keywords)
+        stmts = [assign(targets[0] if len(targets) == 1 else gast.Tuple(
+            elts=targets, ctx=gast.Store()), variant, origin)]
+        self._bind(result, None)
+        for argument, name in zip(passed.values(), changed, strict=True):
+            stmts += self._argument_changed(argument, name.id, origin)
+        if returns_value:
+            self._share_returned(result, call)
+        if target is not None and not direct:  # `buf = fill(buf)`: the result is bound last
+            value = load(result) if returns_value else gast.Constant(value=None, kind=None)
+            stmts.append(self.visit_Assign(assign(target, value, origin)))
+        return stmts
+
+    def _argument_changed(self, argument: gast.expr, changed: str,
+                          origin: gast.stmt) -> list[gast.stmt]:
+        """The caller's side of a call that changed `argument`: bind it to the array the
+        call returned (or write that back into the array it views), then follow."""
+        if isinstance(argument, gast.Name):
+            return self._changed_in_place(assign(argument.id, load(changed), origin),
+                                          argument.id)
+        viewed = _sliced_view(argument)
+        if viewed is None:
+            raise UnsupportedSyntaxError(
+                "this call changes the array it is handed, which may or may not be a view of "
+                f"{_view_source(argument)}", getattr(origin, "origin", None),
+                hint="Pass a name, a slice with constant bounds (x[1:]), or a copy.")
+        write = _written_back(viewed, argument, changed, origin)
+        return [_copied(viewed, origin), *self._changed_in_place(write, viewed)]
+
+    def visit_Expr(self, node: gast.Expr) -> gast.stmt | list[gast.stmt]:
+        self._note_method_change(node.value)
+        if isinstance(node.value, gast.Call):
+            changing = self._changing_call(node.value, None, node)
+            if changing is not None:
+                return changing
         call = node.value
         if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and \
                 call.func.attr == "append" and isinstance(call.func.value, gast.Name) and call.args:
@@ -215,11 +336,14 @@ class LowerAugAssign(gast.NodeTransformer):
     def _loop(self, node):
         """A loop's body sees what earlier iterations left: walk copies of the loop until
         that stops changing, then lower the loop itself once."""
+        names = self.effects.namer.snapshot() if self.effects is not None else None
         for _ in range(_MAX_LOOP_PASSES):
             before = self._facts()
             self._branches(copy.deepcopy(node))
             if before == self._facts():
                 break
+        if names is not None:  # the copies' new names are not the loop's
+            self.effects.namer.restore(names)
         return self._branches(node)
 
     def _facts(self) -> tuple:
@@ -252,6 +376,7 @@ def _written_back(base: str, view: gast.expr, name: str, origin: gast.stmt) -> g
     return assign(gast.Subscript(value=store(base), slice=part, ctx=gast.Store()), value, origin)
 
 
-def lower_augassign(tree: gast.FunctionDef) -> gast.FunctionDef:
-    LowerAugAssign(loaded_names(tree)).visit(tree)
+def lower_augassign(tree: gast.FunctionDef, effects=None) -> gast.FunctionDef:
+    """`effects` (a mutations.CallEffects) says what calls of user functions change."""
+    LowerAugAssign(loaded_names(tree), effects=effects).visit(tree)
     return tree

@@ -13,6 +13,7 @@ lambda argument, `h(lambda t: t * w, y)`, is first bound to a name.
 
 from __future__ import annotations
 
+import copy
 import inspect
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,9 @@ class LiftedFunction:
     parsed: ParsedFunction
     __qualname__: str
     captured: list[str] = field(default_factory=list)  # parameters a copy gets values through
+    source: Any = None  # the module-level function this is a copy of (redefining it: rebuild)
+    changes: tuple[str, ...] = ()  # returns `(result, *these parameters)` (mutations.py)
+    returns_value: bool = True  # with `changes`: False when it returns just the parameters
     _compiled: Any = field(default=None, repr=False)
 
     @property
@@ -51,6 +55,12 @@ class LiftedFunction:
         params += [kind(a.id, kind.KEYWORD_ONLY, default=kind.empty if d is None else d.value)
                    for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)]
         return inspect.Signature(params)
+
+    def fresh_parsed(self) -> ParsedFunction:
+        """Its parsed form with a tree of its own: normalizing changes the tree in place."""
+        parsed = self.parsed
+        return ParsedFunction(parsed.fn, copy.deepcopy(parsed.tree), parsed.filename,
+                              parsed.namespace)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._compiled is None:
@@ -185,7 +195,8 @@ def _specialize(callee: Any, param: str, lifted: str, captured: int, namer: Name
         kwonlyargs=[a for a, _ in keyword_only], kw_defaults=[d for _, d in keyword_only],
         kwarg=None, defaults=[d for _, d in positional if d is not None])
     parsed.tree.name = name
-    copy = LiftedFunction(parsed, f"{callee.__qualname__}[{lifted}]", captured=extra)
+    copy = LiftedFunction(parsed, f"{callee.__qualname__}[{lifted}]", captured=extra,
+                          source=callee)
     return copy, rewrite.specialized
 
 
