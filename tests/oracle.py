@@ -127,7 +127,7 @@ def numeric_grad(f, args, kwargs, wrt):
         def g(v, name=name):
             call = sig.bind(*copy.deepcopy(args), **copy.deepcopy(kwargs))
             call.apply_defaults()
-            call.arguments[name] = v
+            call.arguments[name] = copy.deepcopy(v)  # f may change its argument in place
             return _to_scalar(f(*call.args, **call.kwargs))
 
         x = bound.arguments[name]

@@ -970,17 +970,6 @@ def err_reshaped_alias_then_write(x):
     return np.sum(v * x)
 
 
-def err_attribute_assignment(obj, x):
-    obj.h = x * 2.0
-    return obj.h * x
-
-
-def err_write_into_container_item(xs, x):
-    xs = [np.zeros(2), np.zeros(2)]
-    xs[1][0] = x
-    return np.sum(xs[1]) * x
-
-
 def err_raise_in_closure(x):
     def check(t):
         if t > 10:
@@ -1043,17 +1032,6 @@ def err_yield_in_closure(x):
     return sum(gen(x))
 
 
-def err_self_buf_write(obj, x):
-    obj.buf[0] = x
-    return np.sum(obj.buf) * x
-
-
-class _Obj:
-    def __init__(self):
-        self.buf = np.zeros(2)
-        self.h = 0.0
-
-
 # function, args, the text marking the offending line, the function whose source holds it
 ERRORS = [
     pytest.param(err_raise_in_branch, (-1.5,), "raise ValueError", err_raise_in_branch, id="raise"),
@@ -1068,12 +1046,6 @@ ERRORS = [
     pytest.param(err_starred_call, (1.5,), "np.sum(*args)", err_starred_call, id="starred-call"),
     pytest.param(err_reshaped_alias_then_write, (np.array([0.5, 1.0, 2.0]),), "x[0] = 5.0",
                  err_reshaped_alias_then_write, id="reshaped-alias-write"),
-    pytest.param(err_attribute_assignment, (_Obj(), 1.5), "obj.h = x", err_attribute_assignment,
-                 id="attribute-assignment"),
-    pytest.param(err_write_into_container_item, ([np.zeros(2)], 1.5), "xs[1][0] = x",
-                 err_write_into_container_item, id="container-item-write"),
-    pytest.param(err_self_buf_write, (_Obj(), 1.5), "obj.buf[0] = x", err_self_buf_write,
-                 id="attribute-item-write"),
     pytest.param(err_raise_in_closure, (1.5,), "raise ValueError", err_raise_in_closure,
                  id="raise-in-closure"),
     pytest.param(err_try_in_method_holder, (_TryBlock(), 1.5), "try:", _TryBlock.run,

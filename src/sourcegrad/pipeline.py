@@ -31,7 +31,15 @@ from .analysis.definedness import Definedness
 from .analysis.shapes import ShapeFacts
 from .analysis.static_branches import prune_static_branches
 from .errors import UnsupportedSyntaxError
-from .gastutil import assign, assigned_names, const, load, parameter_names, target_names
+from .gastutil import (
+    assign,
+    assigned_names,
+    const,
+    load,
+    loaded_names,
+    parameter_names,
+    target_names,
+)
 from .names import Namer, names_in
 from .normalize.anf import to_anf
 from .normalize.augassign import lower_augassign
@@ -80,7 +88,7 @@ class Canonical:
 def canonicalize(fn: Any) -> Canonical:
     parsed = fn.fresh_parsed() if isinstance(fn, LiftedFunction) else parse_function(fn)
     parsed = lift_closures(parsed, Namer(names_in(parsed.tree)))
-    for helper in ("dict_key", "check_keywords"):  # loops over dicts, calls f(**kw)
+    for helper in ("dict_key", "check_keywords", "with_attribute"):  # normalized code calls
         if helper not in parsed.namespace.globals:
             parsed.namespace.closure.setdefault(helper, getattr(runtime, helper))
     tree = check_syntax(parsed.tree)
@@ -158,42 +166,57 @@ def differentiate(canonical: Canonical, active_params: set[str], params: Env,
     plan = plan_saves(nodes, set(canonical.params) | set(unbound), namer)
     assembler = Assembler(plan)
     prelude = [assign(name, const(None), tree) for name in unbound]
-    prelude += [_copy_on_entry(name, tree) for name in canonical.params if name in written]
+    rebound = _rebound_first(tree)
+    prelude += [_copy_on_entry(name, tree) for name in canonical.params
+                if name in written and name not in rebound]
     primal = drop_repeated_copies(prelude + assembler.primal(nodes))
     return Sweeps(primal, assembler.adjoint(nodes), output, seed,
                   state, plan, namer, activity, nodes, ctx.local_names)
 
 
 def _refuse_aliased_inplace(tree: gast.FunctionDef, shapes: ShapeFacts) -> None:
-    """An array changed in place while another name may share it: the names that surely share
-    it were followed (normalize/augassign.py); the others (some paths only, `reshape`, fancy
-    indexing, an array held by a list) are refused, and so is any sharing of a value whose
-    type is not known to be an array (a list shared by two names)."""
+    """An array (or object) changed in place while another name may share it: the names that
+    surely share it were followed (normalize/augassign.py); the others (some paths only,
+    `reshape`, fancy indexing, held by a list) are refused, and so is any sharing of a value
+    whose type is not known (a list shared by two names)."""
     for node in gast.walk(tree):
-        target = node.targets[0] if isinstance(node, gast.Assign) else None
-        env = shapes.env_at(node)
-        aliases = list(getattr(node, "inplace_aliases", []))
-        written = target.value.id if isinstance(target, gast.Subscript) else None
-        if written is not None and env.get(written, UNKNOWN).items is None:
-            aliases += getattr(node, "held_by", [])  # an array held by a list or dict
-        aliases = [a for a in aliases if env.get(a, UNKNOWN).shape != ()]  # numbers share nothing
-        if not aliases:
+        if not isinstance(node, gast.Assign) or not (
+                hasattr(node, "inplace_aliases") or hasattr(node, "held_by")
+                or _sets_attribute(node)):
             continue
-        changed = written or target.id
-        if written is None and env.get(changed, UNKNOWN).shape == ():
+        target, env = node.targets[0], shapes.env_at(node)
+        changed = target.value.id if isinstance(target, gast.Subscript) else target.id
+        held = env.get(changed, UNKNOWN)
+        if _sets_attribute(node) and held.cls is None:
+            raise UnsupportedSyntaxError(
+                f"setting an attribute of {changed}, which is not known to be an object of a "
+                "class of yours", node.origin,
+                hint="sourcegrad follows attributes of objects passed in as arguments (a "
+                     "dataclass, a plain class instance); keep other values in variables.")
+        if isinstance(target, gast.Name) and held.shape == ():
             continue  # a number: `x += 1` rebinds x, exactly as written
-        if _is_array(env.get(changed, UNKNOWN)):
+        aliases = list(getattr(node, "inplace_aliases", []))
+        if held.items is None or held.cls is not None:
+            aliases += getattr(node, "held_by", [])  # held by a list or dict
+        aliases = [a for a in aliases if env.get(a, UNKNOWN).shape != ()]  # numbers share nothing
+        if _is_array(held) or held.cls is not None:
             aliases = [a for a in aliases if a not in getattr(node, "followed_aliases", [])]
         if aliases:
             raise UnsupportedSyntaxError(
-                f"{changed} is changed in place while {', '.join(aliases)} may share its "
-                "array", node.origin,
-                why="NumPy writes into the array, so every name sharing it sees the change. "
-                    "sourcegrad follows names that share it on every path (y = x, v = x[1:], "
-                    "v = x.T), not names that share it on some paths or iterations only, "
-                    "reshapes, or arrays held by a list or dict.",
+                f"{changed} is changed in place while {', '.join(aliases)} may share it",
+                node.origin,
+                why="NumPy writes into the array (Python into the object), so every name "
+                    "sharing it sees the change. sourcegrad follows names that share it on "
+                    "every path (y = x, v = x[1:], v = x.T), not names that share it on some "
+                    "paths or iterations only, reshapes, or arrays held by a list or dict.",
                 hint=f"Where {aliases[0]} is bound, add .copy() if it should keep values of its "
                      "own, or bind it the same way on every path.")
+
+
+def _sets_attribute(node: gast.Assign) -> bool:
+    """`obj = with_attribute(obj, "h", v)`: how `obj.h = v` is normalized."""
+    value = node.value
+    return isinstance(value, gast.Call) and getattr(value.func, "id", None) == "with_attribute"
 
 
 def _is_array(value: Abstract) -> bool:
@@ -241,6 +264,18 @@ def _written_arrays(tree: gast.FunctionDef, canonical: Canonical) -> set[str]:
                 isinstance(node.value.func.value, gast.Name):
             written.add(node.value.func.value.id)  # appending changes the caller's list too
     return written
+
+
+def _rebound_first(tree: gast.FunctionDef) -> set[str]:
+    """Names bound anew by a top-level statement before anything could write into them:
+    such a parameter's argument is never written into."""
+    rebound: set[str] = set()
+    for stmt in tree.body:
+        if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
+            break
+        if stmt.targets[0].id not in loaded_names(stmt.value):
+            rebound.add(stmt.targets[0].id)
+    return rebound
 
 
 def _copy_on_entry(name: str, tree: gast.FunctionDef) -> gast.stmt:

@@ -28,11 +28,12 @@ class CallKind:
     label: str = ""
 
 
-def _label(func: gast.expr) -> str:
+def call_label(func: gast.expr) -> str:
+    """How the user wrote the called function: `np.sum`, `layer.forward`."""
     if isinstance(func, gast.Name):
         return func.id
     if isinstance(func, gast.Attribute):
-        return f"{_label(func.value)}.{func.attr}"
+        return f"{call_label(func.value)}.{func.attr}"
     return "<call>"
 
 
@@ -55,7 +56,7 @@ class CallClassifier:
         return CallClassifier(self.namespace, self.local_names, {**self.static, **static})
 
     def classify(self, call: gast.Call) -> CallKind:
-        func, label = call.func, _label(call.func)
+        func, label = call.func, call_label(call.func)
         target = self.resolve(func)
         if is_missing(target):
             if isinstance(func, gast.Attribute):

@@ -26,7 +26,7 @@ import gast
 import numpy as np
 
 from ..gastutil import loaded_names, target_names
-from ..runtime import stop_gradient
+from ..runtime import stop_gradient, with_attribute
 from .abstract import (
     INTEGER,
     SCALAR,
@@ -305,6 +305,10 @@ class ShapeFacts:
             receiver = self.value(kind.receiver, env)
             return self._method(kind.target, receiver, node, env)
         fn = kind.target
+        if fn is with_attribute and len(args) == 3 and args[0].cls is not None and isinstance(
+                node.args[1], gast.Constant):  # `obj.h = v`: the object with h set
+            items = {**dict(args[0].items), node.args[1].value: args[2]}
+            return dataclasses.replace(args[0], items=tuple(items.items()))
         if kind.kind == "user" and getattr(fn, "changes", ()):
             return self._returned_arguments(fn, node, env)
         if kind.kind not in ("rule", "zero") or fn is None:

@@ -82,7 +82,8 @@ class ANF(LoopLowering, CallLowering):
             self.value_into(node.value, target)
             final = self.out[-1] if self.out else None
             if isinstance(final, gast.Assign):
-                for mark in ("inplace_aliases", "followed_aliases", "alias_rebind"):
+                for mark in ("inplace_aliases", "followed_aliases", "alias_rebind",
+                             "argument_sharers", "held_by"):
                     if hasattr(node, mark):
                         setattr(final, mark, getattr(node, mark))
         for other in others:

@@ -83,6 +83,7 @@ class LowerAugAssign(gast.NodeTransformer):
         self.changed_params: set[str] = set()  # whose argument the function changes
         self.changed_by_method: set[str] = set()
         self.returned_params: set[str] = set()  # whose argument it may return
+        self.always_returned: set[str] | None = None  # ... it returns on every path, as is
         for param in params:
             self._bind(param + _ARGUMENT, param, same=True)
 
@@ -109,13 +110,24 @@ class LowerAugAssign(gast.NodeTransformer):
 
     def visit_Assign(self, node: gast.Assign) -> gast.stmt | list[gast.stmt]:
         target = node.targets[0]
+        if isinstance(target, (gast.Subscript, gast.Attribute)) and not isinstance(
+                target.value, gast.Name):
+            return self._nested_write(target, node.value, node)
         if isinstance(target, gast.Subscript):  # a write into the array, not a binding
             return self._changed_in_place(node, target.value.id)
+        if isinstance(target, gast.Attribute):  # `obj.h = v` changes the object
+            return self._changed_in_place(_attribute_set(target, node.value, node),
+                                          target.value.id)
         self._note_method_change(node.value)
         if isinstance(node.value, gast.Call) and len(node.targets) == 1:
             changing = self._changing_call(node.value, target, node)
             if changing is not None:
                 return changing
+        if isinstance(target, gast.Name) and isinstance(node.value, gast.Call) and any(
+                isinstance(a, gast.Name) and a.id == target.id for a in node.value.args):
+            # `traj = sim.step(traj, t)`: who else holds traj, should step change it
+            node.argument_sharers = sorted(self.aliases.get(target.id, set())
+                                           & self.read_anywhere)
         if isinstance(target, gast.Name) and isinstance(node.value, (gast.List, gast.Tuple,
                                                                      gast.Dict)):
             # a container holds its items themselves: writes into one show through it
@@ -139,8 +151,37 @@ class LowerAugAssign(gast.NodeTransformer):
     def visit_AugAssign(self, node: gast.AugAssign) -> list[gast.stmt]:
         value = gast.BinOp(left=as_load(node.target), op=node.op, right=node.value)
         lowered = assign(node.target, value, node)
+        if isinstance(node.target, gast.Attribute) or isinstance(
+                node.target, gast.Subscript) and not isinstance(node.target.value, gast.Name):
+            return self.visit_Assign(lowered)  # `obj.h += v`, `xs[k][0] += v`
         root = node.target.value if isinstance(node.target, gast.Subscript) else node.target
         return self._changed_in_place(lowered, root.id)
+
+    def _nested_write(self, target: gast.expr, value: gast.expr,
+                      origin: gast.stmt) -> list[gast.stmt]:
+        """`xs[k][0] = v`, `self.buf[i] = v`: take the part out (a copy of it, for a write
+        into an array), write into it, and put it back, `xs[k] = part`, `self.buf = part`,
+        which is a change of `xs` (`self`) like any other."""
+        stmts = []
+        if not isinstance(value, (gast.Name, gast.Constant)):  # Python evaluates it first
+            stmts.append(assign(self._fresh("value"), value, origin))
+            value = load(stmts[-1].targets[0].id)
+        inner = target.value
+        part = self._fresh(_part_name(inner))
+        taken = assign(part, clone(inner), origin)
+        if isinstance(target, gast.Subscript):
+            taken.value = _copied(part, origin).value
+            taken.value.func.value = clone(inner)  # `part = xs[k].copy()`
+        self._bind(part, None)  # a copy (a new object, for an attribute): put back below
+        written = type(target)(**{**{f: getattr(target, f) for f in target._fields},
+                                  "value": store(part)})
+        return [*self._block(stmts), taken, *self._block([assign(written, value, origin),
+                                             assign(_as_store(inner), load(part), origin)])]
+
+    def _fresh(self, base: str) -> str:
+        if self.effects is None:
+            self.effects = _NoEffects(self.read_anywhere)
+        return self.effects.namer.fresh(base)
 
     def _changed_in_place(self, stmt: gast.Assign, name: str) -> list[gast.stmt]:
         """`stmt` changes the array `name` (NumPy would write into it): mark who may share
@@ -195,25 +236,65 @@ class LowerAugAssign(gast.NodeTransformer):
                 isinstance(value.func.value, gast.Name) and value.func.attr in _CHANGING_METHODS:
             self.changed_by_method |= self._arguments_held(value.func.value.id)
 
-    def visit_Return(self, node: gast.Return) -> gast.Return:
+    def visit_Return(self, node: gast.Return) -> gast.Return | list[gast.stmt]:
         value = node.value
-        for part in value.elts if isinstance(value, (gast.Tuple, gast.List)) else [value]:
-            source = _view_source(part) if part is not None else None
-            if source is not None:
-                self.returned_params |= self._arguments_held(source)
+        parts = value.elts if isinstance(value, (gast.Tuple, gast.List)) else [value]
+        hoisted = self._hoist_changing_calls(parts, node)
+        if hoisted:  # `return fill(buf, x)`, `return fill(buf, x), buf`: fill changes buf
+            result = gast.Return(value=value if isinstance(value, (gast.Tuple, gast.List))
+                                 else parts[0])
+            result.origin = getattr(node, "origin", None)
+            return [*hoisted, self.visit_Return(result)]
+        held = [self._arguments_held(_view_source(part)) if part is not None and _view_source(
+            part) is not None else set() for part in parts]
+        for params in held:
+            self.returned_params |= params
+        surely = {p for p in held[0] if self._surely_holds(parts[0], p)} if len(parts) == 1 \
+            else set()
+        self.always_returned = surely if self.always_returned is None else \
+            self.always_returned & surely
         return node
 
-    def _changing_call(self, call: gast.Call, target: gast.expr | None,
-                       origin: gast.stmt) -> list[gast.stmt] | None:
+    def _hoist_changing_calls(self, parts: list[gast.expr], origin: gast.stmt) -> list[gast.stmt]:
+        """Calls in a returned value that change an argument become statements before the
+        `return` (in order, as Python evaluates them); `parts` then names their results."""
+        if self.effects is None:
+            return []
+        stmts: list[gast.stmt] = []
+        for i, part in enumerate(parts):
+            if isinstance(part, gast.Call):
+                names = self.effects.namer.snapshot()
+                result = self.effects.namer.fresh("result")
+                changing = self._changing_call(part, store(result), origin, returning=True)
+                if changing is None:
+                    self.effects.namer.restore(names)
+                    continue
+                stmts += changing
+                parts[i] = load(result)
+        return stmts
+
+    def _surely_holds(self, value: gast.expr, param: str) -> bool:
+        """`value` is a name bound to the very object passed as `param` on every path."""
+        return isinstance(value, gast.Name) and param + _ARGUMENT in self.same.get(value.id,
+                                                                                   set())
+
+    def _changing_call(self, call: gast.Call, target: gast.expr | None, origin: gast.stmt,
+                       returning: bool = False) -> list[gast.stmt] | None:
         """`r = fill(buf, x)` where `fill` changes its argument: call the variant that returns
-        it too, bind `buf` to what it returns, and follow every name sharing `buf`."""
+        it too, bind `buf` to what it returns, and follow every name sharing `buf`. A list
+        changed with a method (`acc.append(v)`) cannot be followed so, except in a `return`
+        (`returning`), where nothing here reads it again."""
         fn = self.effects.callee(call) if self.effects is not None else None
         if fn is None:
             return None
         effects = self.effects.of(fn)
         passed = self.effects.arguments(call, fn, effects.changed | effects.by_method)
         passed = {p: a for p, a in passed.items() if _view_source(a) is not None}
-        for param, argument in passed.items():
+        for param, argument in list(passed.items()):
+            if param in effects.by_method and returning:
+                self.changed_by_method |= self._arguments_held(_view_source(argument))
+                del passed[param]
+                continue
             if param in effects.by_method:
                 raise UnsupportedSyntaxError(
                     f"{fn.__name__} changes its argument {param} with a method (append, "
@@ -357,6 +438,47 @@ class LowerAugAssign(gast.NodeTransformer):
 
 
 _MAX_LOOP_PASSES = 8
+
+
+class _NoEffects:
+    """Calls change nothing (for trees normalized without a namespace, in tests)."""
+
+    only_analyze = True
+
+    def __init__(self, taken: set[str]):
+        from ..names import Namer
+        self.namer = Namer(taken)
+
+    def callee(self, call: gast.Call) -> None:
+        return None
+
+
+def _part_name(node: gast.expr) -> str:
+    """`xs_k` for `xs[k]`, `self_buf` for `self.buf`."""
+    if isinstance(node, gast.Attribute):
+        return f"{_part_name(node.value)}_{node.attr}"
+    if isinstance(node, gast.Subscript):
+        index = node.slice
+        tail = str(index.value) if isinstance(index, gast.Constant) else getattr(
+            index, "id", "part")
+        return f"{_part_name(node.value)}_{tail}"
+    return getattr(node, "id", "part")
+
+
+def _as_store(node: gast.expr) -> gast.expr:
+    """`xs[k]` (or `self.buf`) as the target of an assignment."""
+    copied = clone(node)
+    copied.ctx = gast.Store()
+    return copied
+
+
+def _attribute_set(target: gast.Attribute, value: gast.expr, origin: gast.stmt) -> gast.Assign:
+    """`obj.h = v` as `obj = with_attribute(obj, "h", v)`: a new object, which every name
+    sharing the old one is then bound to, as for an array changed in place."""
+    obj = target.value.id
+    call = gast.Call(func=load("with_attribute"), args=[
+        load(obj), gast.Constant(value=target.attr, kind=None), value], keywords=[])
+    return assign(obj, call, origin)
 
 
 def _copied(name: str, origin: gast.stmt) -> gast.Assign:

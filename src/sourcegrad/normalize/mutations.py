@@ -32,6 +32,7 @@ class Effects:
     changed: frozenset[str] = frozenset()  # parameters whose argument it changes in place
     by_method: frozenset[str] = frozenset()  # ... by a method (`xs.append(v)`): refused
     returned: frozenset[str] = frozenset()  # parameters whose argument it may return
+    always_returned: frozenset[str] = frozenset()  # ... that it returns, as is, on every path
 
 
 _EFFECTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # function -> Effects
@@ -75,7 +76,7 @@ def _walk(fn: Any) -> Effects:
     walker = LowerAugAssign(loaded_names(tree), params, effects)
     walker.visit(tree)
     return Effects(frozenset(walker.changed_params), frozenset(walker.changed_by_method),
-                   frozenset(walker.returned_params))
+                   frozenset(walker.returned_params), frozenset(walker.always_returned or ()))
 
 
 class CallEffects:

@@ -55,6 +55,16 @@ def _fail(node: gast.AST, what: str, hint: str) -> None:
     raise UnsupportedSyntaxError(what, getattr(node, "origin", None), hint=hint)
 
 
+def _check_written_part(node: gast.AST, value: gast.expr) -> None:
+    """What `...[i] = v` or `....attr = v` writes into: a name, an item or an attribute of
+    one (`x`, `xs[k]`, `self.buf`, `self.layers[0].w`)."""
+    while isinstance(value, (gast.Subscript, gast.Attribute)):
+        value = value.value
+    if not isinstance(value, gast.Name):
+        _fail(node, "writing into the result of an expression is not supported",
+              "Bind it to a name first: y = f(x); y[i] = v.")
+
+
 def _check_target(node: gast.AST, target: gast.expr, top: bool = True) -> None:
     """Names, tuples of names, or one write `y[...] = v` (`y[...] += v`) standing alone."""
     if isinstance(target, gast.Name):
@@ -63,22 +73,22 @@ def _check_target(node: gast.AST, target: gast.expr, top: bool = True) -> None:
         for elt in target.elts:
             _check_target(node, elt, top=False)
         return
+    alone = isinstance(node, gast.AugAssign) or (
+        isinstance(node, gast.Assign) and len(node.targets) == 1)
     if isinstance(target, gast.Subscript):
-        if not isinstance(target.value, gast.Name):
-            _fail(node, "writing into part of a part (x[i][j] = ...) is not supported",
-                  "Index once: x[i, j] = ...")
-        alone = isinstance(node, gast.AugAssign) or (
-            isinstance(node, gast.Assign) and len(node.targets) == 1)
+        nested = not isinstance(target.value, gast.Name)
         swap = isinstance(node, gast.Assign) and isinstance(node.value, (gast.Tuple, gast.List))
-        if not (top and alone or swap):
+        if not (top and alone or swap and not nested):
             _fail(node, "a write into an array must be a statement of its own",
                   "Write x[i] = value on its own line.")
+        _check_written_part(node, target.value)
         return
     if isinstance(target, gast.Attribute):
-        _fail(node, "assigning to an attribute (obj.attr = ...) is not supported: state kept on "
-              "an object outlives the call, and the gradient would not follow it",
-              "Keep the value in a local variable and return it (h = ...; return out, h), or "
-              "set the attribute outside the differentiated function.")
+        if not (top and alone):
+            _fail(node, "setting an attribute must be a statement of its own",
+                  "Write obj.attr = value on its own line.")
+        _check_written_part(node, target.value)
+        return
     _fail(node, f"assigning to {type(target).__name__.lower()} targets is not supported",
           "Assign to a plain variable.")
 

@@ -16,8 +16,10 @@ import operator
 import gast
 
 from ..analysis.abstract import specializable
+from ..analysis.calls import call_label
 from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..gastutil import assign, clone, const, load, loaded_names, store, target_names
+from ..normalize.mutations import call_effects
 from ..parse import is_library_function
 from ..rules import Contribution, Local, bind, fill
 from ..rules.templates import TemplateError
@@ -387,6 +389,7 @@ class AssignAdjoint:
     # -- calls of the user's own functions ---------------------------------------------------------
     def _user_call(self, fn, call: gast.Call, dresult: gast.expr) -> None:
         params, args = self._bind_user_call(fn, call)
+        self._refuse_unfollowed_changes(fn, call, params, args)
         active = tuple(p for p, a in zip(params, args, strict=True)
                        if isinstance(a, gast.Name) and self.ctx.is_active(_original(self, a.id)))
         if not active:
@@ -425,6 +428,40 @@ class AssignAdjoint:
                                 grads))
         for o, t in zip(originals, temps, strict=True):
             accumulate(self.ctx, self.state, o, load(t), self.code)
+
+    def _refuse_unfollowed_changes(self, fn, call: gast.Call, params: list[str],
+                                   args: list[gast.expr]) -> None:
+        """A call that changes an argument in place, which normalization did not turn into a
+        call of a variant returning it (normalize/mutations.py): a method, say."""
+        effects = call_effects(fn)
+        for param in sorted(effects.changed - set(getattr(fn, "changes", ()))):
+            arg = args[params.index(param)]
+            if isinstance(arg, gast.Name) and self.ctx.shapes.value(
+                    _rename_back(self, arg), self.env).shape == ():
+                continue  # a number: changing it rebinds the callee's name only
+            if self._rebinds_the_change(arg, param in effects.always_returned):
+                continue
+            what = call_label(call.func)
+            raise UnsupportedSyntaxError(
+                f"{what} changes its argument {param} in place (an array written into, an "
+                "attribute set), which sourcegrad cannot follow back to this call",
+                getattr(self.stmt, "origin", None),
+                why="sourcegrad follows such changes for calls of a function by its name "
+                    "(step(state, x)), not for methods or functions held in variables.",
+                hint=f"Write it as a function called by name ({fn.__name__}({param}, ...) "
+                     "at module level), or have it return the new value and bind that at the "
+                     "call.")
+
+    def _rebinds_the_change(self, arg: gast.expr, returned: bool) -> bool:
+        """`traj = sim.step(traj, t)` where step returns the array it changed, and no other
+        name holds it: binding the result is all the change there is."""
+        target = self.stmt.targets[0] if isinstance(self.stmt, gast.Assign) else None
+        if not (returned and isinstance(arg, gast.Name) and isinstance(target, gast.Name)
+                and _rename_back(self, arg).id == target.id):
+            return False
+        sharers = getattr(self.stmt, "argument_sharers", None)
+        return sharers is not None and all(
+            self.ctx.shapes.value(load(s), self.env).shape == () for s in sharers)
 
     def _bind_user_call(self, fn, call: gast.Call) -> tuple[list[str], list[gast.expr]]:
         """Every parameter of `fn` with the expression passed for it (defaults made explicit)."""

@@ -1,4 +1,5 @@
-"""Adjoints of Python builtins used on numbers and arrays: abs, min, max, sum, float."""
+"""Adjoints of Python builtins used on numbers and arrays (abs, min, max, sum, float), and of
+setting an object's attribute (`obj.h = v`, lowered to `obj = with_attribute(obj, "h", v)`)."""
 
 import builtins
 
@@ -6,11 +7,14 @@ import numpy as np
 
 from ..runtime import (
     adjoint_like,
+    attribute_adjoint,
     check_keywords,
     dict_key,
     pick_extremum,
     spread_sum,
     stop_gradient,
+    with_attribute,
+    without_attribute,
 )
 from .templates import adjoint, d, nondifferentiable
 
@@ -38,6 +42,12 @@ def list(y, iterable=()):
 @adjoint(builtins.dict)
 def dict(y, mapping=()):
     d[mapping] += d[y]
+
+
+@adjoint(with_attribute)
+def with_attribute(y, obj, name, value):
+    d[value] += attribute_adjoint(d[y], name)
+    d[obj] += without_attribute(d[y], name)
 
 
 @adjoint(builtins.sum)

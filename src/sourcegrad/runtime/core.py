@@ -6,6 +6,8 @@ what it does. Keep it small and fast: it runs inside every derivative.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 __all__ = [
@@ -13,7 +15,8 @@ __all__ = [
     "split_concatenated", "sum_repeats", "unbroadcast", "expand_reduced", "zeros_like",
     "reduced_count", "extremum_mask", "matmul_left", "matmul_right", "dot_left", "dot_right",
     "untranspose", "split_like", "unstack", "clip_mask", "pick_extremum", "spread_sum", "add_at",
-    "written_part", "dict_key", "owned_copy", "check_keywords",
+    "written_part", "dict_key", "owned_copy", "check_keywords", "with_attribute",
+    "attribute_adjoint", "without_attribute", "zero_adjoint",
 ]
 
 
@@ -77,6 +80,35 @@ def check_keywords(mapping, function, accepted, required, taken=()):
         listed = " and ".join(f"'{name}'" for name in missing)
         raise TypeError(f"{function}() missing {len(missing)} required argument"
                         f"{'s' if len(missing) > 1 else ''}: {listed}")
+
+
+def with_attribute(obj, name, value):
+    """`obj.name = value` without changing `obj`: a shallow copy with the attribute set (the
+    object the derivative saved keeps its values; every name holding it is bound anew)."""
+    changed = copy.copy(obj)
+    setattr(changed, name, value)
+    return changed
+
+
+def attribute_adjoint(dobj, name):
+    """The adjoint of one attribute in an object's adjoint (a dict of them)."""
+    return dobj.get(name, 0.0) if isinstance(dobj, dict) else 0.0
+
+
+def without_attribute(dobj, name):
+    """An object's adjoint with one attribute's part taken out (it was overwritten)."""
+    if not isinstance(dobj, dict):
+        return dobj
+    return {key: zero_adjoint(value) if key == name else value for key, value in dobj.items()}
+
+
+def zero_adjoint(adjoint):
+    """An adjoint of the same structure as `adjoint`, all zeros."""
+    if isinstance(adjoint, dict):
+        return {key: zero_adjoint(value) for key, value in adjoint.items()}
+    if isinstance(adjoint, (list, tuple)):
+        return [zero_adjoint(value) for value in adjoint]
+    return np.zeros_like(adjoint) if isinstance(adjoint, np.ndarray) else 0.0
 
 
 def adjoint_like(g, items):
