@@ -139,3 +139,57 @@ def test_emitted_code_writes_the_view_back():
     df = sourcegrad.grad(augment_through_a_view)
     df(arr(4))
     assert "x[1:] = v" in df.source and "v = x[1:]" in df.source
+
+
+# -- lists and dicts shared by two names: a change through one shows through the other ------------
+
+
+def appends_to_a_shared_list(x):
+    xs = [x]
+    ys = xs
+    xs.append(3.0 * x)
+    return sum(ys)
+
+
+def writes_into_a_shared_list(x):
+    xs = [x, 2.0 * x]
+    ys = xs
+    xs[0] = 5.0 * x
+    return sum(ys) * x
+
+
+def extends_a_shared_list(x):
+    xs = [x]
+    ys = xs
+    xs += [4.0 * x]
+    return sum(ys) ** 2
+
+
+def writes_into_a_shared_dict(x):
+    d = {"a": x, "b": x * x}
+    e = d
+    d["a"] = 7.0 * x
+    return e["a"] * e["b"]
+
+
+def slice_of_a_list_then_append(x):
+    xs = [x, 2.0 * x]
+    tail = xs[1:]  # a copy: the append does not show in it
+    xs.append(x)
+    return sum(tail) + sum(xs)
+
+
+@pytest.mark.parametrize("f", [appends_to_a_shared_list, writes_into_a_shared_list,
+                               extends_a_shared_list, writes_into_a_shared_dict])
+def test_shared_containers(f):
+    assert_grad(f, 1.5)
+
+
+def test_shared_list_matches_closed_form():
+    # ys = [x, 3x]: d/dx sum(ys) = 4
+    assert sourcegrad.grad(appends_to_a_shared_list)(1.5) == pytest.approx(4.0)
+
+
+def test_a_slice_of_a_changed_list_is_refused_not_guessed():
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError, match="tail may share it"):
+        sourcegrad.grad(slice_of_a_list_then_append)(1.5)

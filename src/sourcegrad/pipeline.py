@@ -180,11 +180,12 @@ def _refuse_aliased_inplace(tree: gast.FunctionDef, shapes: ShapeFacts) -> None:
     `reshape`, fancy indexing, held by a list) are refused, and so is any sharing of a value
     whose type is not known (a list shared by two names)."""
     for node in gast.walk(tree):
-        if not isinstance(node, gast.Assign) or not (
+        if not isinstance(node, (gast.Assign, gast.Expr)) or not (
                 hasattr(node, "inplace_aliases") or hasattr(node, "held_by")
                 or _sets_attribute(node)):
             continue
-        target, env = node.targets[0], shapes.env_at(node)
+        target = node.targets[0] if isinstance(node, gast.Assign) else node.value.func.value
+        env = shapes.env_at(node)
         changed = target.value.id if isinstance(target, gast.Subscript) else target.id
         held = env.get(changed, UNKNOWN)
         if _sets_attribute(node) and held.cls is None:
@@ -199,8 +200,11 @@ def _refuse_aliased_inplace(tree: gast.FunctionDef, shapes: ShapeFacts) -> None:
         if held.items is None or held.cls is not None:
             aliases += getattr(node, "held_by", [])  # held by a list or dict
         aliases = [a for a in aliases if env.get(a, UNKNOWN).shape != ()]  # numbers share nothing
-        if _is_array(held) or held.cls is not None:
-            aliases = [a for a in aliases if a not in getattr(node, "followed_aliases", [])]
+        followed = set(getattr(node, "followed_aliases", []))
+        if not _is_array(held):  # a slice of a list is a copy: following it as a view is wrong
+            followed = set() if getattr(node, "followed_views", None) else followed
+        if _is_array(held) or held.cls is not None or held.items is not None or held.is_dict:
+            aliases = [a for a in aliases if a not in followed]
         if aliases:
             raise UnsupportedSyntaxError(
                 f"{changed} is changed in place while {', '.join(aliases)} may share it",
@@ -213,7 +217,7 @@ def _refuse_aliased_inplace(tree: gast.FunctionDef, shapes: ShapeFacts) -> None:
                      "own, or bind it the same way on every path.")
 
 
-def _sets_attribute(node: gast.Assign) -> bool:
+def _sets_attribute(node: gast.Assign | gast.Expr) -> bool:
     """`obj = with_attribute(obj, "h", v)`: how `obj.h = v` is normalized."""
     value = node.value
     return isinstance(value, gast.Call) and getattr(value.func, "id", None) == "with_attribute"

@@ -82,8 +82,8 @@ class ANF(LoopLowering, CallLowering):
             self.value_into(node.value, target)
             final = self.out[-1] if self.out else None
             if isinstance(final, gast.Assign):
-                for mark in ("inplace_aliases", "followed_aliases", "alias_rebind",
-                             "argument_sharers", "held_by"):
+                for mark in ("inplace_aliases", "followed_aliases", "followed_views",
+                             "alias_rebind", "argument_sharers", "held_by"):
                     if hasattr(node, mark):
                         setattr(final, mark, getattr(node, mark))
         for other in others:
@@ -95,7 +95,7 @@ class ANF(LoopLowering, CallLowering):
         index = self.index(target.slice)
         store_target = gast.Subscript(value=store(target.value.id), slice=index, ctx=gast.Store())
         final = assign(store_target, value)
-        for mark in ("inplace_aliases", "followed_aliases", "held_by"):
+        for mark in ("inplace_aliases", "followed_aliases", "followed_views", "held_by"):
             if hasattr(node, mark):
                 setattr(final, mark, getattr(node, mark))
         self.emit(final)
@@ -139,8 +139,12 @@ class ANF(LoopLowering, CallLowering):
         call = node.value
         if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and \
                 call.func.attr == "append" and len(call.args) == 1:
-            node = gast.Expr(value=gast.Call(func=call.func, args=[self.atom(call.args[0])],
-                                             keywords=call.keywords))
+            lowered = gast.Expr(value=gast.Call(func=call.func, args=[self.atom(call.args[0])],
+                                                keywords=call.keywords))
+            for mark in ("inplace_aliases", "followed_aliases", "followed_views", "held_by"):
+                if hasattr(node, mark):
+                    setattr(lowered, mark, getattr(node, mark))
+            node = lowered
         self.emit(node)
 
     def visit_Pass(self, node: gast.Pass) -> None:

@@ -183,23 +183,28 @@ class LowerAugAssign(gast.NodeTransformer):
             self.effects = _NoEffects(self.read_anywhere)
         return self.effects.namer.fresh(base)
 
-    def _changed_in_place(self, stmt: gast.Assign, name: str) -> list[gast.stmt]:
+    def _changed_in_place(self, stmt: gast.Assign | gast.Expr, name: str) -> list[gast.stmt]:
         """`stmt` changes the array `name` (NumPy would write into it): mark who may share
         it, and follow those who surely do."""
-        self.changed_params |= self._arguments_held(name)
+        if isinstance(stmt, gast.Assign):  # a method's change is noted apart (by_method)
+            self.changed_params |= self._arguments_held(name)
         self._mark_shared(stmt, name)
-        follow_ups, followed = self._follow_ups(name, stmt)
+        follow_ups, followed, through_views = self._follow_ups(name, stmt)
         if not followed:
             return [stmt]
         stmt.followed_aliases = sorted(followed)
-        if isinstance(stmt.targets[0], gast.Subscript):  # the others' arrays stay as saved
-            return [_copied(name, stmt), stmt, *follow_ups]
+        if through_views:  # right for arrays only: a slice of a list is a copy
+            stmt.followed_views = sorted(through_views)
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
+            return [_copied(name, stmt), stmt, *follow_ups]  # the arrays saved stay as they were
         return [stmt, *follow_ups]
 
-    def _follow_ups(self, name: str, origin: gast.stmt) -> tuple[list[gast.stmt], set[str]]:
+    def _follow_ups(self, name: str, origin: gast.stmt
+                    ) -> tuple[list[gast.stmt], set[str], set[str]]:
         """After `name` changed: write a view's new values back into the array it views (a
         copy of it), up to the array that is no one's view; then bind every name that surely
-        shares that array to it (or to its view) again."""
+        shares that array to it (or to its view) again. Returns the statements, the names
+        followed, and those of them followed as views or viewed arrays."""
         stmts: list[gast.stmt] = []
         followed: set[str] = set()
         top = name
@@ -208,6 +213,7 @@ class LowerAugAssign(gast.NodeTransformer):
             stmts += [_copied(base, origin), _written_back(base, view, top, origin)]
             followed.add(base)
             top = base
+        through_views = set(followed)
         pending = [top]
         while pending:
             current = pending.pop(0)
@@ -222,9 +228,11 @@ class LowerAugAssign(gast.NodeTransformer):
             for view in viewing:  # `v = x[1:]`: v is a view of the changed array
                 stmts.append(assign(view, clone(self.views[view][1]), origin))
             followed.update(sharing, viewing)
+            through_views.update(viewing)
             pending += viewing
         followed.discard(name)
-        return stmts, followed
+        return stmts, followed, through_views - {name}
+
     def _arguments_held(self, name: str) -> set[str]:
         """The parameters whose argument `name` may hold (or view)."""
         return {other[:-len(_ARGUMENT)] for other in self.aliases.get(name, set()) | {name}
@@ -365,6 +373,9 @@ class LowerAugAssign(gast.NodeTransformer):
         if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and \
                 call.func.attr == "append" and isinstance(call.func.value, gast.Name) and call.args:
             self._hold(call.func.value.id, _view_source(call.args[0]))  # xs now holds v
+        if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and isinstance(
+                call.func.value, gast.Name) and call.func.attr in _CHANGING_METHODS:
+            return self._changed_in_place(node, call.func.value.id)  # `ys = xs; xs.append(v)`
         return node
 
     def _hold(self, container: str, item: str | None) -> None:
