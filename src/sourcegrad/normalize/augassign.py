@@ -27,52 +27,12 @@ import copy
 
 import gast
 
-from ..errors import UnsupportedSyntaxError
 from ..gastutil import as_load, assign, clone, load, loaded_names, store, target_names
-
-# calls and attributes whose result may be a view of their first operand
-_VIEW_METHODS = {"reshape", "view", "transpose", "ravel", "squeeze", "swapaxes"}
-_VIEW_FUNCTIONS = {"reshape", "transpose", "ravel", "squeeze", "asarray", "swapaxes",
-                   "expand_dims", "broadcast_to", "moveaxis", "atleast_1d", "atleast_2d"}
+from .changing_calls import ChangingCalls
+from .sharing import ARGUMENT, CHANGING_METHODS, copied, sliced_view, view_source, written_back
 
 
-def _view_source(value: gast.expr) -> str | None:
-    """The name whose array `value` may share: `x`, `x[1:]`, `x.T`, `x.reshape(...)`,
-    `layer.w` (an object's attribute)."""
-    if isinstance(value, gast.Name):
-        return value.id
-    if isinstance(value, (gast.Subscript, gast.Attribute)):
-        return _view_source(value.value)
-    if isinstance(value, gast.Call):
-        func = value.func
-        if isinstance(func, gast.Attribute) and func.attr in _VIEW_METHODS:
-            return _view_source(func.value)
-        if isinstance(func, gast.Attribute) and func.attr in _VIEW_FUNCTIONS and value.args:
-            return _view_source(value.args[0])
-    return None
-
-
-def _sliced_view(value: gast.expr) -> str | None:
-    """The name `value` is surely a view of, for `x[1:]`, `x[:, ::2]` (basic slicing with
-    constant bounds, always a view of an array) and `x.T`; None otherwise (`x[0]` may be a
-    number, `x[idx]` a copy, `x.reshape(...)` either)."""
-    if isinstance(value, gast.Attribute) and value.attr == "T" and isinstance(
-            value.value, gast.Name):
-        return value.value.id
-    if not (isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name)):
-        return None
-    parts = value.slice.elts if isinstance(value.slice, gast.Tuple) else [value.slice]
-    if all(isinstance(p, gast.Slice) for p in parts) and not loaded_names(value.slice):
-        return value.value.id
-    return None
-
-
-_ARGUMENT = "@argument"  # `p@argument`: a name no code has, for the object passed as `p`
-_CHANGING_METHODS = {"append", "extend", "insert", "pop", "remove", "clear", "update",
-                     "setdefault", "popitem", "sort", "reverse", "fill", "resize", "put"}
-
-
-class LowerAugAssign(gast.NodeTransformer):
+class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
     def __init__(self, read_anywhere: set[str], params: list[str] = (), effects=None):
         self.read_anywhere = read_anywhere
         self.aliases: dict[str, set[str]] = {}  # names that may share an array
@@ -85,7 +45,7 @@ class LowerAugAssign(gast.NodeTransformer):
         self.returned_params: set[str] = set()  # whose argument it may return
         self.always_returned: set[str] | None = None  # ... it returns on every path, as is
         for param in params:
-            self._bind(param + _ARGUMENT, param, same=True)
+            self._bind(param + ARGUMENT, param, same=True)
 
     def _bind(self, name: str, source: str | None, same: bool = False) -> None:
         self.views = {v: view for v, view in self.views.items()
@@ -134,14 +94,14 @@ class LowerAugAssign(gast.NodeTransformer):
             self._bind(target.id, None)
             items = node.value.values if isinstance(node.value, gast.Dict) else node.value.elts
             for item in items:
-                self._hold(target.id, _view_source(item))
+                self._hold(target.id, view_source(item))
             return node
-        source = _view_source(node.value)
+        source = view_source(node.value)
         for target in node.targets:
             for name in target_names(target):
                 self._bind(name, source if isinstance(target, gast.Name) else None,
                            same=isinstance(node.value, gast.Name))
-        viewed = _sliced_view(node.value)
+        viewed = sliced_view(node.value)
         if isinstance(target, gast.Name) and viewed is not None and viewed != target.id:
             self.views[target.id] = (viewed, node.value)
         if isinstance(node.value, gast.Call) and isinstance(target, gast.Name):
@@ -170,7 +130,7 @@ class LowerAugAssign(gast.NodeTransformer):
         part = self._fresh(_part_name(inner))
         taken = assign(part, clone(inner), origin)
         if isinstance(target, gast.Subscript):
-            taken.value = _copied(part, origin).value
+            taken.value = copied(part, origin).value
             taken.value.func.value = clone(inner)  # `part = xs[k].copy()`
         self._bind(part, None)  # a copy (a new object, for an attribute): put back below
         written = type(target)(**{**{f: getattr(target, f) for f in target._fields},
@@ -196,7 +156,7 @@ class LowerAugAssign(gast.NodeTransformer):
         if through_views:  # right for arrays only: a slice of a list is a copy
             stmt.followed_views = sorted(through_views)
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
-            return [_copied(name, stmt), stmt, *follow_ups]  # the arrays saved stay as they were
+            return [copied(name, stmt), stmt, *follow_ups]  # the arrays saved stay as they were
         return [stmt, *follow_ups]
 
     def _follow_ups(self, name: str, origin: gast.stmt
@@ -210,7 +170,7 @@ class LowerAugAssign(gast.NodeTransformer):
         top = name
         while top in self.views and self.views[top][0] not in followed | {name}:
             base, view = self.views[top]
-            stmts += [_copied(base, origin), _written_back(base, view, top, origin)]
+            stmts += [copied(base, origin), written_back(base, view, top, origin)]
             followed.add(base)
             top = base
         through_views = set(followed)
@@ -233,136 +193,6 @@ class LowerAugAssign(gast.NodeTransformer):
         followed.discard(name)
         return stmts, followed, through_views - {name}
 
-    def _arguments_held(self, name: str) -> set[str]:
-        """The parameters whose argument `name` may hold (or view)."""
-        return {other[:-len(_ARGUMENT)] for other in self.aliases.get(name, set()) | {name}
-                if other.endswith(_ARGUMENT)}
-
-    def _note_method_change(self, value: gast.expr) -> None:
-        """`xs.append(v)` changes the list xs holds: note it when that is an argument."""
-        if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
-                isinstance(value.func.value, gast.Name) and value.func.attr in _CHANGING_METHODS:
-            self.changed_by_method |= self._arguments_held(value.func.value.id)
-
-    def visit_Return(self, node: gast.Return) -> gast.Return | list[gast.stmt]:
-        value = node.value
-        parts = value.elts if isinstance(value, (gast.Tuple, gast.List)) else [value]
-        hoisted = self._hoist_changing_calls(parts, node)
-        if hoisted:  # `return fill(buf, x)`, `return fill(buf, x), buf`: fill changes buf
-            result = gast.Return(value=value if isinstance(value, (gast.Tuple, gast.List))
-                                 else parts[0])
-            result.origin = getattr(node, "origin", None)
-            return [*hoisted, self.visit_Return(result)]
-        held = [self._arguments_held(_view_source(part)) if part is not None and _view_source(
-            part) is not None else set() for part in parts]
-        for params in held:
-            self.returned_params |= params
-        surely = {p for p in held[0] if self._surely_holds(parts[0], p)} if len(parts) == 1 \
-            else set()
-        self.always_returned = surely if self.always_returned is None else \
-            self.always_returned & surely
-        return node
-
-    def _hoist_changing_calls(self, parts: list[gast.expr], origin: gast.stmt) -> list[gast.stmt]:
-        """Calls in a returned value that change an argument become statements before the
-        `return` (in order, as Python evaluates them); `parts` then names their results."""
-        if self.effects is None:
-            return []
-        stmts: list[gast.stmt] = []
-        for i, part in enumerate(parts):
-            if isinstance(part, gast.Call):
-                names = self.effects.namer.snapshot()
-                result = self.effects.namer.fresh("result")
-                changing = self._changing_call(part, store(result), origin, returning=True)
-                if changing is None:
-                    self.effects.namer.restore(names)
-                    continue
-                stmts += changing
-                parts[i] = load(result)
-        return stmts
-
-    def _surely_holds(self, value: gast.expr, param: str) -> bool:
-        """`value` is a name bound to the very object passed as `param` on every path."""
-        return isinstance(value, gast.Name) and param + _ARGUMENT in self.same.get(value.id,
-                                                                                   set())
-
-    def _changing_call(self, call: gast.Call, target: gast.expr | None, origin: gast.stmt,
-                       returning: bool = False) -> list[gast.stmt] | None:
-        """`r = fill(buf, x)` where `fill` changes its argument: call the variant that returns
-        it too, bind `buf` to what it returns, and follow every name sharing `buf`. A list
-        changed with a method (`acc.append(v)`) cannot be followed so, except in a `return`
-        (`returning`), where nothing here reads it again."""
-        fn = self.effects.callee(call) if self.effects is not None else None
-        if fn is None:
-            return None
-        effects = self.effects.of(fn)
-        passed = self.effects.arguments(call, fn, effects.changed | effects.by_method)
-        passed = {p: a for p, a in passed.items() if _view_source(a) is not None}
-        for param, argument in list(passed.items()):
-            if param in effects.by_method and returning:
-                self.changed_by_method |= self._arguments_held(_view_source(argument))
-                del passed[param]
-                continue
-            if param in effects.by_method:
-                raise UnsupportedSyntaxError(
-                    f"{fn.__name__} changes its argument {param} with a method (append, "
-                    "update, ...): sourcegrad cannot follow that back to this call",
-                    getattr(origin, "origin", None),
-                    hint=f"Let {fn.__name__} build and return a new list or dict instead.")
-            self.changed_params |= self._arguments_held(_view_source(argument))
-        if not passed or self.effects.only_analyze:
-            return None
-        return self._call_variant(call, target, passed, fn, origin)
-
-    def _share_returned(self, name: str, call: gast.Call) -> None:
-        """`y = f(x)` where `f` may return its argument: y may share x's array."""
-        fn = self.effects.callee(call) if self.effects is not None else None
-        if fn is None:
-            return
-        returned = self.effects.arguments(call, fn, self.effects.of(fn).returned)
-        for source in filter(None, map(_view_source, returned.values())):
-            self._join(name, source)
-
-    def _call_variant(self, call: gast.Call, target: gast.expr | None,
-                      passed: dict[str, gast.expr], fn, origin: gast.stmt) -> list[gast.stmt]:
-        """`result, buf_changed = fill_changing_buf(buf, x)`, then the caller's side."""
-        names = self.effects.namer
-        params = tuple(passed)
-        arguments = {a.id for a in passed.values() if isinstance(a, gast.Name)}
-        variant_name, returns_value = self.effects.variant(fn, params)
-        direct = isinstance(target, gast.Name) and target.id not in arguments and returns_value
-        result = target.id if direct else names.fresh(f"{fn.__name__.lstrip('_')}_result")
-        changed = [store(names.fresh(f"{_view_source(a)}_changed")) for a in passed.values()]
-        targets = [store(result), *changed] if returns_value else changed
-        variant = gast.Call(func=load(variant_name), args=call.args, keywords=call.keywords)
-        stmts = [assign(targets[0] if len(targets) == 1 else gast.Tuple(
-            elts=targets, ctx=gast.Store()), variant, origin)]
-        self._bind(result, None)
-        for argument, name in zip(passed.values(), changed, strict=True):
-            stmts += self._argument_changed(argument, name.id, origin)
-        if returns_value:
-            self._share_returned(result, call)
-        if target is not None and not direct:  # `buf = fill(buf)`: the result is bound last
-            value = load(result) if returns_value else gast.Constant(value=None, kind=None)
-            stmts.append(self.visit_Assign(assign(target, value, origin)))
-        return stmts
-
-    def _argument_changed(self, argument: gast.expr, changed: str,
-                          origin: gast.stmt) -> list[gast.stmt]:
-        """The caller's side of a call that changed `argument`: bind it to the array the
-        call returned (or write that back into the array it views), then follow."""
-        if isinstance(argument, gast.Name):
-            return self._changed_in_place(assign(argument.id, load(changed), origin),
-                                          argument.id)
-        viewed = _sliced_view(argument)
-        if viewed is None:
-            raise UnsupportedSyntaxError(
-                "this call changes the array it is handed, which may or may not be a view of "
-                f"{_view_source(argument)}", getattr(origin, "origin", None),
-                hint="Pass a name, a slice with constant bounds (x[1:]), or a copy.")
-        write = _written_back(viewed, argument, changed, origin)
-        return [_copied(viewed, origin), *self._changed_in_place(write, viewed)]
-
     def visit_Expr(self, node: gast.Expr) -> gast.stmt | list[gast.stmt]:
         self._note_method_change(node.value)
         if isinstance(node.value, gast.Call):
@@ -372,9 +202,9 @@ class LowerAugAssign(gast.NodeTransformer):
         call = node.value
         if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and \
                 call.func.attr == "append" and isinstance(call.func.value, gast.Name) and call.args:
-            self._hold(call.func.value.id, _view_source(call.args[0]))  # xs now holds v
+            self._hold(call.func.value.id, view_source(call.args[0]))  # xs now holds v
         if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and isinstance(
-                call.func.value, gast.Name) and call.func.attr in _CHANGING_METHODS:
+                call.func.value, gast.Name) and call.func.attr in CHANGING_METHODS:
             return self._changed_in_place(node, call.func.value.id)  # `ys = xs; xs.append(v)`
         return node
 
@@ -490,23 +320,6 @@ def _attribute_set(target: gast.Attribute, value: gast.expr, origin: gast.stmt) 
     call = gast.Call(func=load("with_attribute"), args=[
         load(obj), gast.Constant(value=target.attr, kind=None), value], keywords=[])
     return assign(obj, call, origin)
-
-
-def _copied(name: str, origin: gast.stmt) -> gast.Assign:
-    """`x = x.copy()`: a change of `x` leaves the array others saved untouched."""
-    call = gast.Call(func=gast.Attribute(value=load(name), attr="copy", ctx=gast.Load()),
-                     args=[], keywords=[])
-    return assign(name, call, origin)
-
-
-def _written_back(base: str, view: gast.expr, name: str, origin: gast.stmt) -> gast.Assign:
-    """`x[1:] = v` for `v = x[1:]`, `x[:] = v.T` for `v = x.T`."""
-    if isinstance(view, gast.Attribute):  # `.T`
-        part: gast.expr = gast.Slice(lower=None, upper=None, step=None)
-        value: gast.expr = gast.Attribute(value=load(name), attr="T", ctx=gast.Load())
-    else:
-        part, value = clone(view.slice), load(name)
-    return assign(gast.Subscript(value=store(base), slice=part, ctx=gast.Store()), value, origin)
 
 
 def lower_augassign(tree: gast.FunctionDef, effects=None) -> gast.FunctionDef:

@@ -24,6 +24,7 @@ from ..errors import UnsupportedSyntaxError
 from ..gastutil import assign, assigned_names, load, loaded_names, parameter_names, target_names
 from ..names import Namer, names_in
 from ..parse import Namespace, ParsedFunction, is_library_function, parse_function
+from .augassign import LowerAugAssign
 from .closures import LiftedFunction, lift_closures
 
 
@@ -63,8 +64,6 @@ def _parsed(fn: Any) -> ParsedFunction:
 
 
 def _walk(fn: Any) -> Effects:
-    from .augassign import LowerAugAssign  # augassign calls back into this module
-
     parsed = _parsed(fn)
     parsed = ParsedFunction(parsed.fn, copy.deepcopy(parsed.tree), parsed.filename,
                             parsed.namespace)

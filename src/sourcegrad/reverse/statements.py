@@ -16,17 +16,17 @@ import operator
 import gast
 
 from ..analysis.abstract import specializable
-from ..analysis.calls import call_label
 from ..errors import NoRuleError, UnsupportedSyntaxError
-from ..gastutil import assign, clone, const, load, loaded_names, store, target_names
-from ..normalize.mutations import call_effects
+from ..gastutil import assign, clone, const, load, loaded_names, target_names
 from ..parse import is_library_function
 from ..rules import Contribution, Local, bind, fill
 from ..rules.templates import TemplateError
 from .accumulate import accumulate, accumulate_at, zeros_like
 from .context import Context
 from .nodes import AdjointState, Step
+from .renamed import original, original_node
 from .specialize import Specializer
+from .user_calls import UserCalls
 
 BINARY_OPERATORS = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -46,7 +46,7 @@ class _Rename(gast.NodeTransformer):
         return node
 
 
-class AssignAdjoint:
+class AssignAdjoint(UserCalls):
     """Builds the Step for one assignment; one instance per statement, used once."""
 
     def __init__(self, ctx: Context, stmt: gast.Assign, state: AdjointState):
@@ -150,7 +150,7 @@ class AssignAdjoint:
         visitor(value, dresult)
 
     def visit_Name(self, value: gast.Name, dresult: gast.expr) -> None:
-        accumulate(self.ctx, self.state, _original(self, value.id), dresult, self.code)
+        accumulate(self.ctx, self.state, original(self, value.id), dresult, self.code)
 
     def visit_Constant(self, value: gast.Constant, dresult: gast.expr) -> None:
         return
@@ -162,7 +162,7 @@ class AssignAdjoint:
         return
 
     def visit_BinOp(self, value: gast.BinOp, dresult: gast.expr) -> None:
-        operands = [_original_node(self, v) for v in (value.left, value.right)]
+        operands = [original_node(self, v) for v in (value.left, value.right)]
         if any(name in self.ctx.containers for name in operands if name):
             self._list_operation(value, dresult)
             return
@@ -183,14 +183,14 @@ class AssignAdjoint:
             for i, operand in enumerate((left, right)):
                 if isinstance(operand, gast.Name):
                     part = gast.Subscript(value=load(parts), slice=const(i), ctx=gast.Load())
-                    accumulate(self.ctx, self.state, _original(self, operand.id), part,
+                    accumulate(self.ctx, self.state, original(self, operand.id), part,
                                self.code)
         elif isinstance(value.op, gast.Mult):
-            items = left if _original_node(self, left) in self.ctx.containers else right
+            items = left if original_node(self, left) in self.ctx.containers else right
             if isinstance(items, gast.Name):
                 call = gast.Call(func=load("sum_repeats"), args=[clone(dresult), items],
                                  keywords=[])
-                accumulate(self.ctx, self.state, _original(self, items.id), call, self.code)
+                accumulate(self.ctx, self.state, original(self, items.id), call, self.code)
         else:
             raise UnsupportedSyntaxError("this operation on lists has no derivative",
                                          getattr(self.stmt, "origin", None),
@@ -206,7 +206,7 @@ class AssignAdjoint:
         for i, elt in enumerate(value.elts):
             if isinstance(elt, gast.Name):
                 part = gast.Subscript(value=clone(dresult), slice=const(i), ctx=gast.Load())
-                accumulate(self.ctx, self.state, _original(self, elt.id), part, self.code)
+                accumulate(self.ctx, self.state, original(self, elt.id), part, self.code)
 
     visit_List = visit_Tuple
 
@@ -214,20 +214,20 @@ class AssignAdjoint:
         for key, item in zip(value.keys, value.values, strict=True):
             if isinstance(item, gast.Name):
                 part = gast.Subscript(value=clone(dresult), slice=clone(key), ctx=gast.Load())
-                accumulate(self.ctx, self.state, _original(self, item.id), part, self.code)
+                accumulate(self.ctx, self.state, original(self, item.id), part, self.code)
 
     def visit_Subscript(self, value: gast.Subscript, dresult: gast.expr) -> None:
         if isinstance(value.value, gast.Name):
-            if _original(self, value.value.id) in self.targets:
+            if original(self, value.value.id) in self.targets:
                 dresult = self._read_once(dresult)  # `m = m[::-1]`: same adjoint both sides
-            accumulate_at(self.ctx, self.state, _original(self, value.value.id),
+            accumulate_at(self.ctx, self.state, original(self, value.value.id),
                           clone(value.slice), dresult, self.code, self.specializer)
 
     def visit_Attribute(self, value: gast.Attribute, dresult: gast.expr) -> None:
-        if not self.ctx.is_active(_original_node(self, value.value)):
+        if not self.ctx.is_active(original_node(self, value.value)):
             return
         if self._object_of(value.value) is not None:  # `self.w`: one attribute's adjoint
-            accumulate_at(self.ctx, self.state, _original(self, value.value.id),
+            accumulate_at(self.ctx, self.state, original(self, value.value.id),
                           const(value.attr), dresult, self.code, self.specializer)
             return
         if self.ctx.calls.resolve(value) is not None and not isinstance(value.value, gast.Name):
@@ -323,7 +323,7 @@ class AssignAdjoint:
 
     def _is_self_contribution(self, item: Contribution | Local) -> bool:
         return (isinstance(item, Contribution) and isinstance(item.target, gast.Name)
-                and _original(self, item.target.id) in self.targets)
+                and original(self, item.target.id) in self.targets)
 
     def _self_contributions(self, items: list[Contribution | Local]) -> int:
         return sum(self._is_self_contribution(it) for it in items)
@@ -338,11 +338,11 @@ class AssignAdjoint:
                 keywords=[])
         if item.index is not None:
             if isinstance(target, gast.Name):
-                accumulate_at(self.ctx, self.state, _original(self, target.id), item.index,
+                accumulate_at(self.ctx, self.state, original(self, target.id), item.index,
                               item.value, self.code, self.specializer)
             return
         if isinstance(target, gast.Name):
-            accumulate(self.ctx, self.state, _original(self, target.id), item.value, self.code)
+            accumulate(self.ctx, self.state, original(self, target.id), item.value, self.code)
         elif isinstance(target, (gast.Tuple, gast.List)):
             self._contribute_to_display(target, item.value)
 
@@ -353,7 +353,7 @@ class AssignAdjoint:
         for i, elt in enumerate(display.elts):
             part = gast.Subscript(value=load(parts), slice=const(i), ctx=gast.Load())
             if isinstance(elt, gast.Name):
-                accumulate(self.ctx, self.state, _original(self, elt.id), part, self.code)
+                accumulate(self.ctx, self.state, original(self, elt.id), part, self.code)
             elif isinstance(elt, (gast.Tuple, gast.List)) and _has_active(self, elt):
                 self._contribute_to_display(elt, part)
 
@@ -386,115 +386,6 @@ class AssignAdjoint:
                  "        d[x] += d[y] * <derivative of y with respect to x>\n"
                  "or, if the value needs no gradient, wrap it: sourcegrad.stop_gradient(...)")
 
-    # -- calls of the user's own functions ---------------------------------------------------------
-    def _user_call(self, fn, call: gast.Call, dresult: gast.expr) -> None:
-        params, args = self._bind_user_call(fn, call)
-        self._refuse_unfollowed_changes(fn, call, params, args)
-        active = tuple(p for p, a in zip(params, args, strict=True)
-                       if isinstance(a, gast.Name) and self.ctx.is_active(_original(self, a.id)))
-        if not active:
-            return
-        shapes = tuple(self.ctx.shapes.value(_rename_back(self, a), self.env) for a in args)
-        forward, backward = self.ctx.request_callee(fn, active, shapes,
-                                                    getattr(self.stmt, "origin", None))
-        tape = self.ctx.namer.fresh(f"{fn.__name__}_tape")
-        self.ctx.local_names.add(tape)
-        self.targets = self.targets + [tape]
-        primal_args = [_rename_back(self, a) for a in args]
-        self.primal = assign(
-            gast.Tuple(elts=[clone(self.target), store(tape)], ctx=gast.Store()),
-            gast.Call(func=load(forward), args=primal_args, keywords=[]), self.stmt)
-        grads = gast.Call(func=load(backward), args=[load(tape), dresult], keywords=[])
-        targets = [args[params.index(p)].id for p in active]
-        self._accumulate_call_result(targets, grads, fn.__name__)
-
-    def _accumulate_call_result(self, targets: list[str], grads: gast.expr, label: str) -> None:
-        originals = [_original(self, t) for t in targets]
-        if len(originals) == 1:
-            accumulate(self.ctx, self.state, originals[0], grads, self.code)
-            return
-        fresh_targets = len(set(originals)) == len(originals) and not any(
-            o in self.state.init for o in originals)
-        if fresh_targets:
-            names = [self.ctx.namer.adjoint(o) for o in originals]
-            self.code.append(assign(gast.Tuple(elts=[store(n) for n in names], ctx=gast.Store()),
-                                    grads))
-            for o in originals:
-                self.state.init.add(o)
-                self.state.owned.discard(o)
-            return
-        temps = [self.ctx.namer.fresh(f"d{o}_{label}") for o in originals]
-        self.code.append(assign(gast.Tuple(elts=[store(t) for t in temps], ctx=gast.Store()),
-                                grads))
-        for o, t in zip(originals, temps, strict=True):
-            accumulate(self.ctx, self.state, o, load(t), self.code)
-
-    def _refuse_unfollowed_changes(self, fn, call: gast.Call, params: list[str],
-                                   args: list[gast.expr]) -> None:
-        """A call that changes an argument in place, which normalization did not turn into a
-        call of a variant returning it (normalize/mutations.py): a method, say."""
-        effects = call_effects(fn)
-        for param in sorted(effects.changed - set(getattr(fn, "changes", ()))):
-            arg = args[params.index(param)]
-            if isinstance(arg, gast.Name) and self.ctx.shapes.value(
-                    _rename_back(self, arg), self.env).shape == ():
-                continue  # a number: changing it rebinds the callee's name only
-            if self._rebinds_the_change(arg, param in effects.always_returned):
-                continue
-            what = call_label(call.func)
-            raise UnsupportedSyntaxError(
-                f"{what} changes its argument {param} in place (an array written into, an "
-                "attribute set), which sourcegrad cannot follow back to this call",
-                getattr(self.stmt, "origin", None),
-                why="sourcegrad follows such changes for calls of a function by its name "
-                    "(step(state, x)), not for methods or functions held in variables.",
-                hint=f"Write it as a function called by name ({fn.__name__}({param}, ...) "
-                     "at module level), or have it return the new value and bind that at the "
-                     "call.")
-
-    def _rebinds_the_change(self, arg: gast.expr, returned: bool) -> bool:
-        """`traj = sim.step(traj, t)` where step returns the array it changed, and no other
-        name holds it: binding the result is all the change there is."""
-        target = self.stmt.targets[0] if isinstance(self.stmt, gast.Assign) else None
-        if not (returned and isinstance(arg, gast.Name) and isinstance(target, gast.Name)
-                and _rename_back(self, arg).id == target.id):
-            return False
-        sharers = getattr(self.stmt, "argument_sharers", None)
-        return sharers is not None and all(
-            self.ctx.shapes.value(load(s), self.env).shape == () for s in sharers)
-
-    def _bind_user_call(self, fn, call: gast.Call) -> tuple[list[str], list[gast.expr]]:
-        """Every parameter of `fn` with the expression passed for it (defaults made explicit)."""
-        signature = inspect.signature(fn)
-        params = list(signature.parameters)
-        # ANF packed *args and **kwargs into one variable each: `f(a, *xs, **kw)`
-        star = next((a.value for a in call.args if isinstance(a, gast.Starred)), None)
-        double_star = next((kw.value for kw in call.keywords if kw.arg is None), None)
-        positional = [a for a in call.args if not isinstance(a, gast.Starred)]
-        named = {kw.arg: kw.value for kw in call.keywords if kw.arg is not None}
-        try:
-            bound = signature.bind_partial(*positional, **named)
-        except TypeError as exc:
-            raise UnsupportedSyntaxError(f"the call of {fn.__name__} does not match its "
-                                         f"signature: {exc}",
-                                         getattr(self.stmt, "origin", None)) from None
-        args = []
-        for name, param in signature.parameters.items():
-            if param.kind is param.VAR_POSITIONAL:
-                args.append(star or gast.Tuple(elts=[], ctx=gast.Load()))
-            elif param.kind is param.VAR_KEYWORD:
-                args.append(double_star or gast.Dict(keys=[], values=[]))
-            elif name in bound.arguments:
-                args.append(bound.arguments[name])
-            else:
-                args.append(self._default(fn, param.default))
-        return params, args
-
-    def _default(self, fn, value) -> gast.expr:
-        if value is None or isinstance(value, (bool, int, float, str)):
-            return const(value)
-        return load(self.ctx.bind_value(value, f"{fn.__name__}_default"))
-
 
 def _as_load(target: gast.expr) -> gast.expr:
     if isinstance(target, gast.Name):
@@ -502,26 +393,8 @@ def _as_load(target: gast.expr) -> gast.expr:
     return gast.Tuple(elts=[_as_load(e) for e in target.elts], ctx=gast.Load())
 
 
-def _original(step: AssignAdjoint, name: str) -> str:
-    """The variable a (possibly `_prev`-renamed) name stands for."""
-    for var, prev in step.prev_names.items():
-        if prev == name:
-            return var
-    return name
-
-
-def _original_node(step: AssignAdjoint, node: gast.expr) -> str | None:
-    return _original(step, node.id) if isinstance(node, gast.Name) else None
-
-
-def _rename_back(step: AssignAdjoint, node: gast.expr) -> gast.expr:
-    if isinstance(node, gast.Name):
-        return load(_original(step, node.id))
-    return clone(node)
-
-
 def _has_active(step: AssignAdjoint, display: gast.expr) -> bool:
-    return any(step.ctx.is_active(_original(step, n.id)) for n in gast.walk(display)
+    return any(step.ctx.is_active(original(step, n.id)) for n in gast.walk(display)
                if isinstance(n, gast.Name))
 
 
@@ -530,7 +403,7 @@ def _live_items(items: list[Contribution | Local], step: AssignAdjoint):
     def active(item: Contribution) -> bool:
         target = item.target
         if isinstance(target, gast.Name):
-            return step.ctx.is_active(_original(step, target.id))
+            return step.ctx.is_active(original(step, target.id))
         if isinstance(target, (gast.Tuple, gast.List)):
             return _has_active(step, target)
         return False

@@ -1,0 +1,148 @@
+"""Calls of user functions that change their arguments, for `augassign.LowerAugAssign`:
+`fill(buf, x)` becomes `buf_changed = fill_changing_buf(buf, x)` / `buf = buf_changed` (a change
+of `buf` like any other), `return fill(buf, x)` too; `y = f(x)` where `f` may return its
+argument makes `y` share `x`'s array. While mutations.py walks a function to find its effects
+(`only_analyze`), the same code notes what changes and rewrites nothing.
+"""
+
+from __future__ import annotations
+
+import gast
+
+from ..errors import UnsupportedSyntaxError
+from ..gastutil import assign, load, store
+from .sharing import ARGUMENT, CHANGING_METHODS, copied, sliced_view, view_source, written_back
+
+
+class ChangingCalls:
+    """Mixed into `augassign.LowerAugAssign`."""
+
+    def _arguments_held(self, name: str) -> set[str]:
+        """The parameters whose argument `name` may hold (or view)."""
+        return {other[:-len(ARGUMENT)] for other in self.aliases.get(name, set()) | {name}
+                if other.endswith(ARGUMENT)}
+
+    def _note_method_change(self, value: gast.expr) -> None:
+        """`xs.append(v)` changes the list xs holds: note it when that is an argument."""
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
+                isinstance(value.func.value, gast.Name) and value.func.attr in CHANGING_METHODS:
+            self.changed_by_method |= self._arguments_held(value.func.value.id)
+
+    def visit_Return(self, node: gast.Return) -> gast.Return | list[gast.stmt]:
+        value = node.value
+        parts = value.elts if isinstance(value, (gast.Tuple, gast.List)) else [value]
+        hoisted = self._hoist_changing_calls(parts, node)
+        if hoisted:  # `return fill(buf, x)`, `return fill(buf, x), buf`: fill changes buf
+            result = gast.Return(value=value if isinstance(value, (gast.Tuple, gast.List))
+                                 else parts[0])
+            result.origin = getattr(node, "origin", None)
+            return [*hoisted, self.visit_Return(result)]
+        held = [self._arguments_held(view_source(part)) if part is not None and view_source(
+            part) is not None else set() for part in parts]
+        for params in held:
+            self.returned_params |= params
+        surely = {p for p in held[0] if self._surely_holds(parts[0], p)} if len(parts) == 1 \
+            else set()
+        self.always_returned = surely if self.always_returned is None else \
+            self.always_returned & surely
+        return node
+
+    def _hoist_changing_calls(self, parts: list[gast.expr], origin: gast.stmt) -> list[gast.stmt]:
+        """Calls in a returned value that change an argument become statements before the
+        `return` (in order, as Python evaluates them); `parts` then names their results."""
+        if self.effects is None:
+            return []
+        stmts: list[gast.stmt] = []
+        for i, part in enumerate(parts):
+            if isinstance(part, gast.Call):
+                names = self.effects.namer.snapshot()
+                result = self.effects.namer.fresh("result")
+                changing = self._changing_call(part, store(result), origin, returning=True)
+                if changing is None:
+                    self.effects.namer.restore(names)
+                    continue
+                stmts += changing
+                parts[i] = load(result)
+        return stmts
+
+    def _surely_holds(self, value: gast.expr, param: str) -> bool:
+        """`value` is a name bound to the very object passed as `param` on every path."""
+        return isinstance(value, gast.Name) and param + ARGUMENT in self.same.get(value.id,
+                                                                                   set())
+
+    def _changing_call(self, call: gast.Call, target: gast.expr | None, origin: gast.stmt,
+                       returning: bool = False) -> list[gast.stmt] | None:
+        """`r = fill(buf, x)` where `fill` changes its argument: call the variant that returns
+        it too, bind `buf` to what it returns, and follow every name sharing `buf`. A list
+        changed with a method (`acc.append(v)`) cannot be followed so, except in a `return`
+        (`returning`), where nothing here reads it again."""
+        fn = self.effects.callee(call) if self.effects is not None else None
+        if fn is None:
+            return None
+        effects = self.effects.of(fn)
+        passed = self.effects.arguments(call, fn, effects.changed | effects.by_method)
+        passed = {p: a for p, a in passed.items() if view_source(a) is not None}
+        for param, argument in list(passed.items()):
+            if param in effects.by_method and returning:
+                self.changed_by_method |= self._arguments_held(view_source(argument))
+                del passed[param]
+                continue
+            if param in effects.by_method:
+                raise UnsupportedSyntaxError(
+                    f"{fn.__name__} changes its argument {param} with a method (append, "
+                    "update, ...): sourcegrad cannot follow that back to this call",
+                    getattr(origin, "origin", None),
+                    hint=f"Let {fn.__name__} build and return a new list or dict instead.")
+            self.changed_params |= self._arguments_held(view_source(argument))
+        if not passed or self.effects.only_analyze:
+            return None
+        return self._call_variant(call, target, passed, fn, origin)
+
+    def _share_returned(self, name: str, call: gast.Call) -> None:
+        """`y = f(x)` where `f` may return its argument: y may share x's array."""
+        fn = self.effects.callee(call) if self.effects is not None else None
+        if fn is None:
+            return
+        returned = self.effects.arguments(call, fn, self.effects.of(fn).returned)
+        for source in filter(None, map(view_source, returned.values())):
+            self._join(name, source)
+
+    def _call_variant(self, call: gast.Call, target: gast.expr | None,
+                      passed: dict[str, gast.expr], fn, origin: gast.stmt) -> list[gast.stmt]:
+        """`result, buf_changed = fill_changing_buf(buf, x)`, then the caller's side."""
+        names = self.effects.namer
+        params = tuple(passed)
+        arguments = {a.id for a in passed.values() if isinstance(a, gast.Name)}
+        variant_name, returns_value = self.effects.variant(fn, params)
+        direct = isinstance(target, gast.Name) and target.id not in arguments and returns_value
+        result = target.id if direct else names.fresh(f"{fn.__name__.lstrip('_')}_result")
+        changed = [store(names.fresh(f"{view_source(a)}_changed")) for a in passed.values()]
+        targets = [store(result), *changed] if returns_value else changed
+        variant = gast.Call(func=load(variant_name), args=call.args, keywords=call.keywords)
+        stmts = [assign(targets[0] if len(targets) == 1 else gast.Tuple(
+            elts=targets, ctx=gast.Store()), variant, origin)]
+        self._bind(result, None)
+        for argument, name in zip(passed.values(), changed, strict=True):
+            stmts += self._argument_changed(argument, name.id, origin)
+        if returns_value:
+            self._share_returned(result, call)
+        if target is not None and not direct:  # `buf = fill(buf)`: the result is bound last
+            value = load(result) if returns_value else gast.Constant(value=None, kind=None)
+            stmts.append(self.visit_Assign(assign(target, value, origin)))
+        return stmts
+
+    def _argument_changed(self, argument: gast.expr, changed: str,
+                          origin: gast.stmt) -> list[gast.stmt]:
+        """The caller's side of a call that changed `argument`: bind it to the array the
+        call returned (or write that back into the array it views), then follow."""
+        if isinstance(argument, gast.Name):
+            return self._changed_in_place(assign(argument.id, load(changed), origin),
+                                          argument.id)
+        viewed = sliced_view(argument)
+        if viewed is None:
+            raise UnsupportedSyntaxError(
+                "this call changes the array it is handed, which may or may not be a view of "
+                f"{view_source(argument)}", getattr(origin, "origin", None),
+                hint="Pass a name, a slice with constant bounds (x[1:]), or a copy.")
+        write = written_back(viewed, argument, changed, origin)
+        return [copied(viewed, origin), *self._changed_in_place(write, viewed)]

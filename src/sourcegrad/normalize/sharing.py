@@ -1,0 +1,65 @@
+"""What may share an array (or list, object) with what, read off the code: `y = x`, views
+(`x[1:]`, `x.T`, `x.reshape(...)`), and the statements augassign.py emits to follow a change.
+"""
+
+from __future__ import annotations
+
+import gast
+
+from ..gastutil import assign, clone, load, loaded_names, store
+
+# calls and attributes whose result may be a view of their first operand
+VIEW_METHODS = {"reshape", "view", "transpose", "ravel", "squeeze", "swapaxes"}
+VIEW_FUNCTIONS = {"reshape", "transpose", "ravel", "squeeze", "asarray", "swapaxes",
+                  "expand_dims", "broadcast_to", "moveaxis", "atleast_1d", "atleast_2d"}
+ARGUMENT = "@argument"  # `p@argument`: a name no code has, for the object passed as `p`
+CHANGING_METHODS = {"append", "extend", "insert", "pop", "remove", "clear", "update",
+                    "setdefault", "popitem", "sort", "reverse", "fill", "resize", "put"}
+
+
+def view_source(value: gast.expr) -> str | None:
+    """The name whose array `value` may share: `x`, `x[1:]`, `x.T`, `x.reshape(...)`,
+    `layer.w` (an object's attribute)."""
+    if isinstance(value, gast.Name):
+        return value.id
+    if isinstance(value, (gast.Subscript, gast.Attribute)):
+        return view_source(value.value)
+    if isinstance(value, gast.Call):
+        func = value.func
+        if isinstance(func, gast.Attribute) and func.attr in VIEW_METHODS:
+            return view_source(func.value)
+        if isinstance(func, gast.Attribute) and func.attr in VIEW_FUNCTIONS and value.args:
+            return view_source(value.args[0])
+    return None
+
+
+def sliced_view(value: gast.expr) -> str | None:
+    """The name `value` is surely a view of, for `x[1:]`, `x[:, ::2]` (basic slicing with
+    constant bounds, always a view of an array) and `x.T`; None otherwise (`x[0]` may be a
+    number, `x[idx]` a copy, `x.reshape(...)` either)."""
+    if isinstance(value, gast.Attribute) and value.attr == "T" and isinstance(
+            value.value, gast.Name):
+        return value.value.id
+    if not (isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name)):
+        return None
+    parts = value.slice.elts if isinstance(value.slice, gast.Tuple) else [value.slice]
+    if all(isinstance(p, gast.Slice) for p in parts) and not loaded_names(value.slice):
+        return value.value.id
+    return None
+
+
+def copied(name: str, origin: gast.stmt) -> gast.Assign:
+    """`x = x.copy()`: a change of `x` leaves the array others saved untouched."""
+    call = gast.Call(func=gast.Attribute(value=load(name), attr="copy", ctx=gast.Load()),
+                     args=[], keywords=[])
+    return assign(name, call, origin)
+
+
+def written_back(base: str, view: gast.expr, name: str, origin: gast.stmt) -> gast.Assign:
+    """`x[1:] = v` for `v = x[1:]`, `x[:] = v.T` for `v = x.T`."""
+    if isinstance(view, gast.Attribute):  # `.T`
+        part: gast.expr = gast.Slice(lower=None, upper=None, step=None)
+        value: gast.expr = gast.Attribute(value=load(name), attr="T", ctx=gast.Load())
+    else:
+        part, value = clone(view.slice), load(name)
+    return assign(gast.Subscript(value=store(base), slice=part, ctx=gast.Store()), value, origin)
