@@ -59,6 +59,8 @@ from .reverse.saving import SavePlan, plan_saves
 from .rules.templates import rule_global_names
 from .runtime import __all__ as RUNTIME_NAMES
 
+# Runtime helpers that normalization writes into the user's code.
+NORMALIZED_CODE_CALLS = ("dict_key", "check_keywords", "check_unshared", "with_attribute")
 # Names the emitted code uses for itself: never handed out as temporaries.
 RESERVED = {"np", "math", "reversed", "range", "len", "slice", *RUNTIME_NAMES}
 
@@ -88,7 +90,7 @@ class Canonical:
 def canonicalize(fn: Any) -> Canonical:
     parsed = fn.fresh_parsed() if isinstance(fn, LiftedFunction) else parse_function(fn)
     parsed = lift_closures(parsed, Namer(names_in(parsed.tree)))
-    for helper in ("dict_key", "check_keywords", "with_attribute"):  # normalized code calls
+    for helper in NORMALIZED_CODE_CALLS:
         if helper not in parsed.namespace.globals:
             parsed.namespace.closure.setdefault(helper, getattr(runtime, helper))
     tree = check_syntax(parsed.tree)
@@ -199,7 +201,7 @@ def _refuse_aliased_inplace(tree: gast.FunctionDef, shapes: ShapeFacts) -> None:
         aliases = list(getattr(node, "inplace_aliases", []))
         if held.items is None or held.cls is not None:
             aliases += getattr(node, "held_by", [])  # held by a list or dict
-        aliases = [a for a in aliases if env.get(a, UNKNOWN).shape != ()]  # numbers share nothing
+        aliases = sorted({a for a in aliases if env.get(a, UNKNOWN).shape != ()})  # not numbers
         followed = set(getattr(node, "followed_aliases", []))
         if not _is_array(held):  # a slice of a list is a copy: following it as a view is wrong
             followed = set() if getattr(node, "followed_views", None) else followed

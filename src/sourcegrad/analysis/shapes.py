@@ -26,6 +26,7 @@ import gast
 import numpy as np
 
 from ..gastutil import loaded_names, target_names
+from ..normalize.mutations import call_effects
 from ..runtime import stop_gradient, with_attribute
 from .abstract import (
     INTEGER,
@@ -299,6 +300,11 @@ class ShapeFacts:
         return _NOT_CONSTANT
 
     def _Call(self, node: gast.Call, env: Env) -> Abstract:
+        method = self._user_method(node, env)
+        if method is not None:  # `sim.step(traj, t)`
+            bound = gast.Call(func=node.func, args=[node.func.value, *node.args],
+                              keywords=node.keywords)
+            return self._returned_argument(method, bound, env)
         kind = self.calls.classify(node)
         args = [self.value(a, env) for a in node.args]
         if kind.kind == "method":
@@ -311,9 +317,34 @@ class ShapeFacts:
             return dataclasses.replace(args[0], items=tuple(items.items()))
         if kind.kind == "user" and getattr(fn, "changes", ()):
             return self._returned_arguments(fn, node, env)
+        if kind.kind == "user":
+            return self._returned_argument(fn, node, env)
         if kind.kind not in ("rule", "zero") or fn is None:
             return UNKNOWN
         return self._function(fn, args, node)
+
+    def _user_method(self, node: gast.Call, env: Env) -> Any:
+        """The function behind `obj.method(...)` for an object of a user class, or None."""
+        func = node.func
+        if not (isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name)):
+            return None
+        cls = self.value(func.value, env).cls
+        method = getattr(cls, func.attr, None) if cls is not None else None
+        return method if inspect.isfunction(method) else None
+
+    def _returned_argument(self, fn: Any, node: gast.Call, env: Env) -> Abstract:
+        """`traj = step(traj, t)` where `step` returns the very array it is handed (written
+        into, maybe): the result is that array, its shape unchanged."""
+        returned = call_effects(fn).always_returned
+        if len(returned) != 1:
+            return UNKNOWN
+        try:
+            bound = inspect.signature(fn).bind(*node.args, **{k.arg: k.value
+                                                              for k in node.keywords})
+        except TypeError:
+            return UNKNOWN
+        (param,) = returned
+        return self.value(bound.arguments[param], env) if param in bound.arguments else UNKNOWN
 
     def _returned_arguments(self, fn: Any, node: gast.Call, env: Env) -> Abstract:
         """`(result, *arguments)` of a variant that returns the arguments it changed in place

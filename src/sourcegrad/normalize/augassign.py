@@ -27,14 +27,26 @@ import copy
 
 import gast
 
-from ..gastutil import as_load, assign, clone, load, loaded_names, store, target_names
+from ..gastutil import (
+    as_load,
+    assign,
+    assigned_names,
+    clone,
+    load,
+    loaded_names,
+    parameter_names,
+    store,
+    target_names,
+    with_origin,
+)
 from .changing_calls import ChangingCalls
 from .sharing import ARGUMENT, CHANGING_METHODS, copied, sliced_view, view_source, written_back
 
 
 class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
-    def __init__(self, read_anywhere: set[str], params: list[str] = (), effects=None):
-        self.read_anywhere = read_anywhere
+    def __init__(self, tree: gast.FunctionDef, params: list[str] = (), effects=None):
+        self.read_anywhere = loaded_names(tree)
+        self.local_names = set(parameter_names(tree.args)) | assigned_names(tree.body)
         self.aliases: dict[str, set[str]] = {}  # names that may share an array
         self.same: dict[str, set[str]] = {}  # names that surely hold the same object
         self.views: dict[str, tuple[str, gast.expr]] = {}  # surely a view: (of what, how)
@@ -59,8 +71,8 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
 
     def _join(self, name: str, source: str, same: bool = False) -> None:
         """`name` may (with `same`: surely does) hold the array `source` holds."""
-        if source == name:
-            return
+        if source == name or source not in self.local_names and not source.endswith(ARGUMENT):
+            return  # `np` in `np.swapaxes(a, 0, 1)` holds no array of the function
         for groups, joins in ((self.aliases, True), (self.same, same)):
             if joins:
                 group = groups.setdefault(source, set())
@@ -96,11 +108,7 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
             for item in items:
                 self._hold(target.id, view_source(item))
             return node
-        source = view_source(node.value)
-        for target in node.targets:
-            for name in target_names(target):
-                self._bind(name, source if isinstance(target, gast.Name) else None,
-                           same=isinstance(node.value, gast.Name))
+        self._bind_targets(node.targets, node.value)
         viewed = sliced_view(node.value)
         if isinstance(target, gast.Name) and viewed is not None and viewed != target.id:
             self.views[target.id] = (viewed, node.value)
@@ -108,14 +116,55 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
             self._share_returned(target.id, node.value)
         return node
 
+    def _bind_targets(self, targets: list[gast.expr], value: gast.expr) -> None:
+        """What the names an assignment binds may share: `a = b = x` (both hold x's array),
+        `a, b = x, y` (item by item, a swap included), `a, b = xs` (items of xs),
+        `y = x if c else z` (either)."""
+        first = targets[0]
+        if isinstance(first, (gast.Tuple, gast.List)) and isinstance(
+                value, (gast.Tuple, gast.List)) and len(first.elts) == len(value.elts):
+            pairs = [(elt, _sources(item)) for elt, item in zip(first.elts, value.elts,
+                                                                strict=True)]
+        else:
+            pairs = [(first, _sources(value))]
+        bound = [(name, sources, isinstance(elt, gast.Name)) for elt, sources in pairs
+                 for name in target_names(elt)]
+        before = {name: self.aliases.get(name, set()) | {name} for name, _, _ in bound}
+        for name, _, _ in bound:
+            self._bind(name, None)
+        for name, sources, whole in bound:
+            for source, same in sources:
+                if source in before:  # `a, b = b, a`: a holds what b held (b is rebound)
+                    for other in before[source] - set(before):
+                        self._join(name, other)
+                else:
+                    self._join(name, source, same and whole)
+        for other in targets[1:]:  # `a = b = x`: the other targets hold what the first holds
+            for name in target_names(other):
+                self._bind(name, None)
+                if isinstance(first, gast.Name) and isinstance(other, gast.Name):
+                    self._join(name, first.id, same=True)
+
     def visit_AugAssign(self, node: gast.AugAssign) -> list[gast.stmt]:
         value = gast.BinOp(left=as_load(node.target), op=node.op, right=node.value)
         lowered = assign(node.target, value, node)
-        if isinstance(node.target, gast.Attribute) or isinstance(
-                node.target, gast.Subscript) and not isinstance(node.target.value, gast.Name):
-            return self.visit_Assign(lowered)  # `obj.h += v`, `xs[k][0] += v`
-        root = node.target.value if isinstance(node.target, gast.Subscript) else node.target
-        return self._changed_in_place(lowered, root.id)
+        if isinstance(node.target, gast.Attribute) and isinstance(node.target.value, gast.Name):
+            return [_check_unshared(node.target, node), *self.visit_Assign(lowered)]
+        if isinstance(node.target, (gast.Attribute, gast.Subscript)) and not isinstance(
+                node.target.value, gast.Name):
+            return self.visit_Assign(lowered)  # `xs[k][0] += v`
+        if isinstance(node.target, gast.Name):
+            return self._changed_in_place(lowered, node.target.id)
+        # `xs[k] += v`: NumPy changes the array xs[k] holds, which xs may share with others
+        root = node.target.value.id
+        changed = self._changed_in_place(lowered, root)
+        held = {n for n, containers in self.holders.items() if root in containers}
+        if held & self.read_anywhere:
+            lowered.inplace_aliases = sorted(set(getattr(lowered, "inplace_aliases", ()))
+                                             | held & self.read_anywhere)
+        if isinstance(node.target.slice, (gast.Slice, gast.Tuple)):
+            return changed  # a part of an array (lists take no tuples, slices are copies)
+        return [_check_unshared(node.target, node), *changed]
 
     def _nested_write(self, target: gast.expr, value: gast.expr,
                       origin: gast.stmt) -> list[gast.stmt]:
@@ -128,6 +177,9 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
             value = load(stmts[-1].targets[0].id)
         inner = target.value
         part = self._fresh(_part_name(inner))
+        if not (isinstance(inner, gast.Subscript) and isinstance(inner.slice, (gast.Slice,
+                                                                              gast.Tuple))):
+            stmts.append(_check_unshared(inner, origin))
         taken = assign(part, clone(inner), origin)
         if isinstance(target, gast.Subscript):
             taken.value = copied(part, origin).value
@@ -210,10 +262,9 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
 
     def _hold(self, container: str, item: str | None) -> None:
         """`container` holds `item`'s array (a write into that array shows through it)."""
-        if item is not None and item != container:
-            self.holders.setdefault(item, set()).add(container)
-            for alias in self.aliases.get(item, set()):
-                self.holders.setdefault(alias, set()).add(container)
+        if item is not None and item != container and container in self.local_names:
+            for held in {item} | self.aliases.get(item, set()) - {container}:
+                self.holders.setdefault(held, set()).add(container)
 
     def _mark_shared(self, node: gast.Assign, name: str) -> None:
         """Note the other names that may share the array `node` updates in place, and the
@@ -234,6 +285,13 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
         """May-aliases join over both arms; sure ones (`same`) hold after both only."""
         before = {k: set(v) for k, v in self.aliases.items()}
         same_before, views_before = {k: set(v) for k, v in self.same.items()}, dict(self.views)
+        if isinstance(node, gast.For) and not (isinstance(node.iter, gast.Call) and getattr(
+                node.iter.func, "id", None) == "range"):  # `for row in a`: a view or an item
+            for name in target_names(node.target):
+                self._bind(name, None)
+                for source in loaded_names(node.iter):
+                    self._join(name, source)
+                    self._hold(source, name)
         node.body = self._block(node.body)
         after_body, self.aliases = self.aliases, before
         same_after_body, self.same = self.same, same_before
@@ -281,6 +339,19 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
 _MAX_LOOP_PASSES = 8
 
 
+def _sources(value: gast.expr) -> list[tuple[str, bool]]:
+    """The names whose array `value` may be (or view), each with whether it surely is it."""
+    if isinstance(value, gast.Name):
+        return [(value.id, True)]
+    if isinstance(value, gast.IfExp):
+        either = _sources(value.body) + _sources(value.orelse)
+        return [(name, False) for name, _ in either]
+    if isinstance(value, gast.BoolOp):
+        return [(name, False) for part in value.values for name, _ in _sources(part)]
+    source = view_source(value)
+    return [(source, False)] if source is not None else []
+
+
 class _NoEffects:
     """Calls change nothing (for trees normalized without a namespace, in tests)."""
 
@@ -292,6 +363,15 @@ class _NoEffects:
 
     def callee(self, call: gast.Call) -> None:
         return None
+
+
+def _check_unshared(part: gast.expr, origin: gast.stmt) -> gast.Expr:
+    """`check_unshared(xs, k)` for `xs[k]` (`check_unshared(obj, 'buf')` for `obj.buf`)."""
+    key = part.slice if isinstance(part, gast.Subscript) else gast.Constant(value=part.attr,
+                                                                           kind=None)
+    call = gast.Call(func=load("check_unshared"), args=[clone(part.value), clone(key)],
+                     keywords=[])
+    return with_origin(gast.Expr(value=call), origin)
 
 
 def _part_name(node: gast.expr) -> str:
@@ -324,5 +404,5 @@ def _attribute_set(target: gast.Attribute, value: gast.expr, origin: gast.stmt) 
 
 def lower_augassign(tree: gast.FunctionDef, effects=None) -> gast.FunctionDef:
     """`effects` (a mutations.CallEffects) says what calls of user functions change."""
-    LowerAugAssign(loaded_names(tree), effects=effects).visit(tree)
+    LowerAugAssign(tree, effects=effects).visit(tree)
     return tree

@@ -20,12 +20,13 @@ from typing import Any
 
 import gast
 
-from ..errors import UnsupportedSyntaxError
-from ..gastutil import assign, assigned_names, load, loaded_names, parameter_names, target_names
+from ..errors import SourcegradError, UnsupportedSyntaxError
+from ..gastutil import assign, assigned_names, load, parameter_names, target_names
 from ..names import Namer, names_in
 from ..parse import Namespace, ParsedFunction, is_library_function, parse_function
 from .augassign import LowerAugAssign
 from .closures import LiftedFunction, lift_closures
+from .syntax_check import check_syntax
 
 
 @dataclass(frozen=True)
@@ -64,16 +65,21 @@ def _parsed(fn: Any) -> ParsedFunction:
 
 
 def _walk(fn: Any) -> Effects:
-    parsed = _parsed(fn)
-    parsed = ParsedFunction(parsed.fn, copy.deepcopy(parsed.tree), parsed.filename,
-                            parsed.namespace)
-    parsed = lift_closures(parsed, Namer(names_in(parsed.tree)))  # nested functions are calls
-    tree = parsed.tree
-    params = parameter_names(tree.args)
-    local_names = set(params) | assigned_names(tree.body)
-    effects = CallEffects(parsed.namespace, local_names, Namer(), only_analyze=True)
-    walker = LowerAugAssign(loaded_names(tree), params, effects)
-    walker.visit(tree)
+    """The effects of `fn`, from its source; none known when sourcegrad cannot read it (its
+    own errors are raised where it is differentiated: an inactive call runs as written)."""
+    try:
+        parsed = _parsed(fn)
+        parsed = ParsedFunction(parsed.fn, copy.deepcopy(parsed.tree), parsed.filename,
+                                parsed.namespace)
+        parsed = lift_closures(parsed, Namer(names_in(parsed.tree)))  # nested ones are calls
+        tree = check_syntax(parsed.tree)
+        params = parameter_names(tree.args)
+        local_names = set(params) | assigned_names(tree.body)
+        effects = CallEffects(parsed.namespace, local_names, Namer(), only_analyze=True)
+        walker = LowerAugAssign(tree, params, effects)
+        walker.visit(tree)
+    except SourcegradError:
+        return Effects()
     return Effects(frozenset(walker.changed_params), frozenset(walker.changed_by_method),
                    frozenset(walker.returned_params), frozenset(walker.always_returned or ()))
 

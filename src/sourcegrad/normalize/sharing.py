@@ -9,9 +9,14 @@ import gast
 from ..gastutil import assign, clone, load, loaded_names, store
 
 # calls and attributes whose result may be a view of their first operand
-VIEW_METHODS = {"reshape", "view", "transpose", "ravel", "squeeze", "swapaxes"}
-VIEW_FUNCTIONS = {"reshape", "transpose", "ravel", "squeeze", "asarray", "swapaxes",
-                  "expand_dims", "broadcast_to", "moveaxis", "atleast_1d", "atleast_2d"}
+VIEW_METHODS = {"reshape", "view", "transpose", "ravel", "squeeze", "swapaxes", "diagonal",
+                "flatten_view"}
+VIEW_FUNCTIONS = {"reshape", "transpose", "ravel", "squeeze", "asarray", "asanyarray",
+                  "ascontiguousarray", "asfortranarray", "require", "swapaxes", "expand_dims",
+                  "broadcast_to", "broadcast_arrays", "moveaxis", "rollaxis", "atleast_1d",
+                  "atleast_2d", "atleast_3d", "real", "imag", "split", "array_split", "hsplit",
+                  "vsplit", "dsplit", "flip", "fliplr", "flipud", "rot90", "diagonal",
+                  "unstack"}
 ARGUMENT = "@argument"  # `p@argument`: a name no code has, for the object passed as `p`
 CHANGING_METHODS = {"append", "extend", "insert", "pop", "remove", "clear", "update",
                     "setdefault", "popitem", "sort", "reverse", "fill", "resize", "put"}
@@ -26,8 +31,11 @@ def view_source(value: gast.expr) -> str | None:
         return view_source(value.value)
     if isinstance(value, gast.Call):
         func = value.func
+        if isinstance(func, gast.Attribute) and func.attr in VIEW_FUNCTIONS and value.args \
+                and isinstance(func.value, gast.Name) and func.value.id == "np":
+            return view_source(value.args[0])  # `np.swapaxes(a, 0, 1)`
         if isinstance(func, gast.Attribute) and func.attr in VIEW_METHODS:
-            return view_source(func.value)
+            return view_source(func.value)  # `a.swapaxes(0, 1)`
         if isinstance(func, gast.Attribute) and func.attr in VIEW_FUNCTIONS and value.args:
             return view_source(value.args[0])
     return None

@@ -82,7 +82,12 @@ class Differentiator:
             return store_step(self.ctx, stmt, state)
         return assignment_step(self.ctx, stmt, state)
 
-    def visit_Expr(self, stmt: gast.Expr, state: AdjointState) -> Step:
+    def visit_Expr(self, stmt: gast.Expr, state: AdjointState) -> Step | None:
+        call = stmt.value
+        if isinstance(call, gast.Call) and getattr(call.func, "id", None) == "check_unshared":
+            held = self.ctx.shapes.value(call.args[0], self.ctx.shapes.env_at(stmt))
+            if held.items is None and held.cls is None and held.shape is not None:
+                return None  # an array (or number): its parts are its own, nothing to check
         if is_append(stmt, self.ctx.local_names):
             return append_step(self.ctx, stmt, state)
         self._refuse_hidden_updates(stmt)
@@ -93,7 +98,7 @@ class Differentiator:
         `np.copyto(y, x)`, `out=`): on values with a gradient that would go unseen."""
         call = stmt.value
         if not isinstance(call, gast.Call) or getattr(call.func, "id", None) in (
-                "print", "check_keywords"):
+                "print", "check_keywords", "check_unshared"):
             return
         if loaded_names(call) & self.ctx.activity.varied:
             raise UnsupportedSyntaxError(

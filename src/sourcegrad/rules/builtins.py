@@ -9,6 +9,7 @@ from ..runtime import (
     adjoint_like,
     attribute_adjoint,
     check_keywords,
+    check_unshared,
     dict_key,
     pick_extremum,
     spread_sum,
@@ -56,6 +57,6 @@ def sum(y, items, start=0):
     d[start] += d[y]
 
 
-nondifferentiable(stop_gradient, dict_key, check_keywords)
+nondifferentiable(stop_gradient, dict_key, check_keywords, check_unshared)
 nondifferentiable(builtins.len, builtins.range, builtins.int, builtins.bool, builtins.round,
                   builtins.isinstance, builtins.print)

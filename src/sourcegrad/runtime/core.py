@@ -16,7 +16,7 @@ __all__ = [
     "reduced_count", "extremum_mask", "matmul_left", "matmul_right", "dot_left", "dot_right",
     "untranspose", "split_like", "unstack", "clip_mask", "pick_extremum", "spread_sum", "add_at",
     "written_part", "dict_key", "owned_copy", "check_keywords", "with_attribute",
-    "attribute_adjoint", "without_attribute", "zero_adjoint",
+    "attribute_adjoint", "without_attribute", "zero_adjoint", "check_unshared",
 ]
 
 
@@ -80,6 +80,30 @@ def check_keywords(mapping, function, accepted, required, taken=()):
         listed = " and ".join(f"'{name}'" for name in missing)
         raise TypeError(f"{function}() missing {len(missing)} required argument"
                         f"{'s' if len(missing) > 1 else ''}: {listed}")
+
+
+def check_unshared(container, key):
+    """Raise when `container[key]` (an attribute, for an object) is the very object another
+    item holds: a write into it would show through both (`[z, z]`, `[a] * 2`, `t.a = t.b`),
+    which the derivative does not follow."""
+    if isinstance(container, np.ndarray):
+        return
+    if isinstance(container, (list, tuple, dict)):
+        part = container[key]
+        others = [v for k, v in (container.items() if isinstance(container, dict)
+                                 else enumerate(container)) if k != key]
+        where = f"item {key!r}"
+    else:
+        part = getattr(container, key)
+        others = [v for k, v in vars(container).items() if k != key]
+        where = f"attribute {key}"
+    if any(other is part for other in others):
+        from ..errors import UnsupportedSyntaxError
+        raise UnsupportedSyntaxError(
+            f"the {where} written into is the same object as another item of its container",
+            None, why="The write would show through both, which sourcegrad does not follow.",
+            hint="Give each item an array of its own ([np.zeros(2) for _ in range(2)], not "
+                 "[np.zeros(2)] * 2; t.a = t.b.copy(), not t.a = t.b).")
 
 
 def with_attribute(obj, name, value):
