@@ -954,8 +954,6 @@ CHANGING_CALL_CASES = [
     case(fills_a_strided_slice, X3),
     case(fills_recursively, X3),
     case(helper_calls_helper, X3),
-    case(same_array_read_and_changed, X3, 0.7, wrt=(0, 1)),
-    case(overlapping_views_passed, X3, 0.7, wrt=(0, 1)),
     case(rebinds_the_returned_argument, X3, 0.7, wrt=(0, 1)),
     case(changes_in_a_loop, X3, 0.7, wrt=(0, 1)),
     case(changes_by_keyword, X3, 0.7, wrt=(0, 1)),
@@ -1211,7 +1209,6 @@ ATTRIBUTE_CASES = [
     case(helper_sets_attribute_twice, _plain(), 0.4, wrt=(0, 1)),
     case(new_attribute_set, _plain(), 0.4, wrt=(0, 1)),
     case(dataclass_array_written, _cell(), 0.4, wrt=(0, 1)),
-    case(same_object_passed_twice, _pair(), 0.7, wrt=(0, 1)),
     case(attributes_set_on_alternate_iterations, _pair(), 0.7, wrt=(0, 1)),
     case(list_items_written_in_loop, [arr(3), arr(3, seed=1)], 0.7, wrt=(0, 1)),
     case(dict_item_written_in_loop, {"w": arr(3), "b": 0.3}, 0.7, wrt=(0, 1)),
@@ -1665,6 +1662,11 @@ def method_changes_its_object(m, x):
     (changing_call_with_star_star, (X3, 0.7), "_axpy(**kw)", "with \\* or \\*\\*"),
     (array_held_by_a_list_then_changed, (X3, 0.7), "a *= w", "hist may share it"),
     (method_changes_its_object, (_Stateful(0.5), X3), "m.step(x)", "changes its argument self"),
+    # refused though Python reads `a * x` before the write: sourcegrad does not look that close
+    (same_array_read_and_changed, (X3, 0.7), "_axpy(a, w, a)", "hands it a"),
+    (overlapping_views_passed, (X3, 0.7), "_axpy(a[1:], w, a[:-1])", "hands it a"),
+    (same_object_passed_twice, (Pair(X3, X3 * 2.0), 0.7), "_accumulate_into(t, t, w)",
+     "hands it t"),
 ])
 def test_refused_at_the_users_line(f, args, marker, match):
     with pytest.raises(sourcegrad.UnsupportedSyntaxError, match=match) as info:

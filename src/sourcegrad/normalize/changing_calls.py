@@ -94,9 +94,28 @@ class ChangingCalls:
                     getattr(origin, "origin", None),
                     hint=f"Let {fn.__name__} build and return a new list or dict instead.")
             self.changed_params |= self._arguments_held(view_source(argument))
+        self._refuse_shared_arguments(call, fn, passed, origin)
         if not passed or self.effects.only_analyze:
             return None
         return self._call_variant(call, target, passed, fn, origin)
+
+    def _refuse_shared_arguments(self, call: gast.Call, fn, passed: dict[str, gast.expr],
+                                 origin: gast.stmt) -> None:
+        """`smooth(u, u)` where smooth writes into its first argument: inside, the second
+        sees the writes (Gauss-Seidel, not Jacobi); the variant has two arrays. Refused."""
+        arguments = [*call.args, *(k.value for k in call.keywords)]
+        for param, argument in passed.items():
+            source = view_source(argument)
+            sharing = self.aliases.get(source, set()) | {source}
+            others = [a for a in arguments if a is not argument and view_source(a) in sharing]
+            if others:
+                raise UnsupportedSyntaxError(
+                    f"{fn.__name__} changes its argument {param} in place, and this call hands "
+                    f"it {source} (or a view of it) twice", getattr(origin, "origin", None),
+                    why="Inside the function, a write through one argument would show through "
+                        "the other; sourcegrad keeps them apart.",
+                    hint="Pass a copy as the one that is only read (u.copy()), or write the "
+                         "function for one array.")
 
     def _share_returned(self, name: str, call: gast.Call) -> None:
         """`y = f(x)` where `f` may return its argument: y may share x's array."""

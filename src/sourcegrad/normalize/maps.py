@@ -13,6 +13,7 @@ import builtins
 
 import gast
 
+from ..errors import UnsupportedSyntaxError
 from ..gastutil import load, store, with_origin
 from ..names import Namer
 from ..parse import Namespace
@@ -21,6 +22,18 @@ from ..parse import Namespace
 class _MapsAsComprehensions(gast.NodeTransformer):
     def __init__(self, namer: Namer):
         self.namer = namer
+
+    def visit_Assign(self, node: gast.Assign) -> gast.Assign:
+        value = node.value
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) and \
+                value.func.id == "map":
+            raise UnsupportedSyntaxError(
+                "a map object stored in a variable is not supported (it can be read only once)",
+                getattr(node, "origin", None),
+                hint="Make it a list, list(map(f, xs)), or hand map(...) straight to sum, "
+                     "list or np.stack.")
+        self.generic_visit(node)
+        return node
 
     def visit_Call(self, node: gast.Call) -> gast.expr:
         self.generic_visit(node)

@@ -55,6 +55,18 @@ def _fail(node: gast.AST, what: str, hint: str) -> None:
     raise UnsupportedSyntaxError(what, getattr(node, "origin", None), hint=hint)
 
 
+def _check_stored_iterator(node: gast.Assign) -> None:
+    """`g = (f(x) for x in xs)` or `m = map(f, xs)` is an iterator that a second reading finds
+    empty; sourcegrad makes lists of them, so only a generator read where it is made is right."""
+    value = node.value
+    if isinstance(value, gast.GeneratorExp) or (
+            isinstance(value, gast.Call) and isinstance(value.func, gast.Name)
+            and value.func.id == "map"):
+        _fail(node, "a generator or map object stored in a variable is not supported (it can "
+              "be read only once)", "Make it a list: [f(x) for x in xs], list(map(f, xs)); "
+              "or hand it straight to sum(...), np.stack(...).")
+
+
 def _check_written_part(node: gast.AST, value: gast.expr) -> None:
     """What `...[i] = v` or `....attr = v` writes into: a name, an item or an attribute of
     one (`x`, `xs[k]`, `self.buf`, `self.layers[0].w`)."""
@@ -118,6 +130,7 @@ def check_syntax(tree: gast.FunctionDef) -> gast.FunctionDef:
         if isinstance(node, gast.Assign):
             for target in node.targets:
                 _check_target(node, target)
+            _check_stored_iterator(node)
         if isinstance(node, (gast.AugAssign, gast.AnnAssign)):
             _check_target(node, node.target)
         if isinstance(node, gast.For):

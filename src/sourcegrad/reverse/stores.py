@@ -38,16 +38,21 @@ def store_step(ctx: Context, stmt: gast.Assign, state: AdjointState) -> Step:
         dy = ctx.namer.adjoint(array)
         if env.get(array) is not None and env[array].shape == () and _is_whole(index):
             return _whole_write(ctx, stmt, state, array, value)
-        flows = isinstance(value, gast.Name) and ctx.is_active(value.id) and not env.get(
-            array, UNKNOWN).integer  # an integer array truncates: nothing flows back
-        part = _flowing_part(ctx, specializer, dy, index, value, part_shape) if flows else None
+        container = env.get(array, UNKNOWN)
+        flows = isinstance(value, gast.Name) and ctx.is_active(value.id) and not \
+            container.integer  # an integer array truncates: nothing flows back
+        item = container.items is not None or container.is_dict  # of a list or dict
+        if flows and item:
+            part = _part(dy, index)  # the item's adjoint, whole: shared, not copied
+        elif flows:
+            part = _flowing_part(ctx, specializer, dy, index, value, part_shape)
         later = []
         if flows and value.id == array:  # `y[::-1] = y`: zero the part first, then add it
             held = ctx.namer.fresh(f"{dy}_written")
             code.append(assign(held, part))
             later = [(value.id, load(held))]
         elif flows:
-            accumulate(ctx, state, value.id, part, code, shares_nothing=True)
+            accumulate(ctx, state, value.id, part, code, shares_nothing=not item)
         if array not in state.owned:
             code.append(assign(dy, _copy(load(dy))))
             state.copied.add(array)
