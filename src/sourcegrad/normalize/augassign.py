@@ -207,8 +207,8 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
         stmt.followed_aliases = sorted(followed)
         if through_views:  # right for arrays only: a slice of a list is a copy
             stmt.followed_views = sorted(through_views)
-        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
-            return [copied(name, stmt), stmt, *follow_ups]  # the arrays saved stay as they were
+        if isinstance(stmt, gast.Expr) or isinstance(stmt.targets[0], gast.Subscript):
+            return [copied(name, stmt), stmt, *follow_ups]  # what was saved stays as it was
         return [stmt, *follow_ups]
 
     def _follow_ups(self, name: str, origin: gast.stmt

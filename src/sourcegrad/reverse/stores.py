@@ -58,7 +58,9 @@ def store_step(ctx: Context, stmt: gast.Assign, state: AdjointState) -> Step:
             state.copied.add(array)
             state.owned.add(array)
         written = gast.Subscript(value=load(dy), slice=clone(index), ctx=gast.Store())
-        code.append(assign(written, const(0.0)))
+        zero = gast.Call(func=load("zero_adjoint"), args=[_part(dy, index)], keywords=[]) \
+            if item and part_shape != () else const(0.0)  # an item: maybe a list, an object
+        code.append(assign(written, zero))
         for var, held in later:
             accumulate(ctx, state, var, held, code)
     reads = set().union(*(loaded_names(s) for s in code)) & ctx.local_names if code else set()
