@@ -172,7 +172,21 @@ def maps_a_module_function(x):
     return np.sum(np.stack(list(map(np.tanh, [x, 2.0 * x]))))
 
 
+def _combine(f, g, y):
+    return f(y) * g(y)
+
+
+def passes_two_lambdas(r, y):
+    return np.sum(_combine(lambda t: t * r, lambda t: np.sin(t + r), y))
+
+
+def passes_two_lambdas_by_keyword(r, y):
+    return np.sum(_combine(y=y, g=lambda t: np.sin(t + r), f=lambda t: t * r))
+
+
 PASSED_FURTHER = [
+    case(passes_two_lambdas, 0.7, arr(3), wrt=(0, 1)),
+    case(passes_two_lambdas_by_keyword, 0.7, arr(3), wrt=(0, 1)),
     case(recursion_carries_a_lambda, 0.7),
     case(passes_by_keyword, 0.8, arr(3, lo=0.5, hi=1.5), wrt=(0, 1)),
     case(passes_an_inline_lambda_by_keyword, 0.8, arr(3, lo=0.5, hi=1.5), wrt=(0, 1)),

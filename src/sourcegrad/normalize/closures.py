@@ -121,7 +121,8 @@ class _RewriteCalls(gast.NodeTransformer):
         """`h(g, y)` or `h(y, rhs=g)` with `h` a function of the user's: call a copy of `h`
         with `g` fixed, handing it what `g` reads by keyword: `h_with_g(y, rhs_captured=w)`."""
         callee = self.outer.namespace.resolve(node.func, set())
-        if not inspect.isfunction(callee) or is_library_function(callee):
+        if not (inspect.isfunction(callee) and not is_library_function(callee)
+                or isinstance(callee, LiftedFunction)):  # a copy with another function fixed
             return  # left for visit_Name to refuse
         key = (callee, self._parameter(node, callee))
         if key not in self.chain and key not in self._made:  # one copy per callee and
@@ -167,7 +168,8 @@ def _specialize(callee: Any, param: str, lifted: str, captured: int, namer: Name
     """A copy of `callee` whose parameter `param`, a function it calls, is fixed to the lifted
     nested function; the nested function's captured values become extra keyword-only
     parameters. Also returns the copies it needs in turn, when `callee` passes it on."""
-    parsed = parse_function(callee)
+    parsed = callee.fresh_parsed() if isinstance(callee, LiftedFunction) else parse_function(
+        callee)
     args = parsed.tree.args
     defaults = list(args.defaults) + [d for d in args.kw_defaults if d is not None]
     if args.vararg or args.kwarg or args.posonlyargs or any(
@@ -262,7 +264,9 @@ def lift_closures(parsed: ParsedFunction, namer: Namer) -> ParsedFunction:
                     hint="Give each nested function or lambda a name of its own.")
             seen.add(name)
             block.remove(inner)
-            lifted.update(_lift(parsed, name, definition, outer, namer))
+            sees_lifted = ParsedFunction(parsed.fn, tree, parsed.filename, Namespace(
+                parsed.namespace.globals, {**parsed.namespace.closure, **lifted}))
+            lifted.update(_lift(sees_lifted, name, definition, outer, namer))  # `h(f, g, y)`
     if not lifted:
         return parsed
     for function in lifted.values():  # nested functions may call each other; a specialized
