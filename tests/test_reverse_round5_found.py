@@ -353,9 +353,91 @@ def object_in_list_array_written(ts, w):
 
 
 
+# -- C: refused with a misleading message, or refused though right ----------------------------
+
+
+# C1 np.swapaxes / np.transpose / np.reshape / np.ravel / np.squeeze (function form) then an
+#    in-place change: "v is changed in place while np may share it ... Where np is bound, add
+#    .copy()" -- names the module `np` instead of x.
+def swapaxes_function(a, w):
+    a = a.copy()
+    v = np.swapaxes(a, 0, 1)
+    v += w
+    return np.sum(a**2)
+
+
+# C2 two nested functions passed to one call (by keyword or positionally): "the nested function
+#    g is used as a value, not called ... passed straight to a function of yours as a positional
+#    argument" -- which is what the positional form does (and names `two_pos_arg_2`).
+def _two(x, *, f, g):
+    return f(x) + g(x)
+
+
+def two_lambdas_by_keyword(r, x):
+    return np.sum(_two(x, f=lambda t: np.sin(t) * r, g=lambda t: t * r))
+
+
+# C3 attribute re-bound (not changed in place) while another name holds the old array:
+#    "p is changed in place while old may share it". Python: old keeps the old array.
+class Plain:
+    def __init__(self, w, buf):
+        self.w = w
+        self.buf = buf
+
+
+def attribute_rebound_old_kept(p, x):
+    old = p.buf
+    p.buf = p.buf * x
+    return np.sum(old**2) + np.sum(p.buf)
+
+
+# C4 RNN collecting hidden states: `h = step(s, x); hs.append(h)`: refused with
+#    "s is changed in place while hs may share it" (step rebinds s.h, nothing is changed in place).
+@dataclass
+class Cell:
+    W: np.ndarray
+    U: np.ndarray
+    h: np.ndarray
+
+
+def _step_returning(state, x):
+    state.h = np.tanh(state.W @ state.h + state.U @ x)
+    return state.h
+
+
+def rnn_collects_states(s, xs):
+    hs = []
+    for x in xs:
+        h = _step_returning(s, x)
+        hs.append(h)
+    return np.sum(np.stack(hs) ** 2)
+
+
+# C5 callee changing its own **kw dict (a fresh dict in Python): refused with "changes its argument
+#    kw in place ... which sourcegrad cannot follow back to this call".
+def _affine(x, w, b=0.0):
+    return x * w + b
+
+
+def _kw_set_then_pass(x, **kw):
+    kw["b"] = kw["w"] * 3.0
+    return _affine(x, **kw)
+
+
+def callee_sets_item_of_its_kwargs(w, x):
+    p = {"w": w}
+    return np.sum(_kw_set_then_pass(x, **p))
+
+
+
 X4 = np.array([0.3, -1.2, 0.8, 1.5])
 A23 = np.array([[0.3, -1.2, 0.8], [1.5, -0.4, 0.9]])
 A22 = np.array([[0.3, -1.2], [1.5, -0.4]])
+
+
+def _cell():
+    rng = np.random.default_rng(0)
+    return Cell(rng.normal(size=(3, 3)) * 0.5, rng.normal(size=(3, 2)) * 0.5, rng.normal(size=3))
 
 
 def _pair():
@@ -365,6 +447,10 @@ def _pair():
 
 
 FIXED = [
+    (two_lambdas_by_keyword, (0.8, X4), (0, 1)),
+    (attribute_rebound_old_kept, (Plain(0.7, X4.copy()), 0.4), (0, 1)),
+    (rnn_collects_states, (_cell(), [np.array([0.1, 0.2]), np.array([-0.3, 0.5])]), (0, 1)),
+    (callee_sets_item_of_its_kwargs, (0.7, X4), (0, 1)),
     (chained_assignment, (X4, 0.7), (0, 1)),
     (tuple_assignment_alias, (X4, 0.7), (0, 1)),
     (dict_new_key_float, (0.7,), 0),
@@ -386,6 +472,7 @@ def test_now_right(f, args, wrt):
 
 
 REFUSED = [
+    (swapaxes_function, (A23, 0.7), (0, 1)),  # now names a, not np
     (conditional_expression_alias, (X4, 0.7), (0, 1)),
     (rows_scaled_in_for_loop, (A23, 0.7), (0, 1)),
     (rows_scaled_in_zip_loop, (A23, 0.7), (0, 1)),
@@ -424,3 +511,8 @@ REFUSED = [
 def test_now_refused(f, args, wrt):
     with pytest.raises(sourcegrad.UnsupportedSyntaxError):
         sourcegrad.grad(f, wrt=wrt)(*args)
+
+
+def test_swapaxes_refusal_names_the_array_not_the_module():
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError, match="while a may share it"):
+        sourcegrad.grad(swapaxes_function, wrt=(0, 1))(A23, 0.7)

@@ -47,14 +47,18 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
     def __init__(self, tree: gast.FunctionDef, params: list[str] = (), effects=None):
         self.read_anywhere = loaded_names(tree)
         self.local_names = set(parameter_names(tree.args)) | assigned_names(tree.body)
-        self.aliases: dict[str, set[str]] = {}  # names that may share an array
+        self.aliases: dict[str, set[str]] = {}  # names that may share an array (or a part)
+        self.whole: dict[str, set[str]] = {}  # names that may hold the same object
         self.same: dict[str, set[str]] = {}  # names that surely hold the same object
         self.views: dict[str, tuple[str, gast.expr]] = {}  # surely a view: (of what, how)
-        self.holders: dict[str, set[str]] = {}
+        self.holders: dict[str, set[str]] = {}  # containers that may hold the object
+        self.part_holders: dict[str, set[str]] = {}  # ... that may hold a part of it
         self.effects = effects  # mutations.CallEffects: what calls do to their arguments
-        self.changed_params: set[str] = set()  # whose argument the function changes
+        self.changed_params: set[str] = set()  # whose argument the function changes in place
+        self.rebound_params: set[str] = set()  # ... whose attributes it only sets
         self.changed_by_method: set[str] = set()
-        self.returned_params: set[str] = set()  # whose argument it may return
+        self.returned_params: set[str] = set()  # whose argument it may return (or a part)
+        self.returned_whole: set[str] = set()  # ... whose argument itself it may return
         self.always_returned: set[str] | None = None  # ... it returns on every path, as is
         for param in params:
             self._bind(param + ARGUMENT, param, same=True)
@@ -62,18 +66,20 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
     def _bind(self, name: str, source: str | None, same: bool = False) -> None:
         self.views = {v: view for v, view in self.views.items()
                       if v != name and view[0] != name}
-        for groups in (self.aliases, self.same):
+        for groups in (self.aliases, self.whole, self.same):
             for group in groups.values():
                 group.discard(name)
             groups[name] = set()
         if source is not None:
-            self._join(name, source, same)
+            self._join(name, source, same, whole=same)
 
-    def _join(self, name: str, source: str, same: bool = False) -> None:
-        """`name` may (with `same`: surely does) hold the array `source` holds."""
+    def _join(self, name: str, source: str, same: bool = False, whole: bool = False) -> None:
+        """`name` may share (part of) what `source` holds; with `whole` it may be the same
+        object, with `same` it surely is."""
         if source == name or source not in self.local_names and not source.endswith(ARGUMENT):
             return  # `np` in `np.swapaxes(a, 0, 1)` holds no array of the function
-        for groups, joins in ((self.aliases, True), (self.same, same)):
+        for groups, joins in ((self.aliases, True), (self.whole, whole or same),
+                              (self.same, same)):
             if joins:
                 group = groups.setdefault(source, set())
                 groups[name] = groups.get(name, set()) | {source} | group
@@ -88,8 +94,9 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
         if isinstance(target, gast.Subscript):  # a write into the array, not a binding
             return self._changed_in_place(node, target.value.id)
         if isinstance(target, gast.Attribute):  # `obj.h = v` changes the object
+            whole = not (getattr(node, "augmented", False) or getattr(node, "writes_back", False))
             return self._changed_in_place(_attribute_set(target, node.value, node),
-                                          target.value.id)
+                                          target.value.id, whole)
         self._note_method_change(node.value)
         if isinstance(node.value, gast.Call) and len(node.targets) == 1:
             changing = self._changing_call(node.value, target, node)
@@ -129,16 +136,18 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
             pairs = [(first, _sources(value))]
         bound = [(name, sources, isinstance(elt, gast.Name)) for elt, sources in pairs
                  for name in target_names(elt)]
-        before = {name: self.aliases.get(name, set()) | {name} for name, _, _ in bound}
+        before = {name: (self.aliases.get(name, set()) | {name}, self.whole.get(name, set())
+                         | {name}) for name, _, _ in bound}
         for name, _, _ in bound:
             self._bind(name, None)
-        for name, sources, whole in bound:
-            for source, same in sources:
+        for name, sources, plain in bound:
+            for source, same, whole in sources:
                 if source in before:  # `a, b = b, a`: a holds what b held (b is rebound)
-                    for other in before[source] - set(before):
-                        self._join(name, other)
+                    shared, wholly = before[source]
+                    for other in shared - set(before):
+                        self._join(name, other, whole=whole and plain and other in wholly)
                 else:
-                    self._join(name, source, same and whole)
+                    self._join(name, source, same and plain, whole and plain)
         for other in targets[1:]:  # `a = b = x`: the other targets hold what the first holds
             for name in target_names(other):
                 self._bind(name, None)
@@ -149,6 +158,7 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
         value = gast.BinOp(left=as_load(node.target), op=node.op, right=node.value)
         lowered = assign(node.target, value, node)
         if isinstance(node.target, gast.Attribute) and isinstance(node.target.value, gast.Name):
+            lowered.augmented = True  # NumPy changes the attribute's array in place
             return [_check_unshared(node.target, node), *self.visit_Assign(lowered)]
         if isinstance(node.target, (gast.Attribute, gast.Subscript)) and not isinstance(
                 node.target.value, gast.Name):
@@ -187,20 +197,27 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
         self._bind(part, None)  # a copy (a new object, for an attribute): put back below
         written = type(target)(**{**{f: getattr(target, f) for f in target._fields},
                                   "value": store(part)})
-        return [*self._block(stmts), taken, *self._block([assign(written, value, origin),
-                                             assign(_as_store(inner), load(part), origin)])]
+        put_back = assign(_as_store(inner), load(part), origin)
+        put_back.writes_back = True  # the part's arrays changed in place, in Python
+        return [*self._block(stmts), taken,
+                *self._block([assign(written, value, origin), put_back])]
 
     def _fresh(self, base: str) -> str:
         if self.effects is None:
             self.effects = _NoEffects(self.read_anywhere)
         return self.effects.namer.fresh(base)
 
-    def _changed_in_place(self, stmt: gast.Assign | gast.Expr, name: str) -> list[gast.stmt]:
+    def _changed_in_place(self, stmt: gast.Assign | gast.Expr, name: str,
+                          whole: bool = False) -> list[gast.stmt]:
         """`stmt` changes the array `name` (NumPy would write into it): mark who may share
-        it, and follow those who surely do."""
-        if isinstance(stmt, gast.Assign):  # a method's change is noted apart (by_method)
+        it, and follow those who surely do. A `whole` change (`obj.h = v`) sets an attribute
+        of the object and leaves the arrays it held alone: names holding those arrays (`h =
+        obj.h`) do not see it."""
+        if isinstance(stmt, gast.Assign) and whole:
+            self.rebound_params |= self._arguments_held(name, whole=True)
+        elif isinstance(stmt, gast.Assign):  # a method's change is noted apart (by_method)
             self.changed_params |= self._arguments_held(name)
-        self._mark_shared(stmt, name)
+        self._mark_shared(stmt, name, whole)
         follow_ups, followed, through_views = self._follow_ups(name, stmt)
         if not followed:
             return [stmt]
@@ -261,18 +278,25 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
         return node
 
     def _hold(self, container: str, item: str | None) -> None:
-        """`container` holds `item`'s array (a write into that array shows through it)."""
+        """`container` holds `item`'s object (a write into it shows through the container),
+        which may be another name's object or a part of it."""
         if item is not None and item != container and container in self.local_names:
-            for held in {item} | self.aliases.get(item, set()) - {container}:
+            wholly = {item} | self.whole.get(item, set())
+            for held in wholly - {container}:
                 self.holders.setdefault(held, set()).add(container)
+            for held in self.aliases.get(item, set()) - wholly - {container}:
+                self.part_holders.setdefault(held, set()).add(container)
 
-    def _mark_shared(self, node: gast.Assign, name: str) -> None:
+    def _mark_shared(self, node: gast.Assign, name: str, whole: bool = False) -> None:
         """Note the other names that may share the array `node` updates in place, and the
-        containers that hold it (they matter when `name` is an array, not a container)."""
-        shared = self.aliases.get(name, set()) & self.read_anywhere
+        containers that hold it (they matter when `name` is an array, not a container); for
+        a `whole` change, those that may hold the object itself."""
+        shared = (self.whole if whole else self.aliases).get(name, set()) & self.read_anywhere
         if shared:
             node.inplace_aliases = sorted(shared)
-        held = self.holders.get(name, set()) & self.read_anywhere
+        held = self.holders.get(name, set()) | (set() if whole else self.part_holders.get(
+            name, set()))
+        held &= self.read_anywhere
         if held:
             node.held_by = sorted(held)
 
@@ -284,6 +308,7 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
     def _branches(self, node):
         """May-aliases join over both arms; sure ones (`same`) hold after both only."""
         before = {k: set(v) for k, v in self.aliases.items()}
+        whole_before = {k: set(v) for k, v in self.whole.items()}
         same_before, views_before = {k: set(v) for k, v in self.same.items()}, dict(self.views)
         if isinstance(node, gast.For) and not (isinstance(node.iter, gast.Call) and getattr(
                 node.iter.func, "id", None) == "range"):  # `for row in a`: a view or an item
@@ -294,11 +319,14 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
                     self._hold(source, name)
         node.body = self._block(node.body)
         after_body, self.aliases = self.aliases, before
+        whole_after_body, self.whole = self.whole, whole_before
         same_after_body, self.same = self.same, same_before
         views_after_body, self.views = self.views, views_before
         node.orelse = self._block(node.orelse)
         for name, group in after_body.items():
             self.aliases.setdefault(name, set()).update(group)
+        for name, group in whole_after_body.items():
+            self.whole.setdefault(name, set()).update(group)
         self.same = {name: group & same_after_body.get(name, set())
                      for name, group in self.same.items()}
         self.views = {v: view for v, view in self.views.items()
@@ -329,6 +357,7 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
     def _facts(self) -> tuple:
         """A snapshot of who shares what, to compare."""
         return ({k: set(v) for k, v in self.aliases.items()},
+                {k: set(v) for k, v in self.whole.items()},
                 {k: set(v) for k, v in self.same.items()},
                 {v: (of, gast.dump(how)) for v, (of, how) in self.views.items()})
 
@@ -339,17 +368,16 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
 _MAX_LOOP_PASSES = 8
 
 
-def _sources(value: gast.expr) -> list[tuple[str, bool]]:
-    """The names whose array `value` may be (or view), each with whether it surely is it."""
+def _sources(value: gast.expr) -> list[tuple[str, bool, bool]]:
+    """The names whose object `value` may be or be part of (a view, an item, an attribute),
+    each with whether it surely is it and whether it may be it whole."""
     if isinstance(value, gast.Name):
-        return [(value.id, True)]
-    if isinstance(value, gast.IfExp):
-        either = _sources(value.body) + _sources(value.orelse)
-        return [(name, False) for name, _ in either]
-    if isinstance(value, gast.BoolOp):
-        return [(name, False) for part in value.values for name, _ in _sources(part)]
+        return [(value.id, True, True)]
+    if isinstance(value, (gast.IfExp, gast.BoolOp)):
+        parts = [value.body, value.orelse] if isinstance(value, gast.IfExp) else value.values
+        return [(name, False, whole) for part in parts for name, _, whole in _sources(part)]
     source = view_source(value)
-    return [(source, False)] if source is not None else []
+    return [(source, False, False)] if source is not None else []
 
 
 class _NoEffects:

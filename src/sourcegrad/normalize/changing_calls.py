@@ -17,9 +17,11 @@ from .sharing import ARGUMENT, CHANGING_METHODS, copied, sliced_view, view_sourc
 class ChangingCalls:
     """Mixed into `augassign.LowerAugAssign`."""
 
-    def _arguments_held(self, name: str) -> set[str]:
-        """The parameters whose argument `name` may hold (or view)."""
-        return {other[:-len(ARGUMENT)] for other in self.aliases.get(name, set()) | {name}
+    def _arguments_held(self, name: str, whole: bool = False) -> set[str]:
+        """The parameters whose argument `name` may hold (or view, or hold a part of; with
+        `whole`: hold itself)."""
+        groups = self.whole if whole else self.aliases
+        return {other[:-len(ARGUMENT)] for other in groups.get(name, set()) | {name}
                 if other.endswith(ARGUMENT)}
 
     def _note_method_change(self, value: gast.expr) -> None:
@@ -41,6 +43,9 @@ class ChangingCalls:
             part) is not None else set() for part in parts]
         for params in held:
             self.returned_params |= params
+        for part in parts:
+            if isinstance(part, gast.Name):  # `return state`: the object itself
+                self.returned_whole |= self._arguments_held(part.id, whole=True)
         surely = {p for p in held[0] if self._surely_holds(parts[0], p)} if len(parts) == 1 \
             else set()
         self.always_returned = surely if self.always_returned is None else \
@@ -80,7 +85,8 @@ class ChangingCalls:
         if fn is None:
             return None
         effects = self.effects.of(fn)
-        passed = self.effects.arguments(call, fn, effects.changed | effects.by_method)
+        passed = self.effects.arguments(call, fn, effects.changed | effects.rebound
+                                        | effects.by_method)
         passed = {p: a for p, a in passed.items() if view_source(a) is not None}
         for param, argument in list(passed.items()):
             if param in effects.by_method and returning:
@@ -93,11 +99,14 @@ class ChangingCalls:
                     "update, ...): sourcegrad cannot follow that back to this call",
                     getattr(origin, "origin", None),
                     hint=f"Let {fn.__name__} build and return a new list or dict instead.")
-            self.changed_params |= self._arguments_held(view_source(argument))
+            if param in effects.changed:
+                self.changed_params |= self._arguments_held(view_source(argument))
+            elif isinstance(argument, gast.Name):
+                self.rebound_params |= self._arguments_held(argument.id, whole=True)
         self._refuse_shared_arguments(call, fn, passed, origin)
         if not passed or self.effects.only_analyze:
             return None
-        return self._call_variant(call, target, passed, fn, origin)
+        return self._call_variant(call, target, passed, fn, origin, effects)
 
     def _refuse_shared_arguments(self, call: gast.Call, fn, passed: dict[str, gast.expr],
                                  origin: gast.stmt) -> None:
@@ -122,12 +131,17 @@ class ChangingCalls:
         fn = self.effects.callee(call) if self.effects is not None else None
         if fn is None:
             return
-        returned = self.effects.arguments(call, fn, self.effects.of(fn).returned)
-        for source in filter(None, map(view_source, returned.values())):
-            self._join(name, source)
+        effects = self.effects.of(fn)
+        returned = self.effects.arguments(call, fn, effects.returned)
+        for param, argument in returned.items():
+            source = view_source(argument)
+            if source is not None:  # `return state` is state, `return state.h` a part of it
+                self._join(name, source, whole=param in effects.returned_whole and isinstance(
+                    argument, gast.Name))
 
     def _call_variant(self, call: gast.Call, target: gast.expr | None,
-                      passed: dict[str, gast.expr], fn, origin: gast.stmt) -> list[gast.stmt]:
+                      passed: dict[str, gast.expr], fn, origin: gast.stmt,
+                      effects) -> list[gast.stmt]:
         """`result, buf_changed = fill_changing_buf(buf, x)`, then the caller's side."""
         names = self.effects.namer
         params = tuple(passed)
@@ -141,8 +155,9 @@ class ChangingCalls:
         stmts = [assign(targets[0] if len(targets) == 1 else gast.Tuple(
             elts=targets, ctx=gast.Store()), variant, origin)]
         self._bind(result, None)
-        for argument, name in zip(passed.values(), changed, strict=True):
-            stmts += self._argument_changed(argument, name.id, origin)
+        for (param, argument), name in zip(passed.items(), changed, strict=True):
+            whole = param not in effects.changed  # `step(s, x)` only sets attributes of s
+            stmts += self._argument_changed(argument, name.id, origin, whole)
         if returns_value:
             self._share_returned(result, call)
         if target is not None and not direct:  # `buf = fill(buf)`: the result is bound last
@@ -150,13 +165,13 @@ class ChangingCalls:
             stmts.append(self.visit_Assign(assign(target, value, origin)))
         return stmts
 
-    def _argument_changed(self, argument: gast.expr, changed: str,
-                          origin: gast.stmt) -> list[gast.stmt]:
+    def _argument_changed(self, argument: gast.expr, changed: str, origin: gast.stmt,
+                          whole: bool) -> list[gast.stmt]:
         """The caller's side of a call that changed `argument`: bind it to the array the
         call returned (or write that back into the array it views), then follow."""
         if isinstance(argument, gast.Name):
             return self._changed_in_place(assign(argument.id, load(changed), origin),
-                                          argument.id)
+                                          argument.id, whole)
         viewed = sliced_view(argument)
         if viewed is None:
             raise UnsupportedSyntaxError(

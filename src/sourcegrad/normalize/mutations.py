@@ -32,8 +32,10 @@ from .syntax_check import check_syntax
 @dataclass(frozen=True)
 class Effects:
     changed: frozenset[str] = frozenset()  # parameters whose argument it changes in place
+    rebound: frozenset[str] = frozenset()  # ... whose attributes it only sets (`p.h = v`)
     by_method: frozenset[str] = frozenset()  # ... by a method (`xs.append(v)`): refused
-    returned: frozenset[str] = frozenset()  # parameters whose argument it may return
+    returned: frozenset[str] = frozenset()  # parameters whose argument it may return (a part)
+    returned_whole: frozenset[str] = frozenset()  # ... whose argument itself it may return
     always_returned: frozenset[str] = frozenset()  # ... that it returns, as is, on every path
 
 
@@ -73,15 +75,18 @@ def _walk(fn: Any) -> Effects:
                                 parsed.namespace)
         parsed = lift_closures(parsed, Namer(names_in(parsed.tree)))  # nested ones are calls
         tree = check_syntax(parsed.tree)
-        params = parameter_names(tree.args)
+        packed = {a.id for a in (tree.args.vararg, tree.args.kwarg) if a is not None}
+        params = [p for p in parameter_names(tree.args) if p not in packed]  # fresh per call
         local_names = set(params) | assigned_names(tree.body)
         effects = CallEffects(parsed.namespace, local_names, Namer(), only_analyze=True)
         walker = LowerAugAssign(tree, params, effects)
         walker.visit(tree)
     except SourcegradError:
         return Effects()
-    return Effects(frozenset(walker.changed_params), frozenset(walker.changed_by_method),
-                   frozenset(walker.returned_params), frozenset(walker.always_returned or ()))
+    changed = frozenset(walker.changed_params)
+    return Effects(changed, frozenset(walker.rebound_params) - changed,
+                   frozenset(walker.changed_by_method), frozenset(walker.returned_params),
+                   frozenset(walker.returned_whole), frozenset(walker.always_returned or ()))
 
 
 class CallEffects:

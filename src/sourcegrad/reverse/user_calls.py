@@ -70,7 +70,8 @@ class UserCalls:
         """A call that changes an argument in place, which normalization did not turn into a
         call of a variant returning it (normalize/mutations.py): a method, say."""
         effects = call_effects(fn)
-        for param in sorted(effects.changed - set(getattr(fn, "changes", ()))):
+        for param in sorted((effects.changed | effects.rebound)
+                            - set(getattr(fn, "changes", ()))):
             arg = args[params.index(param)]
             if isinstance(arg, gast.Name) and self.ctx.shapes.value(
                     rename_back(self, arg), self.env).shape == ():
