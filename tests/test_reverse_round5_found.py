@@ -430,6 +430,40 @@ def callee_sets_item_of_its_kwargs(w, x):
 
 
 
+# C6 method that sets self.h, result dropped in a loop: generic "a call whose result is not used"
+#    instead of the method-changes-its-object message; object built inside the function:
+#    "NoRuleError: m.step is not Python source" (it is).
+class Model:
+    def __init__(self, w):
+        self.w = w
+        self.h = np.zeros(3)
+
+    def step(self, x):
+        self.h = np.tanh(self.w * self.h + x)
+        return self.h
+
+
+def method_in_loop_result_dropped(m, xs):
+    for x in xs:
+        m.step(x)
+    return np.sum(m.h)
+
+
+# C7 a function with an array default that it fills (`def f(x, out=BUF)`): "fill_default changes
+#    its argument out ... Write it as a function called by name" -- it is one.
+BUF = np.ones(3)
+
+
+def _fill_default(x, out=BUF):
+    out[:] = x * 2.0
+    return out
+
+
+def uses_default_buffer(x):
+    y = _fill_default(x)
+    return np.sum(y**2)
+
+
 X4 = np.array([0.3, -1.2, 0.8, 1.5])
 A23 = np.array([[0.3, -1.2, 0.8], [1.5, -0.4, 0.9]])
 A22 = np.array([[0.3, -1.2], [1.5, -0.4]])
@@ -516,3 +550,12 @@ def test_now_refused(f, args, wrt):
 def test_swapaxes_refusal_names_the_array_not_the_module():
     with pytest.raises(sourcegrad.UnsupportedSyntaxError, match="while a may share it"):
         sourcegrad.grad(swapaxes_function, wrt=(0, 1))(A23, 0.7)
+
+
+@pytest.mark.parametrize("f, args, match", [
+    (method_in_loop_result_dropped, (Model(0.5), [X4[:3], X4[1:]]), "called for what it changes"),
+    (uses_default_buffer, (X4[:3],), "changes the default value of its parameter out"),
+])
+def test_clearer_refusals(f, args, match):
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError, match=match):
+        sourcegrad.grad(f)(*args)

@@ -100,13 +100,23 @@ class Differentiator:
         if not isinstance(call, gast.Call) or getattr(call.func, "id", None) in (
                 "print", "check_keywords", "check_unshared"):
             return
-        if loaded_names(call) & self.ctx.activity.varied:
+        if not loaded_names(call) & self.ctx.activity.varied:
+            return
+        func = call.func
+        if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) and \
+                self.ctx.shapes.value(func.value, self.ctx.shapes.env_at(stmt)).cls is not None:
             raise UnsupportedSyntaxError(
-                "a call whose result is not used, on values that carry a gradient",
+                f"{func.value.id}.{func.attr}(...) is called for what it changes (its result "
+                "is dropped): sourcegrad cannot follow a method's changes to its object",
                 getattr(stmt, "origin", None),
-                why="If it changes them in place (x.sort(), x.fill(0), np.copyto, out=...), "
-                    "the derivative could not see it.",
-                hint="Use the returned value instead: y = np.sort(x).")
+                hint=f"Write it as a function called by name, {func.attr}({func.value.id}, "
+                     "...), which may set attributes of its argument.")
+        raise UnsupportedSyntaxError(
+            "a call whose result is not used, on values that carry a gradient",
+            getattr(stmt, "origin", None),
+            why="If it changes them in place (x.sort(), x.fill(0), np.copyto, out=...), "
+                "the derivative could not see it.",
+            hint="Use the returned value instead: y = np.sort(x).")
 
     def visit_Return(self, stmt: gast.stmt, state: AdjointState) -> Step:
         return passive_step(stmt)

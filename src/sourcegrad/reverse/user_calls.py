@@ -79,6 +79,14 @@ class UserCalls:
             if self._rebinds_the_change(arg, param in effects.always_returned):
                 continue
             what = call_label(call.func)
+            if self._left_to_default(fn, call, param):
+                raise UnsupportedSyntaxError(
+                    f"{what} changes the default value of its parameter {param} in place",
+                    getattr(self.stmt, "origin", None),
+                    why="A default is made once, when the function is defined: every call "
+                        "would see the changes of the calls before.",
+                    hint=f"Pass {param} explicitly, or make a new array in the function "
+                         f"({param} = np.zeros(...) when None is passed).")
             raise UnsupportedSyntaxError(
                 f"{what} changes its argument {param} in place (an array written into, an "
                 "attribute set), which sourcegrad cannot follow back to this call",
@@ -88,6 +96,16 @@ class UserCalls:
                 hint=f"Write it as a function called by name ({fn.__name__}({param}, ...) "
                      "at module level), or have it return the new value and bind that at the "
                      "call.")
+
+    @staticmethod
+    def _left_to_default(fn, call: gast.Call, param: str) -> bool:
+        try:
+            bound = inspect.signature(fn).bind_partial(
+                *(a for a in call.args if not isinstance(a, gast.Starred)),
+                **{k.arg: k.value for k in call.keywords if k.arg is not None})
+        except TypeError:
+            return False
+        return param not in bound.arguments
 
     def _rebinds_the_change(self, arg: gast.expr, returned: bool) -> bool:
         """`traj = sim.step(traj, t)` where step returns the array it changed, and no other

@@ -71,6 +71,8 @@ def check_keywords(mapping, function, accepted, required, taken=()):
     `accepted` names the keywords it takes (None: any, it has **kwargs), `required` those
     without a default, `taken` those the call already passed."""
     for name in mapping:
+        if not isinstance(name, str):
+            raise TypeError(f"{function}() keywords must be strings")
         if name in taken:
             raise TypeError(f"{function}() got multiple values for argument '{name}'")
         if accepted is not None and name not in accepted:
