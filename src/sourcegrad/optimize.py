@@ -10,6 +10,7 @@ Example: `dtotal = dloss; dx = dtotal * y` becomes `dx = dloss * y`.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import gast
@@ -111,7 +112,7 @@ def propagate_copies(function: gast.FunctionDef,
     return function
 
 
-def _self_copy(stmt: gast.stmt) -> str | None:
+def self_copy(stmt: gast.stmt) -> str | None:
     """`x` for `x = x.copy()`."""
     if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
         call = stmt.value
@@ -131,8 +132,53 @@ def drop_repeated_copies(stmts: list[gast.stmt]) -> list[gast.stmt]:
             inner = getattr(stmt, field, None)
             if isinstance(stmt, _BLOCKS) and inner:
                 setattr(stmt, field, drop_repeated_copies(inner))
-        name = _self_copy(stmt)
-        if name is not None and kept and _self_copy(kept[-1]) == name:
+        name = self_copy(stmt)
+        if name is not None and kept and self_copy(kept[-1]) == name:
             continue
         kept.append(stmt)
     return kept
+
+
+def _mentions(node: gast.AST, name: str) -> bool:
+    return any(isinstance(n, gast.Name) and n.id == name for n in gast.walk(node))
+
+
+def _dead_alias(stmts: list[gast.stmt], index: int, kept: Callable[[gast.stmt], bool]) -> bool:
+    """`t = v` at `index` is overwritten by a later `t = ...` of the same list before anything
+    mentions `t` (a re-binding `y = x` that follows a change of `x` counts when `kept`)."""
+    stmt = stmts[index]
+    if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Name)):
+        return False
+    name = stmt.targets[0].id
+    for later in stmts[index + 1:]:
+        if not _mentions(later, name):
+            continue
+        return (isinstance(later, gast.Assign) and len(later.targets) == 1
+                and isinstance(later.targets[0], gast.Name) and later.targets[0].id == name
+                and not _mentions(later.value, name)
+                and (not getattr(later, "alias_rebind", False) or kept(later)))
+    return False
+
+
+def drop_dead_aliases(tree: gast.FunctionDef,
+                      kept: Callable[[gast.stmt], bool]) -> gast.FunctionDef:
+    """A copy of `tree` without the bindings `t = v` nothing reads (`y = x` followed again
+    after `x` changed, `p_argument = p` of a function that changes `p`), or `tree` itself
+    when there are none. Their adjoint would add a zero. `kept(stmt)` says whether a
+    re-binding `y = x` marked `alias_rebind` stays (the differentiator drops it for numbers)."""
+    dead = {id(block[i]) for node in gast.walk(tree) for field in ("body", "orelse")
+            if isinstance(block := getattr(node, field, None), list)
+            for i in range(len(block)) if _dead_alias(block, i, kept)}
+    if not dead:
+        return tree
+    copies: dict[int, gast.AST] = {}
+    tree = copy.deepcopy(tree, copies)  # the canonical tree serves other argument types too
+    dead = {id(copies[i]) for i in dead}
+    for node in gast.walk(tree):
+        for field in ("body", "orelse"):
+            block = getattr(node, field, None)
+            if isinstance(block, list) and block:
+                live = [s for s in block if id(s) not in dead]
+                setattr(node, field, live or [gast.Pass()])
+    return tree

@@ -49,7 +49,7 @@ from .normalize.loops import index_loops
 from .normalize.mutations import CallEffects
 from .normalize.rename import rename_locals
 from .normalize.syntax_check import check_syntax
-from .optimize import drop_repeated_copies
+from .optimize import drop_dead_aliases, drop_repeated_copies, self_copy
 from .parse import ParsedFunction, parse_function
 from .reverse.assemble import Assembler
 from .reverse.context import BindGlobal, BindValue, CalleeRequest, Context
@@ -149,6 +149,7 @@ def differentiate(canonical: Canonical, active_params: set[str], params: Env,
     functions = {name: value.function for name, value in params.items() if value.function}
     calls = canonical.calls.with_functions(functions)  # `rhs(y)` where rhs is f: call f
     tree = prune_static_branches(canonical.tree, params, calls)
+    tree = drop_dead_aliases(tree, _rebinding_kept(tree, params, calls))
     body, ret = tree.body[:-1], tree.body[-1]
     output = ret.value
     outputs = {output.id} if isinstance(output, gast.Name) else set()
@@ -174,6 +175,20 @@ def differentiate(canonical: Canonical, active_params: set[str], params: Env,
     primal = drop_repeated_copies(prelude + assembler.primal(nodes))
     return Sweeps(primal, assembler.adjoint(nodes), output, seed,
                   state, plan, namer, activity, nodes, ctx.local_names)
+
+
+def _rebinding_kept(tree: gast.FunctionDef, params: Env, calls: CallClassifier):
+    """Whether the differentiator keeps a re-binding `y = x` after `x` changed: not when `x`
+    is a number (Python rebinds `x` alone). Shape facts are made only if asked."""
+    facts: list[ShapeFacts] = []
+
+    def kept(stmt: gast.Assign) -> bool:
+        if not facts:
+            facts.append(ShapeFacts(tree, params, calls))
+        env = facts[0].env_at(stmt)
+        return env.get(stmt.value.id, UNKNOWN).shape not in ((), None)
+
+    return kept
 
 
 def _refuse_aliased_inplace(tree: gast.FunctionDef, shapes: ShapeFacts) -> None:
@@ -254,11 +269,19 @@ def _maybe_containers(tree: gast.FunctionDef, shapes: ShapeFacts, calls) -> set[
 
 
 def _written_arrays(tree: gast.FunctionDef, canonical: Canonical) -> set[str]:
-    """Arrays the function writes into; writing into a global or captured array is refused."""
+    """Arrays the function writes into; writing into a global or captured array is refused.
+    A write right after `x = x.copy()` (how a change that others see is made) writes into
+    an array nothing else holds yet: it does not count."""
     written = set()
+    fresh = {id(block[i]) for block in _statement_lists(tree) for i in range(1, len(block))
+             if isinstance(block[i], gast.Assign) and isinstance(block[i].targets[0],
+                                                                 gast.Subscript)
+             and self_copy(block[i - 1]) == block[i].targets[0].value.id}
     for node in gast.walk(tree):
         if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Subscript):
             name = node.targets[0].value.id
+            if id(node) in fresh and name in canonical.local_names:
+                continue
             if name not in canonical.local_names:
                 raise UnsupportedSyntaxError(
                     f"{canonical.parsed.name} writes into {name}, which is not one of its "
@@ -270,6 +293,14 @@ def _written_arrays(tree: gast.FunctionDef, canonical: Canonical) -> set[str]:
                 isinstance(node.value.func.value, gast.Name):
             written.add(node.value.func.value.id)  # appending changes the caller's list too
     return written
+
+
+def _statement_lists(tree: gast.FunctionDef):
+    for node in gast.walk(tree):
+        for field_name in ("body", "orelse"):
+            block = getattr(node, field_name, None)
+            if isinstance(block, list) and block and isinstance(block[0], gast.stmt):
+                yield block
 
 
 def _rebound_first(tree: gast.FunctionDef) -> set[str]:
