@@ -344,7 +344,25 @@ def test_unpacking_of_the_wrong_length_fails_as_python_does():
         sourcegrad.grad(spreads_the_wrong_length)(1.0, 2.0)
 
 
-def test_unpacking_over_a_parameter_with_a_default_is_refused():
-    # how many arguments *xs holds is not known before the call: refused, not guessed
-    with pytest.raises(sourcegrad.UnsupportedSyntaxError, match="unpacking"):
-        sourcegrad.grad(spreads_over_a_default)(1.0, 2.0)
+def spreads_fewer_than_the_parameters(k, x, rest):
+    fewer = (x,)
+    more = (x, rest)
+    return _spring(k, *fewer) + _spring(k, *more) * 2.0
+
+
+def test_unpacking_over_parameters_with_defaults():
+    # _spring(k, x, rest=0.0): *xs fills x, and rest when it has a second item
+    assert_grad(spreads_over_a_default, 1.0, 2.0, wrt=(0, 1))
+    assert_grad(spreads_fewer_than_the_parameters, 1.3, 0.8, 0.2, wrt=(0, 1, 2))
+    # d/drest of 2 * 0.5 k (x - rest)^2 = -2 k (x - rest)
+    got = sourcegrad.grad(spreads_fewer_than_the_parameters, wrt=2)(1.3, 0.8, 0.2)
+    assert got == pytest.approx(-2 * 1.3 * 0.6)
+
+
+def spreads_too_many(k, x):
+    return _spring(k, *(x, 0.1, 0.2))
+
+
+def test_unpacking_too_many_over_defaults_fails_as_python_does():
+    with pytest.raises(TypeError, match="positional arguments"):
+        sourcegrad.grad(spreads_too_many)(1.0, 2.0)

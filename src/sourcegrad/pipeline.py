@@ -60,7 +60,8 @@ from .rules.templates import rule_global_names
 from .runtime import __all__ as RUNTIME_NAMES
 
 # Runtime helpers that normalization writes into the user's code.
-NORMALIZED_CODE_CALLS = ("dict_key", "check_keywords", "check_unshared", "with_attribute")
+NORMALIZED_CODE_CALLS = ("dict_key", "check_keywords", "check_unshared", "with_attribute",
+                         "with_defaults")
 # Names the emitted code uses for itself: never handed out as temporaries.
 RESERVED = {"np", "math", "reversed", "range", "len", "slice", *RUNTIME_NAMES}
 

@@ -93,9 +93,9 @@ class CallLowering:
                                    and any(p.kind is p.VAR_POSITIONAL for p in params)))
                 and (not double or any(p.kind is p.VAR_KEYWORD for p in params)))
         if not fits and not double and len(stars) == 1 and node.args[-1] is stars[0]:
-            count = self._starred_count(node, len(plain))
-            if count is not None:
-                return self._spread_call(func, node, count)
+            spread = self._starred_count(node, len(plain))
+            if spread is not None:
+                return self._spread_call(func, node, *spread)
         if not fits:
             raise UnsupportedSyntaxError(
                 "unpacking arguments into this call (f(*xs), f(**kw)) is not supported",
@@ -200,13 +200,14 @@ class CallLowering:
                                   comparators=[_tuple_of(named)])])])
         return self._packed(rest, left)
 
-    def _starred_count(self, node: gast.Call, plain: int) -> int | None:
-        """How many arguments `*xs` must supply to the callee, when its parameters say so:
-        a ufunc takes `nin` inputs; a function without *args or defaults left to fill takes
-        the positional parameters the other arguments leave open."""
+    def _starred_count(self, node: gast.Call, plain: int) -> tuple[int, list] | None:
+        """How many arguments `*xs` must supply to the callee, when its parameters say so,
+        and the defaults of the last ones: a ufunc takes `nin` inputs; a function without
+        *args takes the positional parameters the other arguments leave open."""
         target = self.calls.resolve(node.func)
         if isinstance(target, np.ufunc):
-            return target.nin - plain if not node.keywords and target.nin > plain else None
+            return (target.nin - plain, []) if not node.keywords and target.nin > plain \
+                else None
         try:
             params = list(inspect.signature(target).parameters.values())
         except (TypeError, ValueError):
@@ -214,20 +215,25 @@ class CallLowering:
         named = {kw.arg for kw in node.keywords}
         positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         open_ = [p for p in positional[plain:] if p.name not in named]
-        if any(p.kind is p.VAR_POSITIONAL for p in params) or not open_ or any(
-                p.default is not p.empty for p in open_):
+        if any(p.kind is p.VAR_POSITIONAL for p in params) or not open_:
             return None
-        return len(open_)
+        defaults = [self._default_value(target, p) for p in open_ if p.default is not p.empty]
+        return len(open_) - len(defaults), defaults
 
-    def _spread_call(self, func: gast.expr, node: gast.Call, count: int) -> gast.Call:
+    def _spread_call(self, func: gast.expr, node: gast.Call, count: int,
+                     defaults: list[gast.expr]) -> gast.Call:
         """`f(a, *xs)` where `f` takes two more arguments becomes `xs_0, xs_1 = xs` /
         `f(a, xs_0, xs_1)`: the unpacking fails, as the call would, when `xs` has another
-        length."""
+        length. Parameters with defaults take what `xs` leaves over:
+        `xs_0, xs_1 = with_defaults(xs, 1, (0.5,))`."""
         star = node.args[-1].value
         base = star.id if isinstance(star, gast.Name) else "item"
-        names = [self.namer.fresh(f"{base}_{i}") for i in range(count)]
-        self.emit(assign(gast.Tuple(elts=[store(n) for n in names], ctx=gast.Store()),
-                         self.atom(star)))
+        names = [self.namer.fresh(f"{base}_{i}") for i in range(count + len(defaults))]
+        items = self.atom(star)
+        if defaults:
+            items = gast.Call(func=load("with_defaults"), args=[
+                items, const(count), gast.Tuple(elts=defaults, ctx=gast.Load())], keywords=[])
+        self.emit(assign(gast.Tuple(elts=[store(n) for n in names], ctx=gast.Store()), items))
         args = [self._argument(a) for a in node.args[:-1]] + [load(n) for n in names]
         keywords = [gast.keyword(arg=kw.arg, value=self._argument(kw.value))
                     for kw in node.keywords]

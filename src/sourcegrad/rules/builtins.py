@@ -11,10 +11,12 @@ from ..runtime import (
     check_keywords,
     check_unshared,
     dict_key,
+    leading_parts,
     pick_extremum,
     spread_sum,
     stop_gradient,
     with_attribute,
+    with_defaults,
     without_attribute,
 )
 from .templates import adjoint, d, nondifferentiable
@@ -49,6 +51,11 @@ def dict(y, mapping=()):
 def with_attribute(y, obj, name, value):
     d[value] += attribute_adjoint(d[y], name)
     d[obj] += without_attribute(d[y], name)
+
+
+@adjoint(with_defaults)
+def with_defaults(y, items, required, defaults):
+    d[items] += leading_parts(d[y], items)
 
 
 @adjoint(builtins.sum)

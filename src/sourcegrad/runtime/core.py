@@ -16,7 +16,8 @@ __all__ = [
     "reduced_count", "extremum_mask", "matmul_left", "matmul_right", "dot_left", "dot_right",
     "untranspose", "split_like", "unstack", "clip_mask", "pick_extremum", "spread_sum", "add_at",
     "written_part", "dict_key", "owned_copy", "check_keywords", "with_attribute",
-    "attribute_adjoint", "without_attribute", "zero_adjoint", "check_unshared",
+    "attribute_adjoint", "without_attribute", "zero_adjoint", "check_unshared", "with_defaults",
+    "leading_parts",
 ]
 
 
@@ -82,6 +83,21 @@ def check_keywords(mapping, function, accepted, required, taken=()):
         listed = " and ".join(f"'{name}'" for name in missing)
         raise TypeError(f"{function}() missing {len(missing)} required argument"
                         f"{'s' if len(missing) > 1 else ''}: {listed}")
+
+
+def with_defaults(items, required, defaults):
+    """`f(*items)` into `required` parameters and some with `defaults`: the arguments, the
+    defaults filling what `items` leaves over; Python's TypeError when it does not fit."""
+    count = len(items)
+    if not required <= count <= required + len(defaults):
+        raise TypeError(f"takes from {required} to {required + len(defaults)} positional "
+                        f"arguments but {count} were given")
+    return (*items, *defaults[count - required:])
+
+
+def leading_parts(g, items):
+    """The adjoint of `with_defaults(items, ...)` handed back to `items`: its first parts."""
+    return adjoint_like(list(g)[:len(items)], items)
 
 
 def check_unshared(container, key):
