@@ -200,7 +200,7 @@ def _refuse_aliased_inplace(tree: gast.FunctionDef, shapes: ShapeFacts) -> None:
     for node in gast.walk(tree):
         if not isinstance(node, (gast.Assign, gast.Expr)) or not (
                 hasattr(node, "inplace_aliases") or hasattr(node, "held_by")
-                or _sets_attribute(node)):
+                or hasattr(node, "holds") or _sets_attribute(node)):
             continue
         target = node.targets[0] if isinstance(node, gast.Assign) else node.value.func.value
         env = shapes.env_at(node)
@@ -215,8 +215,10 @@ def _refuse_aliased_inplace(tree: gast.FunctionDef, shapes: ShapeFacts) -> None:
         if isinstance(target, gast.Name) and held.shape == ():
             continue  # a number: `x += 1` rebinds x, exactly as written
         aliases = list(getattr(node, "inplace_aliases", []))
-        if held.items is None or held.cls is not None:
-            aliases += getattr(node, "held_by", [])  # held by a list or dict
+        aliases += [c for c in getattr(node, "held_by", []) if not _is_array(
+            env.get(c, UNKNOWN))]  # held by a list, dict or object (an array takes a copy)
+        if not _is_array(held):
+            aliases += getattr(node, "holds", [])  # `xs[k] += v`: what xs holds changes
         aliases = sorted({a for a in aliases if env.get(a, UNKNOWN).shape != ()})  # not numbers
         followed = set(getattr(node, "followed_aliases", []))
         if not _is_array(held):  # a slice of a list is a copy: following it as a view is wrong

@@ -25,6 +25,7 @@ from ..gastutil import (
     const,
     is_atom,
     load,
+    loaded_names,
     store,
     target_names,
     with_origin,
@@ -83,7 +84,7 @@ class ANF(LoopLowering, CallLowering):
             final = self.out[-1] if self.out else None
             if isinstance(final, gast.Assign):
                 for mark in ("inplace_aliases", "followed_aliases", "followed_views",
-                             "alias_rebind", "argument_sharers", "held_by"):
+                             "alias_rebind", "argument_sharers", "held_by", "holds"):
                     if hasattr(node, mark):
                         setattr(final, mark, getattr(node, mark))
         for other in others:
@@ -95,7 +96,8 @@ class ANF(LoopLowering, CallLowering):
         index = self.index(target.slice)
         store_target = gast.Subscript(value=store(target.value.id), slice=index, ctx=gast.Store())
         final = assign(store_target, value)
-        for mark in ("inplace_aliases", "followed_aliases", "followed_views", "held_by"):
+        for mark in ("inplace_aliases", "followed_aliases", "followed_views", "held_by",
+                     "holds"):
             if hasattr(node, mark):
                 setattr(final, mark, getattr(node, mark))
         self.emit(final)
@@ -141,7 +143,8 @@ class ANF(LoopLowering, CallLowering):
                 call.func.attr == "append" and len(call.args) == 1:
             lowered = gast.Expr(value=gast.Call(func=call.func, args=[self.atom(call.args[0])],
                                                 keywords=call.keywords))
-            for mark in ("inplace_aliases", "followed_aliases", "followed_views", "held_by"):
+            for mark in ("inplace_aliases", "followed_aliases", "followed_views", "held_by",
+                     "holds"):
                 if hasattr(node, mark):
                     setattr(lowered, mark, getattr(node, mark))
             node = lowered
@@ -237,7 +240,9 @@ class ANF(LoopLowering, CallLowering):
         """`[f(x) for x in xs if c(x)]` (or a generator) becomes a loop that appends to a new
         list, `{k: f(v) for ...}` one that writes into a new dict; the comprehension's
         variables get fresh names, as they are its own."""
-        name = target.id if isinstance(target, gast.Name) else self.namer.fresh("items")
+        direct = isinstance(target, gast.Name) and target.id not in loaded_names(node)
+        name = target.id if direct else self.namer.fresh(  # `ys = [f(y) for y in ys]`
+            target.id if isinstance(target, gast.Name) else "items")
         renames = {n: self.namer.fresh(n) for g in node.generators
                    for n in target_names(g.target) if n in self.local_names}
         rename = _RenameLoads(renames)
@@ -259,7 +264,7 @@ class ANF(LoopLowering, CallLowering):
                              body=body, orelse=[], type_comment=None)]
         for stmt in body:
             self.visit_For(with_origin(stmt, self.stmt))
-        if not isinstance(target, gast.Name):
+        if not direct:
             self.emit(assign(target, load(name)))
 
     def _lower_ifexp(self, node: gast.IfExp, target: gast.expr) -> None:

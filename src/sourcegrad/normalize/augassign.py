@@ -50,6 +50,7 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
         self.aliases: dict[str, set[str]] = {}  # names that may share an array (or a part)
         self.whole: dict[str, set[str]] = {}  # names that may hold the same object
         self.same: dict[str, set[str]] = {}  # names that surely hold the same object
+        self.parents: dict[str, set[str]] = {}  # names whose object may hold this one's
         self.views: dict[str, tuple[str, gast.expr]] = {}  # surely a view: (of what, how)
         self.holders: dict[str, set[str]] = {}  # containers that may hold the object
         self.part_holders: dict[str, set[str]] = {}  # ... that may hold a part of it
@@ -66,7 +67,8 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
     def _bind(self, name: str, source: str | None, same: bool = False) -> None:
         self.views = {v: view for v, view in self.views.items()
                       if v != name and view[0] != name}
-        for groups in (self.aliases, self.whole, self.same):
+        for groups in (self.aliases, self.whole, self.same, self.parents, self.holders,
+                       self.part_holders):
             for group in groups.values():
                 group.discard(name)
             groups[name] = set()
@@ -78,6 +80,8 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
         object, with `same` it surely is."""
         if source == name or source not in self.local_names and not source.endswith(ARGUMENT):
             return  # `np` in `np.swapaxes(a, 0, 1)` holds no array of the function
+        if not (whole or same):  # `s = d["s"]`: s is a part of what d holds
+            self.parents.setdefault(name, set()).update({source} | self.whole.get(source, set()))
         for groups, joins in ((self.aliases, True), (self.whole, whole or same),
                               (self.same, same)):
             if joins:
@@ -92,11 +96,18 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
                 target.value, gast.Name):
             return self._nested_write(target, node.value, node)
         if isinstance(target, gast.Subscript):  # a write into the array, not a binding
-            return self._changed_in_place(node, target.value.id)
+            changed = self._changed_in_place(node, target.value.id)
+            self._hold(target.value.id, node.value)  # a list holds what it gets
+            return changed
         if isinstance(target, gast.Attribute):  # `obj.h = v` changes the object
             whole = not (getattr(node, "augmented", False) or getattr(node, "writes_back", False))
-            return self._changed_in_place(_attribute_set(target, node.value, node),
-                                          target.value.id, whole)
+            lowered = _attribute_set(target, node.value, node)
+            for mark in ("augmented", "writes_back"):
+                if hasattr(node, mark):
+                    setattr(lowered, mark, True)
+            changed = self._changed_in_place(lowered, target.value.id, whole)
+            self._hold(target.value.id, node.value)  # obj holds the value
+            return changed
         self._note_method_change(node.value)
         if isinstance(node.value, gast.Call) and len(node.targets) == 1:
             changing = self._changing_call(node.value, target, node)
@@ -113,7 +124,7 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
             self._bind(target.id, None)
             items = node.value.values if isinstance(node.value, gast.Dict) else node.value.elts
             for item in items:
-                self._hold(target.id, view_source(item))
+                self._hold(target.id, item)
             return node
         self._bind_targets(node.targets, node.value)
         viewed = sliced_view(node.value)
@@ -167,11 +178,8 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
             return self._changed_in_place(lowered, node.target.id)
         # `xs[k] += v`: NumPy changes the array xs[k] holds, which xs may share with others
         root = node.target.value.id
+        lowered.augmented = True
         changed = self._changed_in_place(lowered, root)
-        held = {n for n, containers in self.holders.items() if root in containers}
-        if held & self.read_anywhere:
-            lowered.inplace_aliases = sorted(set(getattr(lowered, "inplace_aliases", ()))
-                                             | held & self.read_anywhere)
         if isinstance(node.target.slice, (gast.Slice, gast.Tuple)):
             return changed  # a part of an array (lists take no tuples, slices are copies)
         return [_check_unshared(node.target, node), *changed]
@@ -271,27 +279,43 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
         call = node.value
         if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and \
                 call.func.attr == "append" and isinstance(call.func.value, gast.Name) and call.args:
-            self._hold(call.func.value.id, view_source(call.args[0]))  # xs now holds v
+            self._hold(call.func.value.id, call.args[0])  # xs now holds v
         if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and isinstance(
                 call.func.value, gast.Name) and call.func.attr in CHANGING_METHODS:
             return self._changed_in_place(node, call.func.value.id)  # `ys = xs; xs.append(v)`
         return node
 
-    def _hold(self, container: str, item: str | None) -> None:
-        """`container` holds `item`'s object (a write into it shows through the container),
-        which may be another name's object or a part of it."""
-        if item is not None and item != container and container in self.local_names:
-            wholly = {item} | self.whole.get(item, set())
-            for held in wholly - {container}:
-                self.holders.setdefault(held, set()).add(container)
-            for held in self.aliases.get(item, set()) - wholly - {container}:
-                self.part_holders.setdefault(held, set()).add(container)
+    def _containing(self, name: str) -> set[str]:
+        """The names that may hold the object `name` holds: itself under other names, and
+        the lists, dicts and objects it may be a part of (`s = d["s"]`: d), and theirs."""
+        found: set[str] = set()
+        pending = [name]
+        while pending:
+            current = pending.pop()
+            for other in self.whole.get(current, set()) | self.parents.get(current, set()):
+                if other not in found and other != name:
+                    found.add(other)
+                    pending.append(other)
+        return found
+
+    def _hold(self, container: str, value: gast.expr) -> None:
+        """`container` now holds `value` (a write into it shows through the container): the
+        object of a name (`[x]`), or a part of one (`[x[1:]]`, `[obj.h]`)."""
+        item = view_source(value)
+        if item is None or item == container or container not in self.local_names:
+            return
+        wholly = {item} | self.whole.get(item, set()) if isinstance(value, gast.Name) else set()
+        for held in wholly - {container}:
+            self.holders.setdefault(held, set()).add(container)
+        for held in ({item} | self.aliases.get(item, set())) - wholly - {container}:
+            self.part_holders.setdefault(held, set()).add(container)
 
     def _mark_shared(self, node: gast.Assign, name: str, whole: bool = False) -> None:
         """Note the other names that may share the array `node` updates in place, and the
         containers that hold it (they matter when `name` is an array, not a container); for
         a `whole` change, those that may hold the object itself."""
-        shared = (self.whole if whole else self.aliases).get(name, set()) & self.read_anywhere
+        shared = (self._containing(name) if whole else self.aliases.get(name, set())) \
+            & self.read_anywhere
         if shared:
             node.inplace_aliases = sorted(shared)
         held = self.holders.get(name, set()) | (set() if whole else self.part_holders.get(
@@ -299,6 +323,11 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
         held &= self.read_anywhere
         if held:
             node.held_by = sorted(held)
+        if getattr(node, "augmented", False) or getattr(node, "writes_back", False):
+            holds = {n for held in (self.holders, self.part_holders)
+                     for n, containers in held.items() if name in containers}
+            if holds & self.read_anywhere:  # `xs[k] += v` changes what xs holds in place
+                node.holds = sorted(holds & self.read_anywhere)
 
     def visit_AnnAssign(self, node: gast.AnnAssign) -> gast.stmt | None:
         if node.value is None:
@@ -309,6 +338,9 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
         """May-aliases join over both arms; sure ones (`same`) hold after both only."""
         before = {k: set(v) for k, v in self.aliases.items()}
         whole_before = {k: set(v) for k, v in self.whole.items()}
+        parents_before = {k: set(v) for k, v in self.parents.items()}
+        holders_before = ({k: set(v) for k, v in self.holders.items()},
+                          {k: set(v) for k, v in self.part_holders.items()})
         same_before, views_before = {k: set(v) for k, v in self.same.items()}, dict(self.views)
         if isinstance(node, gast.For) and not (isinstance(node.iter, gast.Call) and getattr(
                 node.iter.func, "id", None) == "range"):  # `for row in a`: a view or an item
@@ -316,10 +348,13 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
                 self._bind(name, None)
                 for source in loaded_names(node.iter):
                     self._join(name, source)
-                    self._hold(source, name)
+                    self._hold(source, load(name))
         node.body = self._block(node.body)
         after_body, self.aliases = self.aliases, before
         whole_after_body, self.whole = self.whole, whole_before
+        parents_after_body, self.parents = self.parents, parents_before
+        holders_after_body = (self.holders, self.part_holders)
+        self.holders, self.part_holders = holders_before
         same_after_body, self.same = self.same, same_before
         views_after_body, self.views = self.views, views_before
         node.orelse = self._block(node.orelse)
@@ -327,6 +362,12 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
             self.aliases.setdefault(name, set()).update(group)
         for name, group in whole_after_body.items():
             self.whole.setdefault(name, set()).update(group)
+        for name, group in parents_after_body.items():
+            self.parents.setdefault(name, set()).update(group)
+        for joined, after in zip((self.holders, self.part_holders), holders_after_body,
+                                 strict=True):
+            for name, group in after.items():
+                joined.setdefault(name, set()).update(group)
         self.same = {name: group & same_after_body.get(name, set())
                      for name, group in self.same.items()}
         self.views = {v: view for v, view in self.views.items()
@@ -358,6 +399,8 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
         """A snapshot of who shares what, to compare."""
         return ({k: set(v) for k, v in self.aliases.items()},
                 {k: set(v) for k, v in self.whole.items()},
+                {k: set(v) for k, v in self.parents.items()},
+                {k: set(v) for k, v in self.holders.items()},
                 {k: set(v) for k, v in self.same.items()},
                 {v: (of, gast.dump(how)) for v, (of, how) in self.views.items()})
 

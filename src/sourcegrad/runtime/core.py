@@ -115,10 +115,12 @@ def check_unshared(container, key):
         part = getattr(container, key)
         others = [v for k, v in vars(container).items() if k != key]
         where = f"attribute {key}"
-    if any(other is part for other in others):
+    if any(other is part or isinstance(part, np.ndarray) and isinstance(other, np.ndarray)
+           and np.may_share_memory(part, other) for other in others):
         from ..errors import UnsupportedSyntaxError
         raise UnsupportedSyntaxError(
-            f"the {where} written into is the same object as another item of its container",
+            f"the {where} written into is (or views) the same object as another item of its "
+            "container",
             None, why="The write would show through both, which sourcegrad does not follow.",
             hint="Give each item an array of its own ([np.zeros(2) for _ in range(2)], not "
                  "[np.zeros(2)] * 2; t.a = t.b.copy(), not t.a = t.b).")
