@@ -244,6 +244,16 @@ def assert_vjp(f, *args, seed, rtol=1e-5, atol=1e-7, **kwargs):
 # -- test data ------------------------------------------------------------------------------------
 
 
+def assert_value_and_grad(f, *args, wrt=0, **kwargs):
+    """assert_grad, and the value sourcegrad computes on the way is f's own (f runs on
+    copies: it may change its arguments)."""
+    value, _ = sourcegrad.value_and_grad(f, wrt=wrt)(*copy.deepcopy(args),
+                                                     **copy.deepcopy(kwargs))
+    expected = f(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+    np.testing.assert_allclose(value, expected, rtol=1e-12, atol=1e-14)
+    return assert_grad(f, *args, wrt=wrt, **kwargs)
+
+
 def arr(*shape, lo=-2.0, hi=2.0, seed=0):
     """Float64 values in [lo, hi] of the given shape, pairwise at least (hi - lo) / (2 n) apart
     (no ties for max/min/where); a Python float when no shape is given."""
