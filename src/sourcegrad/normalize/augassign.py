@@ -198,10 +198,11 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
         if not (isinstance(inner, gast.Subscript) and isinstance(inner.slice, (gast.Slice,
                                                                               gast.Tuple))):
             stmts.append(_check_unshared(inner, origin))
-        taken = assign(part, clone(inner), origin)
-        if isinstance(target, gast.Subscript):
-            taken.value = copied(part, origin).value
-            taken.value.func.value = clone(inner)  # `part = xs[k].copy()`
+        taken = clone(inner)
+        if isinstance(target, gast.Subscript):  # `part = xs[k].copy()`
+            taken = gast.Call(func=gast.Attribute(value=taken, attr="copy", ctx=gast.Load()),
+                              args=[], keywords=[])
+        taken = assign(part, taken, origin)
         self._bind(part, None)  # a copy (a new object, for an attribute): put back below
         written = type(target)(**{**{f: getattr(target, f) for f in target._fields},
                                   "value": store(part)})
