@@ -28,6 +28,7 @@ from .analysis.abstract import UNKNOWN, Abstract, Env
 from .analysis.activity import Activity, analyze_activity
 from .analysis.calls import CallClassifier
 from .analysis.definedness import Definedness
+from .analysis.method_changes import follow_method_changes
 from .analysis.shapes import ShapeFacts
 from .analysis.static_branches import prune_static_branches
 from .errors import UnsupportedSyntaxError
@@ -151,6 +152,7 @@ def differentiate(canonical: Canonical, active_params: set[str], params: Env,
     calls = canonical.calls.with_functions(functions)  # `rhs(y)` where rhs is f: call f
     tree = prune_static_branches(canonical.tree, params, calls)
     tree = drop_dead_aliases(tree, _rebinding_kept(tree, params, calls))
+    tree = follow_method_changes(tree, params, calls, namer, bind_global)
     body, ret = tree.body[:-1], tree.body[-1]
     output = ret.value
     outputs = {output.id} if isinstance(output, gast.Name) else set()

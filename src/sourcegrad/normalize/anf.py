@@ -155,6 +155,12 @@ class ANF(LoopLowering, CallLowering):
 
     # -- expressions -------------------------------------------------------------------------
     def emit(self, stmt: gast.stmt) -> None:
+        receivers = getattr(self.stmt, "method_receivers", None)
+        call = getattr(stmt, "value", None)
+        if receivers and isinstance(stmt, (gast.Assign, gast.Expr)) and isinstance(
+                call, gast.Call) and isinstance(call.func, gast.Attribute) and isinstance(
+                call.func.value, gast.Name) and call.func.value.id in receivers:
+            stmt.receiver_sharers = receivers[call.func.value.id]  # `m.step(x)`
         self.out.append(with_origin(stmt, self.stmt))
 
     def condition(self, test: gast.expr) -> gast.Name:

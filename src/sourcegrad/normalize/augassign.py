@@ -113,6 +113,7 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
             changing = self._changing_call(node.value, target, node)
             if changing is not None:
                 return changing
+        self._note_receiver_sharers(node)
         if isinstance(target, gast.Name) and isinstance(node.value, gast.Call) and any(
                 isinstance(a, gast.Name) and a.id == target.id for a in node.value.args):
             # `traj = sim.step(traj, t)`: who else holds traj, should step change it
@@ -271,8 +272,20 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
         followed.discard(name)
         return stmts, followed, through_views - {name}
 
+    def _note_receiver_sharers(self, node: gast.Assign | gast.Expr) -> None:
+        """`m.step(x)`: who else may hold m's object, should step set its attributes (the
+        differentiator follows that when nobody does, analysis/method_changes.py)."""
+        receivers = {call.func.value.id for call in gast.walk(node.value)
+                     if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute)
+                     and isinstance(call.func.value, gast.Name)
+                     and call.func.value.id in self.local_names}
+        if receivers:  # ANF hands each to the statement that makes the call
+            node.method_receivers = {name: sorted((self._containing(name) | self.holders.get(
+                name, set())) & self.read_anywhere) for name in receivers}
+
     def visit_Expr(self, node: gast.Expr) -> gast.stmt | list[gast.stmt]:
         self._note_method_change(node.value)
+        self._note_receiver_sharers(node)
         if isinstance(node.value, gast.Call):
             changing = self._changing_call(node.value, None, node)
             if changing is not None:

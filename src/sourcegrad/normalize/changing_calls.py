@@ -31,6 +31,8 @@ class ChangingCalls:
             self.changed_by_method |= self._arguments_held(value.func.value.id)
 
     def visit_Return(self, node: gast.Return) -> gast.Return | list[gast.stmt]:
+        if node.value is not None:
+            self._note_receiver_sharers(node)
         value = node.value
         parts = value.elts if isinstance(value, (gast.Tuple, gast.List)) else [value]
         hoisted = self._hoist_changing_calls(parts, node)

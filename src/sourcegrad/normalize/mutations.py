@@ -133,15 +133,22 @@ class CallEffects:
         result."""
         key = (fn, params)
         if key not in self._variants:
-            variants = _VARIANTS.setdefault(fn, {})
-            if params not in variants:  # one object per function: its derivative is shared
-                variants[params] = _returning_arguments(
-                    fn, params, f"{fn.__name__.lstrip('_')}_changing_{'_'.join(params)}")
-            variant = variants[params]
+            variant = variant_of(fn, params)
             name = self.namer.fresh(variant.__name__)
             self.namespace.closure[name] = variant
             self._variants[key] = name, variant.returns_value
         return self._variants[key]
+
+
+def variant_of(fn: Any, params: tuple[str, ...]) -> LiftedFunction:
+    """The copy of `fn` that also returns the arguments `params` as it left them; one object
+    per function and parameters, so its derivative is made once."""
+    variants = _VARIANTS.setdefault(fn, {})
+    if params not in variants:
+        owner = fn.__qualname__.split(".")[-2] + "_" if "." in fn.__qualname__ else ""
+        variants[params] = _returning_arguments(
+            fn, params, f"{owner}{fn.__name__.lstrip('_')}_changing_{'_'.join(params)}")
+    return variants[params]
 
 
 def _returning_arguments(fn: Any, params: tuple[str, ...], name: str) -> LiftedFunction:

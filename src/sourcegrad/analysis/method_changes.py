@@ -1,0 +1,83 @@
+"""Methods that set attributes of their object: `h = cell.step(x)` where `step` does
+`self.h = np.tanh(...)`, RNN style.
+
+Normalization cannot tell which class `cell` has; the arguments of a derivative say it. Where
+the shape facts know the class and `step` only sets attributes of `self` (no array of it
+written into, nothing else changed), the call becomes a call of a variant of the method that
+also returns the object, bound again to the name: `h, cell = Cell_step_changing_self(cell, x)`
+(normalize/mutations.py makes the variant). Only when no other name may hold the object
+(`receiver_sharers`, noted by augassign.py); elsewhere the differentiator refuses the call.
+Requires: the canonical form. Returns the tree itself when nothing changes, else a copy.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import gast
+
+from ..gastutil import assign, is_atom, load, store
+from ..names import Namer
+from ..normalize.mutations import call_effects, variant_of
+from .abstract import Env
+from .calls import CallClassifier
+from .shapes import ShapeFacts
+
+
+def follow_method_changes(tree: gast.FunctionDef, params: Env, calls: CallClassifier,
+                          namer: Namer, bind: Callable[[str, Any], None]) -> gast.FunctionDef:
+    candidates = [node for node in gast.walk(tree) if hasattr(node, "receiver_sharers")
+                  and not node.receiver_sharers]
+    if not candidates:
+        return tree
+    facts = ShapeFacts(tree, params, calls)
+    rewritten: dict[int, gast.stmt] = {}
+    for stmt in candidates:
+        method = _method(stmt.value, facts.value(stmt.value.func.value, facts.env_at(stmt)).cls)
+        if method is not None:
+            rewritten[id(stmt)] = _call_of_variant(stmt, method, namer, calls, bind)
+    if not rewritten:
+        return tree
+    copies: dict[int, Any] = {}
+    tree = copy.deepcopy(tree, copies)
+    replace = {id(copies[key]): new for key, new in rewritten.items()}
+    for node in gast.walk(tree):
+        for field in ("body", "orelse"):
+            block = getattr(node, field, None)
+            if isinstance(block, list):
+                setattr(node, field, [replace.get(id(s), s) for s in block])
+    return tree
+
+
+def _method(call: gast.Call, cls: type | None) -> Any:
+    """The method `call` calls, when all it changes is attributes of its object."""
+    method = getattr(cls, call.func.attr, None) if cls is not None else None
+    if not inspect.isfunction(method) or not all(map(is_atom, call.args)):
+        return None
+    receiver = next(iter(inspect.signature(method).parameters), None)
+    effects = call_effects(method)
+    if effects.rebound != {receiver} or effects.changed or effects.by_method:
+        return None
+    return method
+
+
+def _call_of_variant(stmt: gast.stmt, method: Any, namer: Namer, calls: CallClassifier,
+                     bind: Callable[[str, Any], None]) -> gast.Assign:
+    """`h = cell.step(x)` as `h, cell = Cell_step_changing_self(cell, x)`."""
+    receiver = next(iter(inspect.signature(method).parameters))
+    variant = variant_of(method, (receiver,))
+    name = namer.fresh(variant.__name__)
+    calls.namespace.closure[name] = variant
+    bind(name, variant)
+    call, obj = stmt.value, stmt.value.func.value.id
+    new_call = gast.Call(func=load(name), args=[load(obj), *call.args], keywords=call.keywords)
+    if not variant.returns_value:
+        target: gast.expr = store(obj)
+    else:
+        result = stmt.targets[0] if isinstance(stmt, gast.Assign) else store(
+            namer.fresh(f"{call.func.attr}_result"))
+        target = gast.Tuple(elts=[result, store(obj)], ctx=gast.Store())
+    return assign(target, new_call, stmt)
