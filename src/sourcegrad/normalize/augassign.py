@@ -37,10 +37,20 @@ from ..gastutil import (
     parameter_names,
     store,
     target_names,
-    with_origin,
 )
 from .changing_calls import ChangingCalls
-from .sharing import ARGUMENT, CHANGING_METHODS, copied, sliced_view, view_source, written_back
+from .sharing import (
+    ARGUMENT,
+    CHANGING_METHODS,
+    as_store,
+    attribute_set,
+    check_unshared,
+    copied,
+    part_name,
+    sliced_view,
+    view_source,
+    written_back,
+)
 
 
 class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
@@ -101,7 +111,7 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
             return changed
         if isinstance(target, gast.Attribute):  # `obj.h = v` changes the object
             whole = not (getattr(node, "augmented", False) or getattr(node, "writes_back", False))
-            lowered = _attribute_set(target, node.value, node)
+            lowered = attribute_set(target, node.value, node)
             for mark in ("augmented", "writes_back"):
                 if hasattr(node, mark):
                     setattr(lowered, mark, True)
@@ -171,7 +181,7 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
         lowered = assign(node.target, value, node)
         if isinstance(node.target, gast.Attribute) and isinstance(node.target.value, gast.Name):
             lowered.augmented = True  # NumPy changes the attribute's array in place
-            return [_check_unshared(node.target, node), *self.visit_Assign(lowered)]
+            return [check_unshared(node.target, node), *self.visit_Assign(lowered)]
         if isinstance(node.target, (gast.Attribute, gast.Subscript)) and not isinstance(
                 node.target.value, gast.Name):
             return self.visit_Assign(lowered)  # `xs[k][0] += v`
@@ -183,7 +193,7 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
         changed = self._changed_in_place(lowered, root)
         if isinstance(node.target.slice, (gast.Slice, gast.Tuple)):
             return changed  # a part of an array (lists take no tuples, slices are copies)
-        return [_check_unshared(node.target, node), *changed]
+        return [check_unshared(node.target, node), *changed]
 
     def _nested_write(self, target: gast.expr, value: gast.expr,
                       origin: gast.stmt) -> list[gast.stmt]:
@@ -195,10 +205,10 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
             stmts.append(assign(self._fresh("value"), value, origin))
             value = load(stmts[-1].targets[0].id)
         inner = target.value
-        part = self._fresh(_part_name(inner))
+        part = self._fresh(part_name(inner))
         if not (isinstance(inner, gast.Subscript) and isinstance(inner.slice, (gast.Slice,
                                                                               gast.Tuple))):
-            stmts.append(_check_unshared(inner, origin))
+            stmts.append(check_unshared(inner, origin))
         taken = clone(inner)
         if isinstance(target, gast.Subscript):  # `part = xs[k].copy()`
             taken = gast.Call(func=gast.Attribute(value=taken, attr="copy", ctx=gast.Load()),
@@ -207,7 +217,7 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
         self._bind(part, None)  # a copy (a new object, for an attribute): put back below
         written = type(target)(**{**{f: getattr(target, f) for f in target._fields},
                                   "value": store(part)})
-        put_back = assign(_as_store(inner), load(part), origin)
+        put_back = assign(as_store(inner), load(part), origin)
         put_back.writes_back = True  # the part's arrays changed in place, in Python
         return [*self._block(stmts), taken,
                 *self._block([assign(written, value, origin), put_back])]
@@ -448,43 +458,6 @@ class _NoEffects:
 
     def callee(self, call: gast.Call) -> None:
         return None
-
-
-def _check_unshared(part: gast.expr, origin: gast.stmt) -> gast.Expr:
-    """`check_unshared(xs, k)` for `xs[k]` (`check_unshared(obj, 'buf')` for `obj.buf`)."""
-    key = part.slice if isinstance(part, gast.Subscript) else gast.Constant(value=part.attr,
-                                                                           kind=None)
-    call = gast.Call(func=load("check_unshared"), args=[clone(part.value), clone(key)],
-                     keywords=[])
-    return with_origin(gast.Expr(value=call), origin)
-
-
-def _part_name(node: gast.expr) -> str:
-    """`xs_k` for `xs[k]`, `self_buf` for `self.buf`."""
-    if isinstance(node, gast.Attribute):
-        return f"{_part_name(node.value)}_{node.attr}"
-    if isinstance(node, gast.Subscript):
-        index = node.slice
-        tail = str(index.value) if isinstance(index, gast.Constant) else getattr(
-            index, "id", "part")
-        return f"{_part_name(node.value)}_{tail}"
-    return getattr(node, "id", "part")
-
-
-def _as_store(node: gast.expr) -> gast.expr:
-    """`xs[k]` (or `self.buf`) as the target of an assignment."""
-    copied = clone(node)
-    copied.ctx = gast.Store()
-    return copied
-
-
-def _attribute_set(target: gast.Attribute, value: gast.expr, origin: gast.stmt) -> gast.Assign:
-    """`obj.h = v` as `obj = with_attribute(obj, "h", v)`: a new object, which every name
-    sharing the old one is then bound to, as for an array changed in place."""
-    obj = target.value.id
-    call = gast.Call(func=load("with_attribute"), args=[
-        load(obj), gast.Constant(value=target.attr, kind=None), value], keywords=[])
-    return assign(obj, call, origin)
 
 
 def lower_augassign(tree: gast.FunctionDef, effects=None) -> gast.FunctionDef:

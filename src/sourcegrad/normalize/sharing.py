@@ -1,12 +1,13 @@
 """What may share an array (or list, object) with what, read off the code: `y = x`, views
-(`x[1:]`, `x.T`, `x.reshape(...)`), and the statements augassign.py emits to follow a change.
+(`x[1:]`, `x.T`, `x.reshape(...)`), and the statements augassign.py emits to follow a change
+or to write through an attribute or item.
 """
 
 from __future__ import annotations
 
 import gast
 
-from ..gastutil import assign, clone, load, loaded_names, store
+from ..gastutil import assign, clone, load, loaded_names, store, with_origin
 
 # calls and attributes whose result may be a view of their first operand
 VIEW_METHODS = {"reshape", "view", "transpose", "ravel", "squeeze", "swapaxes", "diagonal",
@@ -71,3 +72,40 @@ def written_back(base: str, view: gast.expr, name: str, origin: gast.stmt) -> ga
     else:
         part, value = clone(view.slice), load(name)
     return assign(gast.Subscript(value=store(base), slice=part, ctx=gast.Store()), value, origin)
+
+
+def check_unshared(part: gast.expr, origin: gast.stmt) -> gast.Expr:
+    """`check_unshared(xs, k)` for `xs[k]` (`check_unshared(obj, 'buf')` for `obj.buf`)."""
+    key = part.slice if isinstance(part, gast.Subscript) else gast.Constant(value=part.attr,
+                                                                           kind=None)
+    call = gast.Call(func=load("check_unshared"), args=[clone(part.value), clone(key)],
+                     keywords=[])
+    return with_origin(gast.Expr(value=call), origin)
+
+
+def part_name(node: gast.expr) -> str:
+    """`xs_k` for `xs[k]`, `self_buf` for `self.buf`."""
+    if isinstance(node, gast.Attribute):
+        return f"{part_name(node.value)}_{node.attr}"
+    if isinstance(node, gast.Subscript):
+        index = node.slice
+        tail = str(index.value) if isinstance(index, gast.Constant) else getattr(
+            index, "id", "part")
+        return f"{part_name(node.value)}_{tail}"
+    return getattr(node, "id", "part")
+
+
+def as_store(node: gast.expr) -> gast.expr:
+    """`xs[k]` (or `self.buf`) as the target of an assignment."""
+    copied = clone(node)
+    copied.ctx = gast.Store()
+    return copied
+
+
+def attribute_set(target: gast.Attribute, value: gast.expr, origin: gast.stmt) -> gast.Assign:
+    """`obj.h = v` as `obj = with_attribute(obj, "h", v)`: a new object, which every name
+    sharing the old one is then bound to, as for an array changed in place."""
+    obj = target.value.id
+    call = gast.Call(func=load("with_attribute"), args=[
+        load(obj), gast.Constant(value=target.attr, kind=None), value], keywords=[])
+    return assign(obj, call, origin)
