@@ -109,3 +109,28 @@ def parameter_names(args: gast.arguments) -> list[str]:
 
 def is_atom(node: gast.expr) -> bool:
     return isinstance(node, (gast.Name, gast.Constant))
+
+
+def statement_lists(tree: gast.AST):
+    """Every list of statements in `tree` (bodies and else-branches), nested ones included."""
+    for node in gast.walk(tree):
+        for field in ("body", "orelse"):
+            block = getattr(node, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], gast.stmt):
+                yield block
+
+
+def copy_replacing(tree: Node, replaced: dict[int, list[gast.stmt]]) -> Node:
+    """A copy of `tree` in which each statement whose id is a key of `replaced` becomes the
+    statements it maps to (none: dropped). The tree itself stays as it was: the canonical
+    form of a function serves every specialization of it."""
+    copies: dict[int, gast.AST] = {}
+    tree = copy.deepcopy(tree, copies)
+    replaced = {id(copies[key]): new for key, new in replaced.items()}
+    for node in gast.walk(tree):
+        for field in ("body", "orelse"):
+            block = getattr(node, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], gast.stmt):
+                new = [s for stmt in block for s in replaced.get(id(stmt), [stmt])]
+                setattr(node, field, new or [gast.Pass()])
+    return tree

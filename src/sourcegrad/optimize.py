@@ -10,10 +10,11 @@ Example: `dtotal = dloss; dx = dtotal * y` becomes `dx = dloss * y`.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 
 import gast
+
+from .gastutil import copy_replacing, statement_lists
 
 _BLOCKS = (gast.If, gast.For, gast.While)
 
@@ -167,18 +168,6 @@ def drop_dead_aliases(tree: gast.FunctionDef,
     after `x` changed, `p_argument = p` of a function that changes `p`), or `tree` itself
     when there are none. Their adjoint would add a zero. `kept(stmt)` says whether a
     re-binding `y = x` marked `alias_rebind` stays (the differentiator drops it for numbers)."""
-    dead = {id(block[i]) for node in gast.walk(tree) for field in ("body", "orelse")
-            if isinstance(block := getattr(node, field, None), list)
-            for i in range(len(block)) if _dead_alias(block, i, kept)}
-    if not dead:
-        return tree
-    copies: dict[int, gast.AST] = {}
-    tree = copy.deepcopy(tree, copies)  # the canonical tree serves other argument types too
-    dead = {id(copies[i]) for i in dead}
-    for node in gast.walk(tree):
-        for field in ("body", "orelse"):
-            block = getattr(node, field, None)
-            if isinstance(block, list) and block:
-                live = [s for s in block if id(s) not in dead]
-                setattr(node, field, live or [gast.Pass()])
-    return tree
+    dead = {id(block[i]): [] for block in statement_lists(tree) for i in range(len(block))
+            if _dead_alias(block, i, kept)}
+    return copy_replacing(tree, dead) if dead else tree

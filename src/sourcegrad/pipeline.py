@@ -39,6 +39,7 @@ from .gastutil import (
     load,
     loaded_names,
     parameter_names,
+    statement_lists,
     target_names,
 )
 from .names import Namer, names_in
@@ -278,7 +279,7 @@ def _written_arrays(tree: gast.FunctionDef, canonical: Canonical) -> set[str]:
     A write right after `x = x.copy()` (how a change that others see is made) writes into
     an array nothing else holds yet: it does not count."""
     written = set()
-    fresh = {id(block[i]) for block in _statement_lists(tree) for i in range(1, len(block))
+    fresh = {id(block[i]) for block in statement_lists(tree) for i in range(1, len(block))
              if isinstance(block[i], gast.Assign) and isinstance(block[i].targets[0],
                                                                  gast.Subscript)
              and self_copy(block[i - 1]) == block[i].targets[0].value.id}
@@ -298,14 +299,6 @@ def _written_arrays(tree: gast.FunctionDef, canonical: Canonical) -> set[str]:
                 isinstance(node.value.func.value, gast.Name):
             written.add(node.value.func.value.id)  # appending changes the caller's list too
     return written
-
-
-def _statement_lists(tree: gast.FunctionDef):
-    for node in gast.walk(tree):
-        for field_name in ("body", "orelse"):
-            block = getattr(node, field_name, None)
-            if isinstance(block, list) and block and isinstance(block[0], gast.stmt):
-                yield block
 
 
 def _rebound_first(tree: gast.FunctionDef) -> set[str]:

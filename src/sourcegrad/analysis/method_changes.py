@@ -12,14 +12,13 @@ Requires: the canonical form. Returns the tree itself when nothing changes, else
 
 from __future__ import annotations
 
-import copy
 import inspect
 from collections.abc import Callable
 from typing import Any
 
 import gast
 
-from ..gastutil import assign, is_atom, load, store
+from ..gastutil import assign, copy_replacing, is_atom, load, store
 from ..names import Namer
 from ..normalize.mutations import call_effects, variant_of
 from .abstract import Env
@@ -34,22 +33,12 @@ def follow_method_changes(tree: gast.FunctionDef, params: Env, calls: CallClassi
     if not candidates:
         return tree
     facts = ShapeFacts(tree, params, calls)
-    rewritten: dict[int, gast.stmt] = {}
+    rewritten: dict[int, list[gast.stmt]] = {}
     for stmt in candidates:
         method = _method(stmt.value, facts.value(stmt.value.func.value, facts.env_at(stmt)).cls)
         if method is not None:
-            rewritten[id(stmt)] = _call_of_variant(stmt, method, namer, calls, bind)
-    if not rewritten:
-        return tree
-    copies: dict[int, Any] = {}
-    tree = copy.deepcopy(tree, copies)
-    replace = {id(copies[key]): new for key, new in rewritten.items()}
-    for node in gast.walk(tree):
-        for field in ("body", "orelse"):
-            block = getattr(node, field, None)
-            if isinstance(block, list):
-                setattr(node, field, [replace.get(id(s), s) for s in block])
-    return tree
+            rewritten[id(stmt)] = [_call_of_variant(stmt, method, namer, calls, bind)]
+    return copy_replacing(tree, rewritten) if rewritten else tree
 
 
 def _method(call: gast.Call, cls: type | None) -> Any:

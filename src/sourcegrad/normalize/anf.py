@@ -83,10 +83,7 @@ class ANF(LoopLowering, CallLowering):
             self.value_into(node.value, target)
             final = self.out[-1] if self.out else None
             if isinstance(final, gast.Assign):
-                for mark in ("inplace_aliases", "followed_aliases", "followed_views",
-                             "alias_rebind", "argument_sharers", "held_by", "holds"):
-                    if hasattr(node, mark):
-                        setattr(final, mark, getattr(node, mark))
+                _copy_marks(node, final)
         for other in others:
             self.emit(assign(other, target_as_load(target)))
 
@@ -96,10 +93,7 @@ class ANF(LoopLowering, CallLowering):
         index = self.index(target.slice)
         store_target = gast.Subscript(value=store(target.value.id), slice=index, ctx=gast.Store())
         final = assign(store_target, value)
-        for mark in ("inplace_aliases", "followed_aliases", "followed_views", "held_by",
-                     "holds"):
-            if hasattr(node, mark):
-                setattr(final, mark, getattr(node, mark))
+        _copy_marks(node, final)
         self.emit(final)
 
     def _parallel_assign(self, targets: list[gast.expr], values: list[gast.expr]) -> None:
@@ -143,10 +137,7 @@ class ANF(LoopLowering, CallLowering):
                 call.func.attr == "append" and len(call.args) == 1:
             lowered = gast.Expr(value=gast.Call(func=call.func, args=[self.atom(call.args[0])],
                                                 keywords=call.keywords))
-            for mark in ("inplace_aliases", "followed_aliases", "followed_views", "held_by",
-                     "holds"):
-                if hasattr(node, mark):
-                    setattr(lowered, mark, getattr(node, mark))
+            _copy_marks(node, lowered)
             node = lowered
         self.emit(node)
 
@@ -318,6 +309,18 @@ class ANF(LoopLowering, CallLowering):
         if isinstance(node, gast.Call):
             return self.is_opaque_call(node)
         return False
+
+
+# What normalize/augassign.py notes on a statement that changes what other names share; the
+# statement ANF emits last for it carries the notes on.
+_SHARING_MARKS = ("inplace_aliases", "followed_aliases", "followed_views", "alias_rebind",
+                  "argument_sharers", "held_by", "holds")
+
+
+def _copy_marks(source: gast.stmt, target: gast.stmt) -> None:
+    for mark in _SHARING_MARKS:
+        if hasattr(source, mark):
+            setattr(target, mark, getattr(source, mark))
 
 
 class _RenameLoads(gast.NodeTransformer):

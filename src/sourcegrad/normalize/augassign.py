@@ -42,15 +42,18 @@ from .changing_calls import ChangingCalls
 from .sharing import (
     ARGUMENT,
     CHANGING_METHODS,
-    as_store,
     attribute_set,
     check_unshared,
     copied,
     part_name,
+    part_target,
     sliced_view,
     view_source,
     written_back,
 )
+
+# relations that may hold on either arm of a branch, so join by union
+_MAY_GROUPS = ("aliases", "whole", "parents", "holders", "part_holders")
 
 
 class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
@@ -77,8 +80,7 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
     def _bind(self, name: str, source: str | None, same: bool = False) -> None:
         self.views = {v: view for v, view in self.views.items()
                       if v != name and view[0] != name}
-        for groups in (self.aliases, self.whole, self.same, self.parents, self.holders,
-                       self.part_holders):
+        for groups in (getattr(self, field) for field in (*_MAY_GROUPS, "same")):
             for group in groups.values():
                 group.discard(name)
             groups[name] = set()
@@ -217,7 +219,7 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
         self._bind(part, None)  # a copy (a new object, for an attribute): put back below
         written = type(target)(**{**{f: getattr(target, f) for f in target._fields},
                                   "value": store(part)})
-        put_back = assign(as_store(inner), load(part), origin)
+        put_back = assign(part_target(inner), load(part), origin)
         put_back.writes_back = True  # the part's arrays changed in place, in Python
         return [*self._block(stmts), taken,
                 *self._block([assign(written, value, origin), put_back])]
@@ -359,13 +361,8 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
         return self.visit_Assign(assign(node.target, node.value, node))
 
     def _branches(self, node):
-        """May-aliases join over both arms; sure ones (`same`) hold after both only."""
-        before = {k: set(v) for k, v in self.aliases.items()}
-        whole_before = {k: set(v) for k, v in self.whole.items()}
-        parents_before = {k: set(v) for k, v in self.parents.items()}
-        holders_before = ({k: set(v) for k, v in self.holders.items()},
-                          {k: set(v) for k, v in self.part_holders.items()})
-        same_before, views_before = {k: set(v) for k, v in self.same.items()}, dict(self.views)
+        """May-relations join over both arms; sure ones (`same`, views) hold after both only."""
+        before = self._snapshot()
         if isinstance(node, gast.For) and not (isinstance(node.iter, gast.Call) and getattr(
                 node.iter.func, "id", None) == "range"):  # `for row in a`: a view or an item
             for name in target_names(node.target):
@@ -374,30 +371,28 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
                     self._join(name, source)
                     self._hold(source, load(name))
         node.body = self._block(node.body)
-        after_body, self.aliases = self.aliases, before
-        whole_after_body, self.whole = self.whole, whole_before
-        parents_after_body, self.parents = self.parents, parents_before
-        holders_after_body = (self.holders, self.part_holders)
-        self.holders, self.part_holders = holders_before
-        same_after_body, self.same = self.same, same_before
-        views_after_body, self.views = self.views, views_before
+        after_body = {field: getattr(self, field) for field in before}
+        for field, value in before.items():
+            setattr(self, field, value)
         node.orelse = self._block(node.orelse)
-        for name, group in after_body.items():
-            self.aliases.setdefault(name, set()).update(group)
-        for name, group in whole_after_body.items():
-            self.whole.setdefault(name, set()).update(group)
-        for name, group in parents_after_body.items():
-            self.parents.setdefault(name, set()).update(group)
-        for joined, after in zip((self.holders, self.part_holders), holders_after_body,
-                                 strict=True):
-            for name, group in after.items():
+        for field in _MAY_GROUPS:
+            joined = getattr(self, field)
+            for name, group in after_body[field].items():
                 joined.setdefault(name, set()).update(group)
-        self.same = {name: group & same_after_body.get(name, set())
+        self.same = {name: group & after_body["same"].get(name, set())
                      for name, group in self.same.items()}
+        views = after_body["views"]
         self.views = {v: view for v, view in self.views.items()
-                      if v in views_after_body and view[0] == views_after_body[v][0]
-                      and gast.dump(view[1]) == gast.dump(views_after_body[v][1])}
+                      if v in views and view[0] == views[v][0]
+                      and gast.dump(view[1]) == gast.dump(views[v][1])}
         return node
+
+    def _snapshot(self) -> dict:
+        """A copy of who shares what."""
+        state = {field: {k: set(v) for k, v in getattr(self, field).items()}
+                 for field in (*_MAY_GROUPS, "same")}
+        state["views"] = dict(self.views)
+        return state
 
     def _block(self, stmts: list[gast.stmt]) -> list[gast.stmt]:
         out: list[gast.stmt] = []
@@ -419,14 +414,11 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
             self.effects.namer.restore(names)
         return self._branches(node)
 
-    def _facts(self) -> tuple:
-        """A snapshot of who shares what, to compare."""
-        return ({k: set(v) for k, v in self.aliases.items()},
-                {k: set(v) for k, v in self.whole.items()},
-                {k: set(v) for k, v in self.parents.items()},
-                {k: set(v) for k, v in self.holders.items()},
-                {k: set(v) for k, v in self.same.items()},
-                {v: (of, gast.dump(how)) for v, (of, how) in self.views.items()})
+    def _facts(self) -> dict:
+        """Who shares what, to compare."""
+        state = self._snapshot()
+        state["views"] = {v: (of, gast.dump(how)) for v, (of, how) in self.views.items()}
+        return state
 
     visit_If = _branches
     visit_For = visit_While = _loop

@@ -174,11 +174,9 @@ def _returning_arguments(fn: Any, params: tuple[str, ...], name: str) -> LiftedF
         end.origin = getattr(tree.body[-1], "origin", None)
         tree.body.append(rewrite.visit(end))
     tree.name = name
-    variant = LiftedFunction(ParsedFunction(parsed.fn, tree, parsed.filename, parsed.namespace),
-                             f"{fn.__qualname__}[changing {', '.join(params)}]", source=fn,
-                             changes=params)
-    variant.returns_value = returns_value
-    return variant
+    return LiftedFunction(ParsedFunction(parsed.fn, tree, parsed.filename, parsed.namespace),
+                          f"{fn.__qualname__}[changing {', '.join(params)}]", source=fn,
+                          changes=params, returns_value=returns_value)
 
 
 def _rebound(tree: gast.FunctionDef) -> set[str]:

@@ -95,8 +95,9 @@ def part_name(node: gast.expr) -> str:
     return getattr(node, "id", "part")
 
 
-def as_store(node: gast.expr) -> gast.expr:
-    """`xs[k]` (or `self.buf`) as the target of an assignment."""
+def part_target(node: gast.expr) -> gast.expr:
+    """`xs[k]` (or `self.buf`) as the target of an assignment: only the outer node stores
+    (gastutil.as_store would make the index `k` a store too)."""
     copied = clone(node)
     copied.ctx = gast.Store()
     return copied
