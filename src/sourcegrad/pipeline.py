@@ -152,13 +152,14 @@ def differentiate(canonical: Canonical, active_params: set[str], params: Env,
     functions = {name: value.function for name, value in params.items() if value.function}
     calls = canonical.calls.with_functions(functions)  # `rhs(y)` where rhs is f: call f
     tree = prune_static_branches(canonical.tree, params, calls)
-    tree = drop_dead_aliases(tree, _rebinding_kept(tree, params, calls))
-    tree = follow_method_changes(tree, params, calls, namer, bind_global)
+    facts = _FactsOf(params, calls)  # one analysis per tree the rewrites below leave
+    tree = drop_dead_aliases(tree, _rebinding_kept(tree, facts))
+    tree = follow_method_changes(tree, lambda: facts(tree), calls, namer, bind_global)
     body, ret = tree.body[:-1], tree.body[-1]
     output = ret.value
     outputs = {output.id} if isinstance(output, gast.Name) else set()
     activity = analyze_activity(tree, active_params, calls, outputs)
-    shapes = ShapeFacts(tree, params, calls)
+    shapes = facts(tree)
     _refuse_aliased_inplace(tree, shapes)
     written = _written_arrays(tree, canonical)
     ctx = Context(namer, activity, calls, Definedness(tree), shapes,
@@ -181,15 +182,26 @@ def differentiate(canonical: Canonical, active_params: set[str], params: Env,
                   state, plan, namer, activity, nodes, ctx.local_names)
 
 
-def _rebinding_kept(tree: gast.FunctionDef, params: Env, calls: CallClassifier):
+class _FactsOf:
+    """Shape facts of a tree, made when first asked for and kept while the tree is the same."""
+
+    def __init__(self, params: Env, calls: CallClassifier):
+        self.params, self.calls = params, calls
+        self._tree: gast.FunctionDef | None = None
+        self._facts: ShapeFacts | None = None
+
+    def __call__(self, tree: gast.FunctionDef) -> ShapeFacts:
+        if tree is not self._tree:
+            self._tree, self._facts = tree, ShapeFacts(tree, self.params, self.calls)
+        return self._facts
+
+
+def _rebinding_kept(tree: gast.FunctionDef, facts: _FactsOf):
     """Whether the differentiator keeps a re-binding `y = x` after `x` changed: not when `x`
-    is a number (Python rebinds `x` alone). Shape facts are made only if asked."""
-    facts: list[ShapeFacts] = []
+    is a number (Python rebinds `x` alone)."""
 
     def kept(stmt: gast.Assign) -> bool:
-        if not facts:
-            facts.append(ShapeFacts(tree, params, calls))
-        env = facts[0].env_at(stmt)
+        env = facts(tree).env_at(stmt)
         return env.get(stmt.value.id, UNKNOWN).shape not in ((), None)
 
     return kept

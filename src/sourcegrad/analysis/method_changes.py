@@ -21,18 +21,19 @@ import gast
 from ..gastutil import assign, copy_replacing, is_atom, load, store
 from ..names import Namer
 from ..normalize.mutations import call_effects, variant_of
-from .abstract import Env
 from .calls import CallClassifier
 from .shapes import ShapeFacts
 
 
-def follow_method_changes(tree: gast.FunctionDef, params: Env, calls: CallClassifier,
-                          namer: Namer, bind: Callable[[str, Any], None]) -> gast.FunctionDef:
+def follow_method_changes(tree: gast.FunctionDef, facts: Callable[[], ShapeFacts],
+                          calls: CallClassifier, namer: Namer,
+                          bind: Callable[[str, Any], None]) -> gast.FunctionDef:
+    """`facts()` gives the shape facts of `tree`, made only if a call asks for them."""
     candidates = [node for node in gast.walk(tree) if hasattr(node, "receiver_sharers")
                   and not node.receiver_sharers]
     if not candidates:
         return tree
-    facts = ShapeFacts(tree, params, calls)
+    facts = facts()
     rewritten: dict[int, list[gast.stmt]] = {}
     for stmt in candidates:
         method = _method(stmt.value, facts.value(stmt.value.func.value, facts.env_at(stmt)).cls)
