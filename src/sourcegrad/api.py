@@ -26,6 +26,7 @@ from .errors import (
     WrtError,
 )
 from .module import EmittedModule, ModuleBuilder
+from .options import DEFAULT, BuildOptions
 from .runtime import zeros_like
 
 Wrt = int | str | tuple[int | str, ...]
@@ -200,12 +201,14 @@ _NO_RECEIVER = object()
 class Derivative:
     """The callable `grad(f)` returns. `.source` is the emitted module; printing shows it."""
 
-    def __init__(self, fn: Callable, wrt: Wrt, with_value: bool):
+    def __init__(self, fn: Callable, wrt: Wrt, with_value: bool,
+                 options: BuildOptions = DEFAULT):
         # a bound method `model.loss` is its function with `self` passed first
         self._receiver = fn.__self__ if inspect.ismethod(fn) else _NO_RECEIVER
         self._fn = fn.__func__ if inspect.ismethod(fn) else fn
         self._wrt, self._single = _wrt_names(fn, wrt)
         self._with_value = with_value
+        self._options = options  # how to build: only sourcegrad.verify changes them
         self._params = [p.name for p in _parameters(self._fn)]
         self._signature = inspect.signature(fn)
         functools.update_wrapper(self, fn)
@@ -213,11 +216,11 @@ class Derivative:
     def _module(self, args: tuple) -> EmittedModule:
         """The derivative specialized on the shapes of `args` (abstract values)."""
         def build() -> EmittedModule:
-            builder = ModuleBuilder()
+            builder = ModuleBuilder(self._options)
             entry = builder.add_gradient(self._fn, self._wrt, args)
             return builder.finish(entry, f"d{self._fn.__name__}")
         self._last_args = args
-        return cache.lookup(self._fn, ("grad", tuple(self._wrt), args), build)
+        return cache.lookup(self._fn, ("grad", tuple(self._wrt), args, self._options), build)
 
     @property
     def source(self) -> str:

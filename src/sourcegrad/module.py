@@ -17,6 +17,7 @@ from typing import Any
 import gast
 
 from . import runtime
+from .analysis.abstract import without_shapes
 from .analysis.definedness import upward_exposed
 from .emit import comment, compile_module, docstring, to_source
 from .errors import InternalError, Origin, UnsupportedSyntaxError, UserCodeError
@@ -24,6 +25,7 @@ from .gastutil import assign, const, load, loaded_names, store
 from .names import Namer
 from .normalize.closures import LiftedFunction
 from .optimize import propagate_copies
+from .options import DEFAULT, BuildOptions
 from .pipeline import Canonical, Sweeps, canonicalize, differentiate, top_level_prev_names
 from .runtime import __all__ as RUNTIME_NAMES
 
@@ -48,6 +50,10 @@ def _returned(values: list[gast.expr]) -> gast.expr:
     return values[0] if len(values) == 1 else gast.Tuple(elts=values, ctx=gast.Load())
 
 
+def _runtime_call(name: str) -> gast.stmt:
+    return gast.Expr(value=gast.Call(func=load(name), args=[], keywords=[]))
+
+
 def _stack_inits(sweeps: Sweeps) -> list[gast.stmt]:
     return [assign(stack, gast.List(elts=[], ctx=gast.Load()))
             for stack in sorted(sweeps.plan.stacks.values())]
@@ -64,7 +70,8 @@ def _function(name: str, params: list[str], body: list[gast.stmt],
 
 
 class ModuleBuilder:
-    def __init__(self):
+    def __init__(self, options: BuildOptions = DEFAULT):
+        self.options = options
         self.functions: list[gast.FunctionDef] = []
         self.function_names = Namer()
         self.requests: dict[tuple[Any, tuple[str, ...]], tuple[str, str]] = {}
@@ -114,10 +121,17 @@ class ModuleBuilder:
 
     def _differentiate(self, fn: Any, active: set[str], args: tuple) -> tuple[Canonical, Sweeps]:
         canonical = self.canonical_of(fn)
+        if not self.options.specialize:
+            args = tuple(without_shapes(arg) for arg in args)
         params = dict(zip(canonical.params, args, strict=True))
         return canonical, differentiate(canonical, set(canonical.param_names(list(active))),
                                         params, self.request_callee, self.bind_value,
-                                        self.bind_global)
+                                        self.bind_global, self.options)
+
+    def _optimized(self, function: gast.FunctionDef, sweeps: Sweeps) -> gast.FunctionDef:
+        if not self.options.optimize:
+            return function
+        return propagate_copies(function, sweeps.namer.is_adjoint)
 
     def add_gradient(self, fn: Any, wrt: list[str], args: tuple) -> str:
         """The combined function: primal sweep, adjoint sweep, return value and gradient."""
@@ -126,13 +140,17 @@ class ModuleBuilder:
             canonical.param_names(wrt)))
         where = f"{fn.__qualname__} ({canonical.parsed.origin.short})"
         body = [docstring(f"Value and gradient of {where} with respect to {', '.join(wrt)}.")]
+        if self.options.checked:
+            body.append(_runtime_call("checked_begin"))
         body += _stack_inits(sweeps) + sweeps.primal
         grads = _returned([_zeros_or_adjoint(sweeps, p) for p in canonical.param_names(wrt)])
         value = self._capture_output(sweeps, body)
         body += sweeps.adjoint
+        if self.options.checked:
+            body.append(_runtime_call("checked_end"))
         body.append(gast.Return(value=gast.Tuple(elts=[value, grads], ctx=gast.Load())))
         function = _function(name, canonical.params + [sweeps.seed], body, [const(1.0)])
-        self.functions.append(propagate_copies(function, sweeps.namer.is_adjoint))
+        self.functions.append(self._optimized(function, sweeps))
         self._drain()
         return name
 
@@ -182,7 +200,7 @@ class ModuleBuilder:
         backward_body += sweeps.adjoint + [returned]
         backward_function = _function(backward, [tape_var, sweeps.seed], backward_body)
         return [_function(forward, canonical.params, forward_body),
-                propagate_copies(backward_function, sweeps.namer.is_adjoint)]
+                self._optimized(backward_function, sweeps)]
 
     def _tape(self, sweeps: Sweeps, adjoint: list[gast.stmt]) -> list[str]:
         """Primal names the adjoint sweep reads before it binds them, in order of first use."""

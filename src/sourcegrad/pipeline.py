@@ -52,6 +52,7 @@ from .normalize.mutations import CallEffects
 from .normalize.rename import rename_locals
 from .normalize.syntax_check import check_syntax
 from .optimize import drop_dead_aliases, drop_repeated_copies, self_copy
+from .options import DEFAULT, BuildOptions
 from .parse import ParsedFunction, parse_function
 from .reverse.assemble import Assembler
 from .reverse.context import BindGlobal, BindValue, CalleeRequest, Context
@@ -146,7 +147,7 @@ def _index_safe(tree: gast.FunctionDef, shapes: ShapeFacts) -> set[str]:
 
 def differentiate(canonical: Canonical, active_params: set[str], params: Env,
                   request_callee: CalleeRequest, bind_value: BindValue,
-                  bind_global: BindGlobal) -> Sweeps:
+                  bind_global: BindGlobal, options: BuildOptions = DEFAULT) -> Sweeps:
     """Reverse mode for one function with respect to `active_params`."""
     namer = copy.deepcopy(canonical.namer)
     functions = {name: value.function for name, value in params.items() if value.function}
@@ -172,12 +173,14 @@ def differentiate(canonical: Canonical, active_params: set[str], params: Env,
     nodes = Differentiator(ctx).block(body, state)
     unbound = sorted(ctx.bind_none_first)
     plan = plan_saves(nodes, set(canonical.params) | set(unbound), namer)
-    assembler = Assembler(plan)
+    assembler = Assembler(plan, options.checked)
     prelude = [assign(name, const(None), tree) for name in unbound]
     rebound = _rebound_first(tree)
     prelude += [_copy_on_entry(name, tree) for name in canonical.params
                 if name in written and name not in rebound]
-    primal = drop_repeated_copies(prelude + assembler.primal(nodes))
+    primal = prelude + assembler.primal(nodes)
+    if options.optimize:
+        primal = drop_repeated_copies(primal)
     return Sweeps(primal, assembler.adjoint(nodes), output, seed,
                   state, plan, namer, activity, nodes, ctx.local_names)
 

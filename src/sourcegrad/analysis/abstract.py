@@ -173,6 +173,21 @@ def of_value(value: Any) -> Abstract:
     return UNKNOWN
 
 
+def without_shapes(value: Abstract) -> Abstract:
+    """What the generic derivative knows of an argument: numbers stay numbers, arrays become
+    arrays of any shape; the structure of containers and objects and the functions passed are
+    kept (they decide which code runs, not which shapes)."""
+    items = value.items
+    if items is not None and (value.is_dict or value.cls is not None):
+        items = tuple((key, without_shapes(item)) for key, item in items)
+    elif items is not None:
+        items = tuple(without_shapes(item) for item in items)
+    shape = value.shape if value.shape == () else None
+    return Abstract(shape, integer=value.integer, shape_tuple=value.shape_tuple, items=items,
+                    function=value.function, cls=value.cls, complex=value.complex,
+                    is_dict=value.is_dict)
+
+
 def is_plain_object(value: Any) -> bool:
     """An instance of a user class holding its data in attributes (a dataclass, say)."""
     return (hasattr(value, "__dict__") and not isinstance(value, type)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import gast
 
-from ..emit import comment
+from ..analysis.definedness import upward_exposed
+from ..emit import comment, to_source
 from ..errors import Origin
 from ..gastutil import assign, clone, const, load, store
 from .nodes import Branch, Loop, Node, Step
@@ -49,9 +50,23 @@ def _origin_text(origin: Origin | None) -> str:
     return f"{origin.short}  {origin.line_text().strip()}"
 
 
+def _call(name: str, *args: gast.expr) -> gast.stmt:
+    return gast.Expr(value=gast.Call(func=load(name), args=list(args), keywords=[]))
+
+
+def _names_dict(values: dict[str, str]) -> gast.Dict:
+    """`{'x_prev': x, ...}`: what checked mode snapshots or compares, by the name read."""
+    keys = sorted(values)
+    return gast.Dict(keys=[const(k) for k in keys], values=[load(values[k]) for k in keys])
+
+
 class Assembler:
-    def __init__(self, plan: SavePlan):
+    """`checked`: add checked mode's snapshots to the primal and comparisons to the adjoint
+    (runtime/checked.py), for each statement whose adjoint block reads primal values."""
+
+    def __init__(self, plan: SavePlan, checked: bool = False):
         self.plan = plan
+        self.checked = checked
 
     # -- primal sweep -------------------------------------------------------------------------
     def primal(self, nodes: list[Node], on_break: list[gast.stmt] = ()) -> list[gast.stmt]:
@@ -64,7 +79,7 @@ class Assembler:
                         out.append(self._save_line(save, node))
                 if isinstance(node.primal, gast.Break):
                     out.extend(on_break)
-                out.append(node.primal)
+                out.extend(self._checked_primal(node))
             elif isinstance(node, Branch):
                 body = self._arm(node, "body", on_break)
                 out.append(gast.If(test=node.stmt.test, body=body or [gast.Pass()],
@@ -72,6 +87,34 @@ class Assembler:
             else:
                 out.extend(self._primal_loop(node))
         return out
+
+    def _checked_primal(self, node: Step) -> list[gast.stmt]:
+        """The statement, with checked mode's snapshots of what its adjoint block reads:
+        variables it overwrites (read as `x_prev`) before it, the others after it."""
+        reads = self._checked_reads(node)
+        if not self.checked or not reads:
+            return [node.primal]
+        where = const(self._where(node))
+        prev_of = {prev: var for var, prev in node.prev_names.items()}
+        before = {name: prev_of[name] for name in reads if name in prev_of}
+        after = {name: name for name in reads if name not in prev_of}
+        out = [_call("checked_before", where, _names_dict(before))] if before else []
+        out.append(node.primal)
+        out.append(_call("checked_after", clone(where), _names_dict(after),
+                         const(bool(before))))
+        return out
+
+    def _checked_reads(self, node: Step) -> set[str]:
+        """The primal values the adjoint block of `node` reads."""
+        if not node.adjoint:
+            return set()
+        primal = node.reads_before | node.reads_after | set(node.prev_names.values())
+        return upward_exposed(node.adjoint) & primal
+
+    def _where(self, node: Step) -> str:
+        statement = to_source(node.primal).strip().splitlines()[0]
+        origin = f"{node.origin.short} " if node.origin else ""
+        return f"{origin}{statement}"
 
     def _arm(self, node: Branch, arm: str, on_break: list[gast.stmt]) -> list[gast.stmt]:
         pushes = self._pushes(self.plan.arm_locals.get((id(node), arm), []))
@@ -155,6 +198,11 @@ class Assembler:
                 after.append(assign(save.var, load(save.prev)))
         if not node.adjoint and not before and not after:
             return []
+        reads = self._checked_reads(node)
+        if self.checked and reads:
+            check = _call("checked_compare", const(self._where(node)),
+                          _names_dict({name: name for name in reads}))
+            before.append(check)
         return before + node.adjoint + after
 
     def _adjoint_branch(self, node: Branch) -> list[gast.stmt]:

@@ -18,6 +18,7 @@ import gast
 from ..analysis.abstract import specializable
 from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..gastutil import assign, clone, const, load, loaded_names, target_names
+from ..normalize.sharing import VIEW_FUNCTIONS, VIEW_METHODS
 from ..parse import is_library_function
 from ..rules import Contribution, Local, bind, fill
 from ..rules.templates import TemplateError
@@ -34,6 +35,29 @@ BINARY_OPERATORS = {
     gast.Mod: operator.mod,
 }
 UNARY_OPERATORS = {gast.USub: operator.neg, gast.UAdd: operator.pos}
+
+
+# results that may be a view of one array operand (the list-returning np.split and
+# friends are not: a copy of the list would still hold views)
+_VIEW_ATTRIBUTES = {"T", "mT", "real", "imag"}
+_ARRAY_VIEWS = (VIEW_FUNCTIONS | VIEW_METHODS) - {
+    "split", "array_split", "hsplit", "vsplit", "dsplit", "broadcast_arrays", "unstack"}
+
+
+def _viewed(value: gast.expr, local_names: set[str]) -> gast.expr | None:
+    """The operand `value` may be a view of: `y` for `y[1:]`, `y.T`, `y.reshape(...)`,
+    `np.swapaxes(y, 0, 1)`; None for anything else."""
+    if isinstance(value, gast.Subscript):
+        return value.value
+    if isinstance(value, gast.Attribute) and value.attr in _VIEW_ATTRIBUTES:
+        return value.value
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
+            value.func.attr in _ARRAY_VIEWS:
+        owner = value.func.value
+        if isinstance(owner, gast.Name) and owner.id not in local_names:  # np.swapaxes(y, ...)
+            return value.args[0] if value.args else None
+        return owner  # y.swapaxes(0, 1)
+    return None
 
 
 class _Rename(gast.NodeTransformer):
@@ -55,6 +79,7 @@ class AssignAdjoint(UserCalls):
         self.targets = target_names(self.target)
         self.code: list[gast.stmt] = []
         self.primal: gast.stmt = stmt
+        self.held_by_tape: set[str] = set()  # arguments of a user call: its tape may hold them
         overwritten = set(self.targets) & loaded_names(stmt.value)
         self.prev_names = {name: ctx.namer.fresh(f"{name}_prev") for name in sorted(overwritten)}
         self.value = _Rename(self.prev_names).visit(clone(stmt.value))
@@ -73,12 +98,16 @@ class AssignAdjoint(UserCalls):
                 self.primal = assign(clone(self.target), key, self.stmt)
 
     def _copy_parts_of_written_arrays(self) -> None:
-        """`part = y[1:]` is a view: if the function writes into y, later writes would show
-        through it, so the primal takes a copy (a single element is already one)."""
+        """`part = y[1:]`, `y_T = y.T`, `np.swapaxes(y, 0, 1)` may be views: if the function
+        writes into y later, the write would show through them and change what their adjoints
+        read, so the primal takes a copy (a single element is already one). Names of the
+        user's that share y were followed before (normalize/sharing.py): y was copied before
+        the write, so it is not among the arrays written."""
         value = self.stmt.value
-        if (isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name)
-                and value.value.id in self.ctx.written and isinstance(self.target, gast.Name)
-                and not self.ctx.adds_item_by_item(value.value.id)  # a list's item: no view
+        base = _viewed(value, self.ctx.local_names)
+        if (isinstance(base, gast.Name)
+                and base.id in self.ctx.written and isinstance(self.target, gast.Name)
+                and not self.ctx.adds_item_by_item(base.id)  # a list's item: no view
                 and self.specializer.shapes.get(self.target.id) != ()):
             copy = gast.Call(func=gast.Attribute(value=clone(value), attr="copy",
                                                  ctx=gast.Load()), args=[], keywords=[])
@@ -133,7 +162,7 @@ class AssignAdjoint(UserCalls):
         for stmt in self.code:
             reads |= loaded_names(stmt)
         used_prev = {v: p for v, p in self.prev_names.items() if p in reads}
-        local_reads = reads & self.ctx.local_names
+        local_reads = (reads | self.held_by_tape) & self.ctx.local_names
         return Step(self.primal, self.code, self.targets,
                     reads_before=local_reads - set(self.targets),
                     reads_after=local_reads & set(self.targets),

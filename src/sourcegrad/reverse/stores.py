@@ -93,7 +93,11 @@ def _flowing_part(ctx: Context, specializer: Specializer, dy: str, index: gast.e
         specializer.shapes["_written_part"] = part_shape
         summed = specializer.visit(gast.Call(func=load("unbroadcast"), args=[
             load("_written_part"), load(value.id)], keywords=[]))
-        return _Replace("_written_part", part).visit(summed)
+        # the part is zeroed next: what flows on must own its buffer. A sum makes a new
+        # array; the part itself or unbroadcast (which may return its argument) do not
+        summed_anew = isinstance(summed, gast.Call) and isinstance(summed.func, gast.Attribute) \
+            and summed.func.attr == "sum"
+        return _Replace("_written_part", part if summed_anew else _copy(part)).visit(summed)
     if _is_basic_index(index, ctx):
         return gast.Call(func=load("unbroadcast"), args=[_copy(part), load(value.id)],
                          keywords=[])

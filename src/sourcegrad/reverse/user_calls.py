@@ -37,6 +37,10 @@ class UserCalls:
         self.ctx.local_names.add(tape)
         self.targets = self.targets + [tape]
         primal_args = [rename_back(self, a) for a in args]
+        # the tape may hold the arguments themselves (arrays, lists, objects), not copies: a
+        # later write into one must be undone before the backward function reads the tape
+        self.held_by_tape |= {a.id for a in primal_args if isinstance(a, gast.Name)
+                              and a.id not in self.targets}
         self.primal = assign(
             gast.Tuple(elts=[clone(self.target), store(tape)], ctx=gast.Store()),
             gast.Call(func=load(forward), args=primal_args, keywords=[]), self.stmt)
