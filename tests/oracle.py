@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 import sourcegrad
+from sourcegrad import verify
 
 STEP = 1e-6
 
@@ -106,8 +107,14 @@ def _replaced(container, key, value):
     return type(container)(items)
 
 
+def _signature(f):
+    """The parameters of the function the caller calls: a decorator's wrapper has its own
+    (`inspect.signature` would follow `__wrapped__` to the wrapped function's)."""
+    return inspect.signature(f, follow_wrapped=False)
+
+
 def _wrt_names(f, wrt) -> list[str]:
-    names = list(inspect.signature(f).parameters)
+    names = list(_signature(f).parameters)
     items = wrt if isinstance(wrt, tuple) else (wrt,)
     return [names[w] if isinstance(w, int) else w for w in items]
 
@@ -118,7 +125,7 @@ def numeric_grad(f, args, kwargs, wrt):
     `wrt` is a positional index, a parameter name or a tuple of those; the result is one float or
     ndarray per entry, in a tuple exactly when `wrt` is a tuple.
     """
-    sig = inspect.signature(f)
+    sig = _signature(f)
     results = []
     for name in _wrt_names(f, wrt):
         bound = sig.bind(*copy.deepcopy(args), **copy.deepcopy(kwargs))
@@ -198,7 +205,7 @@ def assert_grad(f, *args, wrt=0, rtol=1e-5, atol=1e-7, **kwargs):
     got = sourcegrad.grad(f, wrt=wrt)(*args, **kwargs)
     _assert_unchanged(before, (args, kwargs), "the caller's arguments")
 
-    sig = inspect.signature(f)
+    sig = _signature(f)
     bound = sig.bind(*args, **kwargs)
     bound.apply_defaults()
     names = _wrt_names(f, wrt)
@@ -211,7 +218,36 @@ def assert_grad(f, *args, wrt=0, rtol=1e-5, atol=1e-7, **kwargs):
     for g, e, name in triples:
         what = f"{_describe(f, wrt)}, d/d{name}"
         _check_gradient(g, e, bound.arguments[name], what, rtol, atol)
+    _check_other_paths(f, args, kwargs, wrt, got, rtol, atol)
     return got
+
+
+def _check_other_paths(f, args, kwargs, wrt, got, rtol, atol) -> None:
+    """The generic derivative (checked), the unoptimized one (checked) and `.source` compiled
+    alone give what grad gave; a path may refuse (the generic one lacks the shapes), never
+    answer differently. Checked mode raises at the first value the adjoint reads wrong."""
+    before = copy.deepcopy((args, kwargs))
+    results = verify.gradients_by_path(f, args, kwargs, wrt, verify.FAST_PATHS)
+    _assert_unchanged(before, (args, kwargs), "the caller's arguments")
+    for path, result in results.items():
+        if result.refused is None:
+            _same_gradient(result.gradient, got, f"{_describe(f, wrt)}, {path} path", rtol,
+                           atol)
+
+
+def _same_gradient(other, got, what: str, rtol: float, atol: float) -> None:
+    if isinstance(got, (list, tuple)):
+        for i, (o, g) in enumerate(zip(other, got, strict=True)):
+            _same_gradient(o, g, f"{what}[{i}]", rtol, atol)
+    elif isinstance(got, dict):
+        for key in got:
+            _same_gradient(other[key], got[key], f"{what}[{key!r}]", rtol, atol)
+    elif _is_object(got):
+        for key, value in vars(got).items():
+            if is_differentiable(value):
+                _same_gradient(getattr(other, key), value, f"{what}.{key}", rtol, atol)
+    else:
+        np.testing.assert_allclose(other, got, rtol=rtol, atol=atol, err_msg=what)
 
 
 def assert_vjp(f, *args, seed, rtol=1e-5, atol=1e-7, **kwargs):

@@ -2,10 +2,13 @@
 value_and_grad, vjp, the emitted `.source` (printable, compilable on its own), show, the cache,
 redefined functions and concurrent first use from several threads."""
 
+import dataclasses
+import functools
 import importlib
 import inspect
 import threading
 import time
+import types
 import uuid
 
 import numpy as np
@@ -247,3 +250,402 @@ def test_threads_on_a_new_function(tmp_path):
     for x, got in zip(xs, results, strict=True):
         assert not isinstance(got, BaseException), f"x={x}: {got!r}"
         assert got == pytest.approx(numeric_grad(f, (x, a), {}, 0), rel=1e-5)
+
+
+# -- a derivative handed to grad, vjp or check_grad: refused, never the first derivative again ----
+
+
+def cube(x):
+    """x cubed."""
+    return x**3
+
+
+def _derivatives():
+    """Each kind of callable sourcegrad makes, with what differentiating it must not give."""
+    _, pullback = sourcegrad.vjp(cube, 3.0)
+    return {"grad": sourcegrad.grad(cube), "value_and_grad": sourcegrad.value_and_grad(cube),
+            "pullback": pullback, "bound __call__": sourcegrad.grad(cube).__call__}
+
+
+@pytest.mark.parametrize("kind", ["grad", "value_and_grad", "pullback", "bound __call__"])
+@pytest.mark.parametrize("api", ["grad", "value_and_grad", "vjp", "check_grad", "show"])
+def test_a_derivative_is_refused_by_every_entry_point(kind, api):
+    derivative = _derivatives()[kind]
+    calls = {"grad": lambda: sourcegrad.grad(derivative)(3.0),
+             "value_and_grad": lambda: sourcegrad.value_and_grad(derivative)(3.0),
+             "vjp": lambda: sourcegrad.vjp(derivative, 3.0),
+             "check_grad": lambda: sourcegrad.check_grad(derivative, 3.0),
+             "show": lambda: sourcegrad.show(derivative)}
+    with pytest.raises(sourcegrad.HigherOrderError, match="not supported yet"):
+        calls[api]()
+
+
+def test_grad_of_grad_is_refused_where_it_is_built():
+    # it returned 27 = d cube / dx at 3, the first derivative, as if it were the second (18)
+    with pytest.raises(sourcegrad.HigherOrderError):
+        sourcegrad.grad(sourcegrad.grad(cube))
+
+
+def test_stacked_grad_decorators_are_refused():
+    with pytest.raises(sourcegrad.HigherOrderError):
+        sourcegrad.grad(sourcegrad.grad(wrt=0)(cube))
+
+
+def test_derivative_has_the_functions_name_and_doc_but_does_not_wrap_it():
+    df = sourcegrad.grad(cube)
+    assert df.__name__ == "cube" and df.__qualname__ == "cube" and df.__doc__ == cube.__doc__
+    assert not hasattr(df, "__wrapped__")
+    assert inspect.unwrap(df) is df  # inspect (and sourcegrad) do not take it for cube
+    assert list(inspect.signature(df).parameters) == ["x"]
+
+
+def test_derivative_of_a_decorated_function_does_not_inherit_its_wrapped():
+    df = sourcegrad.grad(doubled_square)
+    assert not hasattr(df, "__wrapped__") and df.__name__ == "doubled_square"
+
+
+# -- a decorated function is differentiated as the function the user calls ------------------------
+
+
+def doubled(f):
+    @functools.wraps(f)
+    def wrapper(x):
+        return 2.0 * f(x)
+
+    return wrapper
+
+
+def doubled_without_wraps(f):
+    def wrapper(x):
+        return 2.0 * f(x)
+
+    return wrapper
+
+
+def scaled(f):
+    """Adds a parameter the wrapped function does not have."""
+
+    @functools.wraps(f)
+    def wrapper(x, scale=3.0):
+        return scale * f(x)
+
+    return wrapper
+
+
+def shifted(fn):
+    """Another name for the wrapped function than `f`: see the stacked tests below."""
+
+    @functools.wraps(fn)
+    def shift_wrapper(x):
+        return fn(x + 0.5)
+
+    return shift_wrapper
+
+
+def forwarding(f):
+    """The usual wrapper: named first parameter, the rest forwarded."""
+
+    @functools.wraps(f)
+    def wrapper(x, *args, **kwargs):
+        return f(x * 2.0, *args, **kwargs)
+
+    return wrapper
+
+
+def stiffer(f):
+    """The wrapper's default differs from the wrapped function's: the wrapper's holds."""
+
+    @functools.wraps(f)
+    def wrapper(x, k=2.0):
+        return f(x, k) + k * x
+
+    return wrapper
+
+
+def packed(f):
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        return f(*args, **kwargs) + 1.0
+
+    return wrapper
+
+
+REGISTERED = []
+
+
+def registered(f):
+    """Returns the function itself: nothing to see through."""
+    REGISTERED.append(f)
+    return f
+
+
+@doubled
+def doubled_square(x):
+    return x**2
+
+
+@doubled_without_wraps
+def doubled_square_plain(x):
+    return x**2
+
+
+@scaled
+def scaled_square(x):
+    return x**2
+
+
+@registered
+def registered_square(x):
+    return np.sum(x**2)
+
+
+@doubled
+@shifted
+def doubled_shifted(x):
+    return np.sin(x) * x
+
+
+@scaled
+@shifted
+def scaled_shifted(x):
+    return np.tanh(x) * x
+
+
+@doubled
+@scaled
+def doubled_scaled(x):
+    return x**3
+
+
+@forwarding
+def forwarded_square(x):
+    return x**2
+
+
+@stiffer
+def energy(x, k=1.0):
+    return k * x**2
+
+
+@packed
+def packed_square(x):
+    return x**2
+
+
+def test_functools_wraps_decorator_differentiates_the_wrapper():
+    # 2 x**2: the gradient is 4x, not the 2x of the function inside
+    got = sourcegrad.grad(doubled_square)(1.5)
+    assert got == pytest.approx(6.0, rel=1e-10)
+    assert_grad(doubled_square, 1.5)
+
+
+def test_decorator_without_wraps():
+    assert_grad(doubled_square_plain, 1.5)
+
+
+def test_decorator_adding_a_parameter():
+    assert_grad(scaled_square, 1.5)
+    assert_grad(scaled_square, 1.5, scale=0.7)
+    assert_grad(scaled_square, 1.5, 0.7, wrt=(0, "scale"))
+    assert sourcegrad.grad(scaled_square, wrt="scale")(1.5, 0.7) == pytest.approx(2.25)
+
+
+def test_decorator_returning_the_function_itself():
+    assert_grad(registered_square, arr(3))
+
+
+def test_stacked_decorators():
+    assert_grad(doubled_shifted, 0.7)
+    assert_grad(scaled_shifted, 0.7, scale=1.5, wrt=(0, "scale"))
+
+
+def _scaler(k):
+    def scale(x):
+        return k * np.sin(x)
+    return scale
+
+
+low_scale, high_scale = _scaler(1.0), _scaler(3.0)  # two closures: `k` names 1.0 and 3.0
+
+
+def two_closures_of_one_factory(x):
+    return low_scale(x) + high_scale(x) * x
+
+
+def test_two_closures_of_one_factory_keep_their_own_captured_values():
+    assert_grad(two_closures_of_one_factory, 0.7)
+
+
+def test_stacked_decorators_with_the_same_closure_name():
+    assert_grad(doubled_scaled, 0.7)
+
+
+def test_the_wrappers_default_is_the_one_that_holds():
+    # energy(x) runs wrapper(x, k=2.0): 2 x**2 + 2 x, gradient 4x + 2 (the wrapped default
+    # k=1.0 would give 2x + 1)
+    assert sourcegrad.grad(energy)(1.5) == pytest.approx(8.0, rel=1e-10)
+    assert_grad(energy, 1.5)
+    assert_grad(energy, 1.5, 0.5, wrt=(0, 1))
+
+
+def test_value_and_grad_and_vjp_of_a_decorated_function():
+    value, g = sourcegrad.value_and_grad(scaled_square)(1.5, scale=0.5)
+    assert value == pytest.approx(scaled_square(1.5, scale=0.5))
+    assert g == pytest.approx(1.5, rel=1e-10)
+    assert_vjp(scaled_square, 1.5, 0.5, seed=2.0)
+
+
+def test_check_grad_binds_the_wrappers_own_parameters():
+    sourcegrad.check_grad(scaled_square, 1.5, scale=0.5)
+
+
+def calls_decorated_helpers(x):
+    return doubled_square(x) * registered_square(x) + x
+
+
+def calls_a_helper_with_an_added_parameter(x):
+    return scaled_square(x, 0.5) + scaled_square(x, scale=2.0)
+
+
+def calls_a_helper_with_its_own_default(x):
+    return energy(x) * 1.0
+
+
+def test_decorated_helper_called_by_a_user_function():
+    assert_grad(calls_decorated_helpers, 0.8)
+
+
+def test_decorated_helper_called_with_an_added_parameter():
+    assert_grad(calls_a_helper_with_an_added_parameter, 0.8)
+
+
+def test_decorated_helper_called_with_the_wrappers_default():  # was silently wrong: k=1.0
+    assert_grad(calls_a_helper_with_its_own_default, 1.5)
+
+
+def test_wrapper_taking_args_and_kwargs_is_refused_with_the_way_out():
+    with pytest.raises(sourcegrad.WrtError) as info:
+        sourcegrad.grad(packed_square)(1.5)
+    message = str(info.value)
+    assert "(*args, **kwargs)" in message and "decorator" in message
+    assert "grad(packed_square.__wrapped__)" in message
+    with pytest.raises(sourcegrad.WrtError, match=r"packs 1 of the 1 into its \*args"):
+        sourcegrad.vjp(packed_square, 1.5)
+
+
+def test_wrapper_forwarding_args_and_kwargs_is_refused_not_differentiated_as_the_inner():
+    # grad(forwarded_square)(x) is 8x; the function inside alone would give 2x
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError, match=r"\*args, \*\*kwargs"):
+        sourcegrad.grad(forwarded_square)(1.5)
+
+
+def test_the_way_out_of_the_refusal_works():
+    # what the message suggests, for a decorator that leaves the value unchanged but +1
+    assert sourcegrad.grad(packed_square.__wrapped__)(1.5) == pytest.approx(3.0)
+
+
+def with_rest(x, *rest):
+    return x * len(rest) + x * x + np.sum(np.asarray(rest))
+
+
+def test_arguments_packed_into_star_args_bind_as_python_binds_them():
+    # two arguments for (x, *rest): rest is (5.0,), not 5.0
+    assert_grad(with_rest, 2.0, 5.0)
+    assert_grad(with_rest, 2.0, 5.0, 6.0)
+
+
+# -- arrays of other libraries --------------------------------------------------------------------
+
+
+class ForeignArray:
+    """An array of another library, as far as sourcegrad can tell: it converts to NumPy
+    (`__array__`, as torch tensors, JAX and pandas objects do) but is no ndarray."""
+
+    def __init__(self, values):
+        self.values = np.asarray(values, dtype=float)
+
+    def __array__(self, dtype=None, copy=None):
+        return self.values if dtype is None else self.values.astype(dtype)
+
+
+class InterfaceArray:
+    """Exposes its buffer through `__array_interface__` only."""
+
+    def __init__(self, values):
+        self.values = np.asarray(values, dtype=float)
+        self.__array_interface__ = self.values.__array_interface__
+
+
+@dataclasses.dataclass
+class Params:
+    w: object
+    b: float
+
+
+def weighted(w, x):
+    return np.sum(w * np.asarray(x) ** 2)
+
+
+def product_with(w, x):
+    return np.sum(w * x)
+
+
+def params_loss(p, x):
+    return np.sum(np.asarray(p.w) * x) + p.b
+
+
+def _foreign_inputs():
+    return {"__array__": ForeignArray([1.0, 2.0]),
+            "__array_interface__": InterfaceArray([1.0, 2.0])}
+
+
+@pytest.mark.parametrize("kind", ["__array__", "__array_interface__"])
+def test_an_array_of_another_library_in_wrt_is_refused(kind):
+    foreign = _foreign_inputs()[kind]
+    with pytest.raises(sourcegrad.NonDifferentiableInputError, match="np.asarray"):
+        sourcegrad.grad(weighted, wrt=1)(0.5, foreign)
+    with pytest.raises(sourcegrad.NonDifferentiableInputError, match=r"x\[1\]"):
+        sourcegrad.grad(sum_of_items)([np.ones(2), foreign])
+    with pytest.raises(sourcegrad.NonDifferentiableInputError, match=r"p\.w"):
+        sourcegrad.grad(params_loss)(Params(foreign, 0.5), np.ones(2))
+
+
+def sum_of_items(x):
+    return np.sum(x[0]) + np.sum(np.asarray(x[1]))
+
+
+def test_vjp_refuses_an_array_of_another_library_instead_of_returning_none():
+    with pytest.raises(sourcegrad.NonDifferentiableInputError, match="ForeignArray"):
+        sourcegrad.vjp(product_with, np.ones(2), ForeignArray([1.0, 2.0]))
+
+
+@pytest.mark.parametrize("f", [weighted, product_with])
+def test_an_array_of_another_library_as_a_constant_is_used_as_numpy_uses_it(f):
+    # not in wrt: the derivative runs f's own operations on it; `w * x` converted it
+    # (through __array__) and the gradient with respect to w was 0 where it is x
+    assert_grad(f, np.array([0.5, -1.5]), ForeignArray([1.0, 2.0]))
+    assert_grad(f, np.array([0.5, -1.5]), InterfaceArray([1.0, 2.0]))
+
+
+def test_an_object_of_an_installed_package_in_wrt_is_refused():
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    matrix = scipy_sparse.csr_matrix(np.eye(2))
+    with pytest.raises(sourcegrad.NonDifferentiableInputError, match="csr_matrix"):
+        sourcegrad.grad(product_with, wrt=1)(np.ones(2), matrix)
+
+
+def namespace_loss(p):
+    return np.sum(p.w * p.w) + p.b
+
+
+def test_plain_objects_of_the_user_and_the_standard_library_still_differentiate():
+    assert_grad(namespace_loss, types.SimpleNamespace(w=np.array([1.0, 2.0]), b=3.0))
+    assert_grad(params_loss, Params(np.array([1.0, -2.0]), 0.5), np.array([0.5, 1.5]))
+
+
+def test_pandas_objects_are_refused_in_wrt_and_used_as_constants():
+    pandas = pytest.importorskip("pandas")
+    series = pandas.Series([1.0, 2.0])
+    with pytest.raises(sourcegrad.NonDifferentiableInputError, match="to_numpy"):
+        sourcegrad.grad(weighted, wrt=1)(0.5, series)
+    assert_grad(weighted, np.array([0.5, -1.5]), series)

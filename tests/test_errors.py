@@ -1,6 +1,7 @@
 """Each error class: UnsupportedSyntaxError (try, yield, global, nonlocal, with, async def, class),
-NoRuleError, SourceUnavailableError, WrtError and NonScalarOutputError. Errors about user code
-must name this file with the line number and show the offending line."""
+NoRuleError, SourceUnavailableError, WrtError, NonScalarOutputError, NonDifferentiableInputError
+and HigherOrderError. Errors about user code must name this file with the line number and show
+the offending line."""
 
 import contextlib
 import functools
@@ -288,3 +289,81 @@ def test_library_function_without_rule_asks_for_a_rule():
     message = str(info.value)
     assert "installed library" in message and "@sourcegrad.adjoint(statistics.fmean)" in message
     _assert_points_at(message, calls_a_library_function, "statistics.fmean")
+
+
+# -- a derivative handed to grad; an input sourcegrad cannot take ---------------------------------
+
+
+def cube(x):
+    return x**3
+
+
+def test_higher_order_error_says_what_why_and_what_to_do():
+    with pytest.raises(sourcegrad.HigherOrderError) as info:
+        sourcegrad.grad(sourcegrad.grad(cube))(3.0)
+    message = str(info.value)
+    assert isinstance(info.value, sourcegrad.SourcegradError)
+    assert "<sourcegrad derivative of cube with respect to x>" in message  # what
+    assert "not supported yet" in message and "later" in message  # why
+    assert "def dcube(x)" in message and "(df(x + h) - df(x - h)) / (2 * h)" in message  # to do
+
+
+def test_higher_order_error_names_a_pullback():
+    _, pullback = sourcegrad.vjp(cube, 3.0)
+    with pytest.raises(sourcegrad.HigherOrderError, match="the pullback vjp returned for cube"):
+        sourcegrad.vjp(pullback, 1.0)
+
+
+class _TensorLike:
+    """Stands for a torch tensor or a JAX array: converts to NumPy, is no ndarray."""
+
+    def __init__(self, values):
+        self.values = np.asarray(values, dtype=float)
+
+    def __array__(self, dtype=None, copy=None):
+        return self.values
+
+
+def scaled_norm(w, x):
+    return np.sum(w * np.asarray(x) ** 2)
+
+
+def test_an_array_of_another_library_names_its_type_where_and_the_fix():
+    with pytest.raises(sourcegrad.NonDifferentiableInputError) as info:
+        sourcegrad.grad(scaled_norm, wrt=(0, 1))(0.5, {"a": _TensorLike([1.0, 2.0])})
+    message = str(info.value)
+    assert isinstance(info.value, sourcegrad.SourcegradError)
+    assert "scaled_norm with respect to x['a']" in message
+    assert "_TensorLike, an array of another library" in message
+    assert "np.asarray(x['a'])" in message and ".detach().cpu().numpy()" in message
+
+
+def test_an_input_of_no_supported_kind_says_what_is_supported():
+    with pytest.raises(sourcegrad.NonDifferentiableInputError) as info:
+        sourcegrad.grad(scaled_norm)("0.5", np.ones(2))
+    message = str(info.value)
+    assert "it is a str" in message and "dataclasses or objects of your own" in message
+    assert "np.asarray(w, dtype=float)" in message
+
+
+def forwards_everything(f):
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        return f(*args, **kwargs)
+
+    return wrapper
+
+
+@forwards_everything
+def decorated(x):
+    return x**2
+
+
+def test_wrt_into_a_wrappers_star_args_names_the_decorator_and_the_way_out():
+    with pytest.raises(sourcegrad.WrtError) as info:
+        sourcegrad.grad(decorated)(1.5)
+    message = str(info.value)
+    assert "wrt=0 is out of range" in message
+    assert "a wrapper a decorator made around decorated" in message
+    assert "takes (*args, **kwargs)" in message
+    assert "grad(decorated.__wrapped__)" in message

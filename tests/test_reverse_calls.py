@@ -1,12 +1,17 @@
 """Reverse mode through calls of the user's own functions: helpers several levels deep, one helper
 called many times, keyword arguments and defaults, recursion on an integer depth, helpers
-returning tuples, and tuple packing/unpacking in assignments and returns."""
+returning tuples, and tuple packing/unpacking in assignments and returns; helpers called in
+loops with keywords in any order, nested tuples returned, arguments left unused; recursion over
+arrays, lists, dicts and tuples."""
+
+import math
 
 import numpy as np
 import pytest
+from provenance import found_in
 
 import sourcegrad
-from oracle import arr, assert_grad, case
+from oracle import arr, assert_grad, assert_value_and_grad, case
 
 SCALE = 3.0
 
@@ -220,11 +225,6 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("f, args, kwargs, wrt", CASES)
-def test_grad(f, args, kwargs, wrt):
-    assert_grad(f, *args, wrt=wrt, **kwargs)
-
-
 @pytest.mark.parametrize("n", [0, 1, 3, 7])
 def test_closed_form_recursion(n):
     assert assert_grad(uses_power_rec, 1.4, n) == pytest.approx(n * 1.4 ** (n - 1), rel=1e-10)
@@ -366,3 +366,343 @@ def spreads_too_many(k, x):
 def test_unpacking_too_many_over_defaults_fails_as_python_does():
     with pytest.raises(TypeError, match="positional arguments"):
         sourcegrad.grad(spreads_too_many)(1.0, 2.0)
+
+
+# -- helpers with keyword arguments, defaults and tuples, called in loops -------------------------
+
+
+def err_star_args(x, *rest):
+    return x * 2.0
+
+
+def _helper_kwargs(x, **opts):
+    return x * 2.0
+
+
+def err_kwargs_in_helper(x):
+    return _helper_kwargs(x) + x
+
+
+def _step(h, w, b=0.0):
+    a = w * h + b
+    return np.tanh(a), a
+
+
+def _combine(u, v, alpha=0.5, beta=2.0):
+    return alpha * u + beta * v * v
+
+
+def helper_tuple_in_loop(h, w, n):
+    s = 0.0
+    for i in range(n):
+        h, a = _step(h, w, b=0.1 * i)
+        s = s + np.sum(a * a)
+    return s + np.sum(h)
+
+
+def helper_kwargs_orders(x, y):
+    a = _combine(x, y)
+    b = _combine(v=x, u=y)
+    c = _combine(x, v=y, beta=1.5)
+    d = _combine(beta=0.3, alpha=x, u=y, v=y)
+    return a * b + c * d
+
+
+def helper_chain(x, n):
+    s = x
+    for _ in range(n):
+        t, _u = _step(s, 0.9)
+        s = _combine(t, s, alpha=1.2)
+    return s
+
+
+def _unused_args(x, y, z):
+    return x * x
+
+
+def helper_ignores_arg(x, y):
+    return _unused_args(x, y, x * y) + y
+
+
+def _polar2(r, t):
+    return r * math.cos(t), r * math.sin(t)
+
+
+def helper_unpack_swap(r, t):
+    x, y = _polar2(r, t)
+    y, x = x, y
+    return x * x * 2.0 + y
+
+
+def _scale(u, k=2.0):
+    return u * k
+
+
+def helper_nested_kwargs_in_loop(x, n):
+    for i in range(n):
+        x = _scale(_scale(x, k=0.5 + i), k=1.5)
+    return x
+
+
+def helper_called_zero_times(a, n):
+    s = a
+    for _ in range(n):
+        s = _scale(s)
+    return np.sum(s)
+
+
+def _tuple3(x):
+    return x, x * x, x * x * x
+
+
+def helper_tuple_partial_use(x):
+    a, _, c = _tuple3(x)
+    t = _tuple3(c)
+    return a * c + t[2] - t[0]
+
+
+def zero_d_helper(a):
+    return _scale(a) * a
+
+
+def _dense(h, w, b, act=True):
+    z = h @ w + b
+    if act:
+        return np.tanh(z)
+    return z
+
+
+def mlp_helper_kwargs(w1, b1, w2, b2, x):
+    h = _dense(x, w1, b1)
+    out = _dense(h, w2, b2, act=False)
+    return np.sum(out**2)
+
+
+def _kick_drift(x, v, dt, k=1.0):
+    v = v - dt * k * x
+    x = x + dt * v
+    return x, v
+
+
+def leapfrog(x, v, k, n):
+    for i in range(n):
+        x, v = _kick_drift(x, v, 0.1, k=k * (1.0 + 0.1 * i))
+    return np.sum(x * x + v * v)
+
+
+def _sq_sin(u, scale=1.0):
+    return scale * u * u + np.sin(u)
+
+
+def helper_float_and_array(x, a):
+    s = _sq_sin(x)
+    t = _sq_sin(a, scale=x)
+    return s * np.sum(t) + _sq_sin(np.sum(a))
+
+
+def _relax(u, rate=0.5, target=0.0):
+    return u + rate * (target - u)
+
+
+def helper_defaults_in_loop(a, x, n):
+    for i in range(n):
+        if i % 2 == 0:
+            a = _relax(a)
+        else:
+            a = _relax(a, target=x, rate=0.3)
+        x = _relax(x, 0.1)
+    return np.sum(a * a) * x
+
+
+def helper_tuple_loop_accumulate(a, n):
+    m = a * 0.0
+    v = 0.0
+    for i in range(n):
+        m, v = _moments(a * (i + 1.0), m, v)
+    return np.sum(m) + v
+
+
+def _moments(g, m, v, beta1=0.9, beta2=0.99):
+    return beta1 * m + (1.0 - beta1) * g, beta2 * v + (1.0 - beta2) * np.sum(g * g)
+
+
+def _step_with_diagnostics(x, v, k):
+    v = v - 0.1 * k * x
+    x = x + 0.1 * v
+    return x, (0.5 * v * v + 0.5 * k * x * x, v * x)
+
+
+def leapfrog_diagnostics(x, v, k, n):
+    total = 0.0
+    for _ in range(n):
+        x, (energy, flux) = _step_with_diagnostics(x, v, k)
+        v = flux / x
+        total = total + energy
+    return total
+
+
+def leapfrog_diagnostics_indexed(x, v, k):
+    out = _step_with_diagnostics(x, v, k)
+    return out[0] + out[1][0] * out[1][1]
+
+
+HELPERS = found_in("unseen", [
+    case(helper_tuple_in_loop, arr(3), 0.8, 3, wrt=(0, 1)),
+    case(helper_kwargs_orders, 0.7, -1.2, wrt=(0, 1)),
+    case(helper_chain, 0.6, 3),
+    case(helper_ignores_arg, 0.7, 1.3, wrt=(0, 1)),
+    case(helper_unpack_swap, 1.3, 0.4, wrt=(0, 1)),
+    case(helper_nested_kwargs_in_loop, 0.7, 3),
+    case(helper_called_zero_times, arr(2), 0),
+    case(helper_tuple_partial_use, 0.7),
+    case(zero_d_helper, np.array(0.7)),
+]) + found_in("programs", [
+    case(
+        mlp_helper_kwargs,
+        arr(3, 4),
+        arr(4, seed=1),
+        arr(4, 2, seed=2),
+        0.3,
+        arr(5, 3, seed=4),
+        wrt=(0, 1, 2, 3),
+    ),
+    case(leapfrog, arr(3), arr(3, seed=1), 1.3, 5, wrt=(0, 1, 2)),
+    case(helper_float_and_array, 0.7, arr(3), wrt=(0, 1)),
+    case(helper_defaults_in_loop, arr(3), 0.7, 4, wrt=(0, 1)),
+    case(helper_tuple_loop_accumulate, arr(3), 3),
+    case(leapfrog_diagnostics, 0.7, 0.3, 1.3, 3, wrt=(0, 1, 2)),
+    case(leapfrog_diagnostics_indexed, 0.7, 0.3, 1.3, wrt=(0, 1, 2)),
+])
+
+
+def test_star_args_and_kwargs_definitions_now_work():
+    # *args and **kwargs in definitions are supported: calls pack them into a tuple or dict
+    assert sourcegrad.grad(err_star_args)(1.5, 2.0, 3.0) == pytest.approx(2.0)
+    assert sourcegrad.grad(err_kwargs_in_helper)(1.5) == pytest.approx(3.0)
+
+
+# -- recursion over arrays, containers and tuples -------------------------------------------------
+
+
+def _tree_sum(ws, i, x):
+    if i == len(ws):
+        return x
+    return _tree_sum(ws, i + 1, np.tanh(ws[i] * x))
+
+
+def recursion_over_list(ws, x):
+    return np.sum(_tree_sum(ws, 0, x))
+
+
+def _rec_dict(p, depth, x):
+    if depth == 0:
+        return x * p["c"]
+    y = _rec_dict(p, depth - 1, x)
+    return np.sin(y * p["a"]) + p["b"]
+
+
+def recursion_with_dict(p, x):
+    return np.sum(_rec_dict(p, 3, x))
+
+
+def _rec_collect(x, n, acc):
+    if n == 0:
+        return acc
+    acc.append(x * n)
+    return _rec_collect(np.sin(x), n - 1, acc)
+
+
+def recursion_appends(x):
+    parts = _rec_collect(x, 3, [])
+    return np.sum(np.stack(parts) ** 2)
+
+
+def _tree_sum_halves(a):
+    if a.shape[0] == 1:
+        return a[0] * a[0]
+    half = a.shape[0] // 2
+    return _tree_sum_halves(a[:half]) + np.sin(_tree_sum_halves(a[half:]))
+
+
+def recursion_on_arrays(a):
+    return _tree_sum_halves(a)
+
+
+def _shrink(v, n):
+    if n == 0:
+        return v
+    return _shrink(np.tanh(v) * 1.1, n - 1)
+
+
+def recursion_array_depth(v):
+    return np.sum(_shrink(v, 3) ** 2)
+
+
+def _rec_pair(x, n):
+    if n == 0:
+        return x, x * x
+    u, v = _rec_pair(x * 0.9, n - 1)
+    return u + v, u * v
+
+
+def recursion_tuple(x):
+    a, b = _rec_pair(x, 3)
+    return a * b
+
+
+def _horner_rec(coeffs, x):
+    if len(coeffs) == 1:
+        return coeffs[0]
+    return _horner_rec(coeffs[:-1], x) * x + coeffs[-1]
+
+
+def horner_recursive(coeffs, x):
+    return np.sum(_horner_rec(coeffs, x) ** 2)
+
+
+def _matpow(m, n):
+    if n == 1:
+        return m
+    return m @ _matpow(m, n - 1)
+
+
+def recursive_matpow(m):
+    return np.sum(_matpow(m, 3))
+
+
+def _halve_sum(a):
+    if a.shape[0] == 1:
+        return a[0]
+    k = a.shape[0] // 2
+    return _halve_sum(a[:k]) * 1.5 + _halve_sum(a[k:])
+
+
+def recursive_rows(m):
+    # rows of a (4, 2) matrix combined by a recursion that returns (2,) vectors
+    v = _halve_sum(m)
+    return np.sum(v * v)
+
+
+RECURSION = found_in("round4", [
+    case(recursion_over_list, [0.5, 1.5, -0.8], arr(3), wrt=(0, 1)),
+    case(recursion_with_dict, {"a": 0.7, "b": 0.1, "c": 1.3}, arr(3), wrt=(0, 1)),
+    case(recursion_appends, arr(3)),
+    case(recursion_with_dict, {"a": 0.7, "b": 0.1, "c": 1.3}, arr(3), name="recursion"),
+]) + found_in("unseen", [
+    case(recursion_on_arrays, arr(5)),
+    case(recursion_array_depth, arr(3)),
+    case(recursion_tuple, 0.7),
+]) + found_in("programs", [
+    case(horner_recursive, arr(4), 0.7, wrt=(0, 1)),
+    case(horner_recursive, arr(4), arr(2, seed=1), wrt=(0, 1), name="horner_recursive-arr_x"),
+    case(recursive_matpow, arr(3, 3)),
+    case(recursive_rows, arr(4, 2)),
+])
+
+
+# -- the cases above against the oracle -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("f, args, kwargs, wrt", CASES + HELPERS + RECURSION)
+def test_grad(f, args, kwargs, wrt):
+    assert_value_and_grad(f, *args, wrt=wrt, **kwargs)

@@ -329,3 +329,752 @@ def reversed_values(p, x):
 
 def test_reversed_dict_view():
     assert_grad(reversed_values, _params(), arr(2, seed=2), wrt=(0, 1))
+
+
+# -- zip(..., strict=...), enumerate(..., start=...), zip of three: as Python runs them ------------
+
+
+def zip_strict(xs, ys):
+    total = 0.0
+    for a, b in zip(xs, ys, strict=True):
+        total = total + a * np.sin(b)
+    return total
+
+
+def zip_strict_three(xs, ys, zs):
+    total = 0.0
+    for a, b, c in zip(xs, ys, zs, strict=True):
+        total = total + a * b * c
+    return total
+
+
+def zip_strict_breaks(xs, ys, limit):
+    total = 0.0
+    for a, b in zip(xs, ys, strict=True):
+        total = total + a * b
+        if total > limit:
+            break
+    return total
+
+
+def zip_strict_returns(xs, ys, limit):
+    total = 0.0
+    for a, b in zip(xs, ys, strict=True):
+        total = total + a * b
+        if total > limit:
+            return total * 2.0
+    return total
+
+
+def zip_strict_flag(xs, ys, strict):
+    total = 0.0
+    for a, b in zip(xs, ys, strict=strict):
+        total = total + a * b
+    return total
+
+
+def zip_not_strict(xs, ys):
+    total = 0.0
+    for a, b in zip(xs, ys, strict=False):
+        total = total + a * b
+    return total
+
+
+def enumerate_zip_strict(xs, ys, k):
+    total = 0.0
+    for i, (a, b) in enumerate(zip(xs, ys, strict=True), start=k):
+        total = total + i * a * b
+    return total
+
+
+def zip_strict_comprehension(xs, ys):
+    return sum([a * b for a, b in zip(xs, ys, strict=True)])
+
+
+def _same_error_as_python(f, *args):
+    """sourcegrad's derivative raises what f raises, message included."""
+    with pytest.raises(ValueError) as python:
+        f(*args)
+    with pytest.raises(ValueError) as derivative:
+        sourcegrad.grad(f)(*args)
+    assert str(derivative.value) == str(python.value)
+
+
+TWO, THREE = [0.5, -1.2], [0.3, 0.8, -0.4]
+
+
+@pytest.mark.parametrize("f, args", [
+    (zip_strict, (TWO, THREE)),  # argument 2 is longer
+    (zip_strict, (THREE, TWO)),  # argument 2 is shorter
+    (zip_strict, (arr(3), TWO)),
+    (zip_strict_three, (TWO, TWO, THREE)),  # argument 3 is longer than arguments 1-2
+    (zip_strict_three, (THREE, THREE, TWO)),
+    (zip_strict_breaks, (TWO, THREE, 100.0)),  # runs out: raises
+    (zip_strict_returns, (TWO, THREE, 100.0)),
+    (zip_strict_flag, (TWO, THREE, True)),
+    (zip_strict_flag, (THREE, TWO, 1)),
+    (enumerate_zip_strict, (TWO, THREE, 2)),
+    (zip_strict_comprehension, (THREE, TWO)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_zip_strict_over_unequal_lengths_raises_as_python(f, args):
+    _same_error_as_python(f, *args)
+
+
+@pytest.mark.parametrize("f, args, kwargs, wrt", [
+    case(zip_strict, TWO, [0.7, -0.1]),
+    case(zip_strict, arr(3), arr(3, seed=1), wrt=(0, 1)),
+    case(zip_strict_three, TWO, [0.7, -0.1], arr(2, seed=2), wrt=(0, 1, 2)),
+    case(zip_strict_breaks, [2.0, 3.0], THREE, 1.0, name="breaks-before-running-out"),
+    case(zip_strict_breaks, TWO, [0.7, -0.1], 100.0, name="strict-breaks-equal"),
+    case(zip_strict_returns, [2.0, 3.0], THREE, 1.0, name="returns-before-running-out"),
+    case(zip_strict_flag, TWO, THREE, False, name="strict-false-variable"),
+    case(zip_not_strict, THREE, TWO, wrt=(0, 1)),
+    case(enumerate_zip_strict, TWO, [0.7, -0.1], 3, wrt=(0, 1)),
+    case(zip_strict_comprehension, TWO, [0.7, -0.1]),
+])
+def test_zip_strict_gradients(f, args, kwargs, wrt):
+    assert_grad(f, *args, wrt=wrt, **kwargs)
+
+
+def enumerate_start_keyword(xs, k):
+    total = 0.0
+    for i, x in enumerate(xs, start=k):
+        total = total + i * x * x
+    return total
+
+
+def enumerate_start_rebound(xs, k):
+    total = 0.0
+    for i, x in enumerate(xs, k):
+        k = k + 2  # enumerate read k once, when the loop started
+        total = total + i * x * x + k * x
+    return total
+
+
+def enumerate_start_expression(xs, k):
+    total = 0.0
+    for i, x in enumerate(xs, start=2 * k - 1):
+        total = total + np.sin(i * x)
+    return total
+
+
+def zip_of_three(xs, ys, zs):
+    total = 0.0
+    for a, b, c in zip(xs, ys, zs):  # noqa: B905 (zip without strict: over the shortest)
+        total = total + a * np.tanh(b) * c
+    return total
+
+
+@pytest.mark.parametrize("f, args, kwargs, wrt", [
+    case(enumerate_start_keyword, arr(3), 2),
+    case(enumerate_start_keyword, arr(3), -1),
+    case(enumerate_start_rebound, arr(3), 3),
+    case(enumerate_start_expression, arr(4), 2),
+    case(zip_of_three, arr(3), arr(3, seed=1), arr(3, seed=2), wrt=(0, 1, 2)),
+    case(zip_of_three, [0.5, -1.2, 0.3], arr(2, seed=1), (0.7, 0.9, 1.1), wrt=(0, 1, 2),
+         name="zip_of_three-unequal"),
+])
+def test_enumerate_start_and_zip_of_three(f, args, kwargs, wrt):
+    assert_grad(f, *args, wrt=wrt, **kwargs)
+
+
+def zip_with_a_keyword_python_refuses(xs, ys):
+    total = 0.0
+    for a, b in zip(xs, ys, fillvalue=0.0):  # noqa: B905 (a keyword zip does not take)
+        total = total + a * b
+    return total
+
+
+def test_a_keyword_zip_does_not_take_is_refused_at_its_line():
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError) as info:
+        sourcegrad.grad(zip_with_a_keyword_python_refuses)(TWO, THREE)
+    message = str(info.value)
+    assert "zip() with the keyword fillvalue=" in message and "takes strict=" in message
+    assert "test_reverse_containers.py" in message and "zip(xs, ys, fillvalue=0.0)" in message
+
+
+# -- cases folded in from the files of the rounds of bug hunting ----------------------------------
+# Their imports are here, not at the top, while others append to this file too.
+
+from pathlib import Path  # noqa: E402
+
+from nested_results import assert_nested_close  # noqa: E402
+from provenance import found_in  # noqa: E402
+
+from oracle import assert_value_and_grad, line_of, numeric_grad  # noqa: E402
+
+# -- several containers as wrt --------------------------------------------------------------------
+
+
+def three_containers(p, ws, pair, x):
+    h = p["w"] * x + p["b"]
+    for w in ws:
+        h = np.tanh(h * w)
+    a, b = pair
+    return np.sum(h * a) + b * np.sum(x)
+
+
+def containers_and_object(p, obj, xs):
+    total = np.sum(obj.w * p["v"])
+    for x in xs:
+        total = total + x * obj.s
+    return total
+
+
+WRT = found_in("round4", [
+    case(three_containers, {"w": arr(3), "b": 0.2}, [0.5, 1.5], (arr(3, seed=4), 0.7), arr(3),
+         wrt=(0, 1, 2, 3)),
+    case(three_containers, {"w": arr(3), "b": 0.2}, [0.5, 1.5], (arr(3), 0.7), arr(3),
+         wrt=(0, 1, 2), name="three_containers"),
+])
+
+
+def test_containers_and_object_wrt_all():
+    class Holder:
+        pass
+
+    obj = Holder()
+    obj.w = arr(3)
+    obj.s = 0.5
+    assert_grad(containers_and_object, {"v": arr(3, seed=2)}, obj, [0.3, 1.2], wrt=(0, 1, 2))
+
+
+# -- comprehensions over lists and dicts, also rebinding what they loop over ----------------------
+
+
+def dict_comprehension_scale(p, x):
+    q = {k: v * 2.0 + 1.0 for k, v in p.items()}
+    return np.sum(q["w"] * x) + q["b"] * q["b"]
+
+
+def dict_comprehension_filtered(p, x):
+    q = {k: np.tanh(v) for k, v in p.items() if k != "skip"}
+    total = 0.0
+    for k in q:
+        total = total + np.sum(q[k] * x)
+    return total
+
+
+def list_comprehension_over_dict(p, x):
+    terms = [np.sum(p[k] * x) for k in p]
+    return sum(terms) * terms[0]
+
+
+def nested_generators(ws, xs):
+    return sum(sum(w * x for x in xs) for w in ws)
+
+
+def list_comprehension_then_loop(ws, x):
+    hs = [np.tanh(w * x) for w in ws]
+    total = 0.0
+    for i in range(len(hs)):
+        total = total + np.sum(hs[i]) * (i + 1)
+    return total
+
+
+def dict_comprehension_enumerate_zip(ws, bs, x):
+    layers = {f"l{i}": (w, b) for i, (w, b) in enumerate(zip(ws, bs, strict=True))}
+    h = x
+    for name in layers:
+        w, b = layers[name]
+        h = np.tanh(w * h + b)
+    return np.sum(h)
+
+
+Z3 = np.array([0.5, -1.2, 0.8])
+
+
+W = 0.7
+
+
+def comp_rebinds_local_list(x, w):
+    ys = [x, x * 2]
+    ys = [v * w for v in ys]
+    return np.sum(ys[0]) + np.sum(ys[1])
+
+
+def comp_rebinds_argument_list(xs, w):
+    xs = [v * w for v in xs]
+    return sum(np.sum(v) for v in xs)
+
+
+def comp_over_array_rebinds(x, w):
+    t = x * w
+    t = [t[i] * 2 for i in range(3)]
+    return t[0] + t[2]
+
+
+def dict_comp_rebinds(d, w):
+    d = {k: v * w for k, v in d.items()}
+    return np.sum(d["a"]) + np.sum(d["b"])
+
+
+def comp_rebinds_in_loop(x, w):
+    ys = [x, x * 2]
+    for _ in range(2):
+        ys = [v * w for v in ys]
+    return np.sum(ys[0]) + np.sum(ys[1] ** 2)
+
+
+def comp_rebinds_alias(xs, w):   # WRONG: value 0, gradient 0 (no crash)
+    t = xs
+    t = [v * w for v in t]
+    return sum(np.sum(v) for v in t)
+
+
+COMPREHENSIONS = found_in("round4", [
+    case(dict_comprehension_scale, {"w": arr(3), "b": 0.4}, arr(3), wrt=(0, 1)),
+    case(dict_comprehension_filtered, {"w": arr(3), "skip": arr(3, seed=2), "b": 0.4}, arr(3),
+         wrt=(0, 1), name="dict_comprehension_filtered"),
+    case(list_comprehension_over_dict, {"u": arr(3), "v": arr(3, seed=3)}, arr(3), wrt=(0, 1)),
+    case(nested_generators, [0.5, 1.5], [2.0, -1.0, 0.3], wrt=(0, 1)),
+    case(list_comprehension_then_loop, [0.5, 1.5, -0.3], arr(3), wrt=(0, 1)),
+    case(dict_comprehension_enumerate_zip, [0.5, 1.5], [0.1, -0.2], arr(3), wrt=(0, 1, 2)),
+]) + found_in("round6-found", [
+    case(dict_comp_rebinds, {"a": Z3, "b": Z3 * 2}, W, wrt=(0, 1)),
+    case(comp_rebinds_local_list, Z3, W, wrt=(0, 1)),
+    case(comp_rebinds_argument_list, [Z3, Z3 * 2], W, wrt=(0, 1)),
+    case(comp_over_array_rebinds, Z3, W, wrt=(0, 1)),
+    case(comp_rebinds_in_loop, Z3, W, wrt=(0, 1)),
+    case(comp_rebinds_alias, [Z3, Z3 * 2], W, wrt=(0, 1)),
+])
+
+
+# -- zip, enumerate and reversed over containers --------------------------------------------------
+
+
+FILE = Path(__file__).name
+
+
+def reversed_over_layers(ws, x):
+    h = x
+    for w in reversed(ws):
+        h = np.tanh(w @ h)
+    return np.sum(h)
+
+
+def enumerate_zip_branch(ws, bs, x):
+    h = x
+    for i, (w, b) in enumerate(zip(ws, bs, strict=True)):
+        if i % 2 == 0:
+            h = np.tanh(w * h + b)
+        else:
+            h = h * w - b
+    return np.sum(h)
+
+
+def reversed_enumerate_list(xs):
+    total = 0.0
+    for i, x in reversed(list(enumerate(xs))):
+        total = total * 0.5 + (i + 1) * x
+    return total
+
+
+def list_out_of_reversed(ws, x):
+    outs = []
+    h = x
+    for w in reversed(ws):
+        h = np.sin(h * w)
+        outs.append(h)
+    return outs
+
+
+def _double_dict(p):
+    return {k: v * 2.0 for k, v in p.items()}
+
+
+def dict_from_helper_comprehension_items(p, x):
+    total = 0.0
+    for k, v in _double_dict(p).items():
+        total = total + np.sum(v * x) * len(k)
+    return total
+
+
+def mlp_zip_layers(w1, b1, w2, b2, x):
+    h = x
+    for w, b in [(w1, b1), (w2, b2)]:
+        h = np.tanh(h @ w + b)
+    return np.sum(h * h)
+
+
+def discounted_return(rewards, gamma):
+    ret = 0.0
+    for t, r in enumerate(rewards):
+        ret = ret + gamma**t * r
+    return ret
+
+
+LOOPS = found_in("round4", [
+    case(reversed_over_layers, [arr(3, 3) * 0.5, arr(3, 3, seed=1) * 0.5], arr(3), wrt=(0, 1)),
+    case(enumerate_zip_branch, [0.5, 1.2, -0.7], (0.1, 0.2, 0.3), arr(3), wrt=(0, 1, 2)),
+]) + found_in("programs", [
+    case(
+        mlp_zip_layers,
+        arr(3, 4),
+        arr(4, seed=1),
+        arr(4, 2, seed=2),
+        arr(2, seed=3),
+        arr(5, 3, seed=4),
+        wrt=(0, 1, 2, 3),
+    ),
+    case(discounted_return, arr(4), 0.9, wrt=(0, 1)),
+])
+
+
+def test_vjp_list_output_of_reversed_loop():
+    ws, x = [0.5, 1.5, -0.7], arr(3)
+    out, pullback = sourcegrad.vjp(list_out_of_reversed, ws, x)
+    seed = [arr(3, seed=k) for k in range(3)]
+    dws, dx = pullback(seed)
+
+    def scalar(ws, x):
+        return sum(np.sum(o * s) for o, s in zip(list_out_of_reversed(ws, x), seed, strict=True))
+
+    assert_nested_close(out, list_out_of_reversed(ws, x))
+    assert_nested_close(dws, numeric_grad(scalar, (ws, x), {}, 0))
+    assert_nested_close(dx, numeric_grad(scalar, (ws, x), {}, 1))
+
+
+# Not supported yet: dict views outside a loop header, `.items()` of a call's result, and
+# `list(enumerate(...))`; each is refused at the user's line (never a wrong number).
+@pytest.mark.parametrize("f, args, wrt, marker", [
+    pytest.param(reversed_enumerate_list, ([0.5, 1.2, -0.7],), 0,
+                 "for i, x in reversed(list(enumerate(xs)))", id="reversed-list-enumerate"),
+    pytest.param(dict_from_helper_comprehension_items, ({"a": arr(3), "bb": 0.5}, arr(3)),
+                 (0, 1), "_double_dict(p).items()", id="items-of-a-call"),
+])
+def test_refused_for_now(f, args, wrt, marker):
+    with pytest.raises(sourcegrad.SourcegradError) as info:
+        sourcegrad.grad(f, wrt=wrt)(*args)
+    lineno, _ = line_of(f, marker)
+    assert f"{FILE}:{lineno}" in str(info.value)
+
+
+# -- items of lists and dicts rebound and added ---------------------------------------------------
+
+
+# B1 a dict key added to a dict by item assignment (key absent from the display) holding a float:
+#    AttributeError: 'float' object has no attribute 'copy' (emitted `dp['b'].copy()`).
+def dict_new_key_float(w):
+    p = {"w": w}
+    p["b"] = w * 2.0
+    return p["b"] * w
+
+
+def dict_new_key_in_loop_then_unpacked(w, x):
+    p = {"w": w}
+    for i in range(2):
+        p["b"] = p["w"] * i
+    return np.sum(x * p["w"] + p["b"])
+
+
+V4 = np.array([0.3, -1.2, 0.8, 1.5])
+
+
+def mlp_list_slice(w1, w2, w3, x):
+    ws = [w1, w2, w3]
+    h = x
+    for w in ws[:-1]:
+        h = np.tanh(h @ w)
+    return np.sum((h @ ws[-1]) ** 2)
+
+
+def horner_list_of_params(a, b, c, x):
+    coeffs = [a, b, c]
+    p = coeffs[0]
+    for q in coeffs[1:]:
+        p = p * x + q
+    return p
+
+
+ITEMS = found_in("round5-found", [
+    case(dict_new_key_float, 0.7),
+    case(dict_new_key_in_loop_then_unpacked, 0.7, V4[:3], wrt=(0, 1)),
+]) + found_in("programs", [
+    case(
+        mlp_list_slice,
+        arr(3, 4),
+        arr(4, 4, seed=1),
+        arr(4, 2, seed=2),
+        arr(5, 3, seed=3),
+        wrt=(0, 1, 2),
+    ),
+    case(horner_list_of_params, 0.5, -1.2, 0.3, 0.7, wrt=(0, 1, 2, 3)),
+])
+
+
+# -- lists grown by append and concatenation ------------------------------------------------------
+
+
+def trajectory_append(y0, k, n):
+    # collect the states of an Euler run, then a loss on the whole trajectory
+    traj = []
+    y = y0
+    for _ in range(n):
+        y = y + 0.1 * (-k * y + np.sin(y))
+        traj.append(y)
+    return np.sum((np.stack(traj) - 0.5) ** 2)
+
+
+def trajectory_concat(y0, k, n):
+    traj = []
+    y = y0
+    for _ in range(n):
+        y = y + 0.1 * (-k * y)
+        traj = traj + [y]
+    return np.sum(np.stack(traj) ** 2)
+
+
+def ensemble_copies(x0, w):
+    xs = np.stack([x0] * 3)
+    for i in range(2):
+        xs = np.tanh(xs * w + i)
+    return np.sum(xs * np.arange(3.0)[:, None])
+
+
+APPEND = found_in("programs", [
+    case(trajectory_append, arr(3), 0.7, 4, wrt=(0, 1)),
+    case(trajectory_concat, arr(3), 0.7, 3, wrt=(0, 1)),
+    case(ensemble_copies, arr(2), 0.8, wrt=(0, 1)),
+])
+
+
+# -- parameter trees, caches and optimizers in dicts and lists ------------------------------------
+
+
+def nested_param_tree(params, x):
+    """A dict of dicts and lists: an encoder dict and a decoder list of (W, b) tuples."""
+    enc = params["enc"]
+    h = np.tanh(x @ enc["W"] + enc["b"])
+    for w, b in params["dec"]:
+        h = np.tanh(h @ w + b)
+    return np.sum(h**2) + params["scale"] * np.sum(enc["W"] ** 2)
+
+
+def append_nested_loops(w, x):
+    rows = []
+    for i in range(len(x)):
+        row = []
+        for j in range(len(w)):
+            row.append(np.sin(x[i] * w[j]))
+        rows.append(np.stack(row))
+    m = np.stack(rows)
+    return np.sum(m * m.T) if m.shape[0] == m.shape[1] else np.sum(m @ m.T)
+
+
+def append_flat_then_reshape(w, x):
+    vals = []
+    for i in range(2):
+        for j in range(3):
+            vals.append(w[i] * x[j] + i * j)
+    grid = np.stack(vals).reshape(2, 3)
+    return np.sum(grid**2) + vals[4] * vals[1]
+
+
+def list_of_tuples_layers(layers, x):
+    h = x
+    for w, b in layers:
+        h = np.tanh(h @ w + b)
+    return np.sum(h)
+
+
+def enumerate_zip_params(ws, bs, x):
+    h = x
+    penalty = 0.0
+    for k, (w, b) in enumerate(zip(ws, bs, strict=True)):
+        h = np.maximum(h @ w + b, 0.1 * (h @ w + b))
+        penalty = penalty + (k + 1.0) * np.sum(w**2)
+    return np.sum(h**2) + 0.01 * penalty
+
+
+def comprehension_into_stack(ws, x):
+    hs = np.stack([np.tanh(w @ x) for w in ws])
+    weights = np.array([1.0, -0.5, 2.0])
+    return np.sum(hs * weights[:, None])
+
+
+def generators_in_min_max(ws, x):
+    best = max(np.sum(w * x) for w in ws)
+    worst = min(np.dot(w, w) for w in ws)
+    return best * worst + sum(np.sum(w) ** 2 for w in ws)
+
+
+def _forward_cache(p, x):
+    z = x @ p["w"] + p["b"]
+    h = np.tanh(z)
+    return {"z": z, "h": h, "out": h @ p["v"]}
+
+
+def _loss_from_cache(cache, y):
+    return np.mean((cache["out"] - y) ** 2) + 0.1 * np.sum(cache["z"] ** 2)
+
+
+def dict_returned_and_consumed(p, x, y):
+    cache = _forward_cache(p, x)
+    return _loss_from_cache(cache, y) + np.sum(cache["h"][0])
+
+
+def list_item_assignment(xs, s):
+    ys = list(xs)
+    for i in range(len(ys)):
+        ys[i] = ys[i] * s + ys[i - 1]
+    return np.sum(np.stack(ys) ** 2)
+
+
+def dict_item_assignment(p, x):
+    state = {"h": x, "c": 0.0}
+    for _ in range(3):
+        state["c"] = state["c"] + np.sum(state["h"])
+        state["h"] = np.tanh(p["w"] @ state["h"] + p["b"])
+    return state["c"] + np.sum(state["h"] ** 2)
+
+
+def dict_items_loop(params, x):
+    total = 0.0
+    for name, w in params.items():
+        total = total + np.sum(np.sin(w * x)) * len(name)
+    return total
+
+
+def list_of_dicts(layers, x):
+    h = x
+    for layer in layers:
+        h = np.tanh(h @ layer["w"] + layer["b"])
+    return np.sum(h**2)
+
+
+def tuple_of_tuples(pair, x):
+    (a, b), (c, d) = pair
+    return np.sum(a * x + b) * np.sum(c * x) + d
+
+
+def _make_list(x):
+    return [x * 2.0, x * 3.0]
+
+
+def _make_tuple(x):
+    return x * 2.0, x * 3.0
+
+
+def _make_dict(x):
+    return {"a": x * 2.0, "b": x * 3.0}
+
+
+def _first_squared(c):
+    return np.sum(c[0] ** 2)
+
+
+def _a_squared(c):
+    return np.sum(c["a"] ** 2)
+
+
+def helper_list_to_helper(x):
+    c = _make_list(x)
+    return _first_squared(c) + np.sum(c[1])
+
+
+def helper_tuple_to_helper(x):
+    c = _make_tuple(x)
+    return _first_squared(c) + np.sum(c[1])
+
+
+def helper_dict_to_helper_twice(x):
+    c = _make_dict(x)
+    return _a_squared(c) + _a_squared(c)
+
+
+def dict_keys_loop(params, x):
+    total = 0.0
+    for k in params:
+        total = total + np.sum(params[k] * x)
+    return total
+
+
+def append_to_argument_list(xs, w):
+    xs.append(w * 2.0)
+    return sum(np.sum(v) for v in xs) * w
+
+
+def list_display_item_assignment(a, b, s):
+    ys = [a, b]
+    for i in range(2):
+        ys[i] = ys[i] * s + ys[i - 1]
+    return np.sum(np.stack(ys) ** 2)
+
+
+def sgd_rebinds_dict_entries(params, x, y):
+    """Rebinding an entry of the caller's dict: the derivative must not touch the caller's."""
+    for _ in range(2):
+        r = x @ params["w"] + params["b"] - y
+        params["w"] = params["w"] - 0.05 * (x.T @ r)
+        params["b"] = params["b"] - 0.05 * np.sum(r)
+    return np.sum((x @ params["w"] + params["b"] - y) ** 2)
+
+
+def momentum_over_named_params(params, x, y):
+    vel = {"w": np.zeros_like(params["w"]), "b": 0.0}
+    p = {"w": params["w"], "b": params["b"]}
+    for _ in range(3):
+        r = x @ p["w"] + p["b"] - y
+        g = {"w": x.T @ r, "b": np.sum(r)}
+        for k in ["w", "b"]:
+            vel[k] = 0.9 * vel[k] + g[k]
+            p[k] = p[k] - 0.02 * vel[k]
+    return np.sum((x @ p["w"] + p["b"] - y) ** 2)
+
+
+PROGRAMS = found_in("newer", [
+    case(nested_param_tree,
+         {"enc": {"W": arr(3, 4) * 0.5, "b": arr(4, seed=1)},
+          "dec": [(arr(4, 2, seed=2) * 0.5, arr(2, seed=3)), (arr(2, 2, seed=4), 0.1)],
+          "scale": 0.3},
+         arr(5, 3, seed=5), name="nested_param_tree"),
+    case(append_nested_loops, arr(3), arr(3, seed=1), wrt=(0, 1)),
+    case(append_nested_loops, arr(2), arr(3, seed=1), wrt=(0, 1)),
+    case(append_flat_then_reshape, arr(2), arr(3, seed=1), wrt=(0, 1),
+         name="append_flat_then_reshape"),
+    case(list_of_tuples_layers, [(arr(3, 3) * 0.5, arr(3, seed=1)), (arr(3, 2, seed=2), 0.2)],
+         arr(4, 3, seed=3), wrt=(0, 1), name="list_of_tuples_layers"),
+    case(enumerate_zip_params, [arr(3, 3), arr(3, 2, seed=1)], [arr(3, seed=2), arr(2, seed=3)],
+         arr(4, 3, seed=4), wrt=(0, 1, 2), name="enumerate_zip_params"),
+    case(comprehension_into_stack, [arr(2, 3, seed=k) for k in range(3)], arr(3, seed=9),
+         wrt=(0, 1), name="comprehension_into_stack"),
+    case(generators_in_min_max, [arr(3, seed=k) for k in range(3)], arr(3, seed=9), wrt=(0, 1),
+         name="generators_in_min_max"),
+    case(dict_returned_and_consumed, {"w": arr(3, 4), "b": arr(4, seed=1), "v": arr(4, seed=2)},
+         arr(5, 3, seed=3), arr(5, seed=4), wrt=(0, 1), name="dict_returned_and_consumed"),
+    case(list_item_assignment, [arr(2), arr(2, seed=1), arr(2, seed=2)], 0.7, wrt=(0, 1),
+         name="list_item_assignment"),
+    case(dict_item_assignment, {"w": arr(3, 3) * 0.5, "b": arr(3, seed=1)}, arr(3, seed=2),
+         wrt=(0, 1), name="dict_item_assignment"),
+    case(dict_items_loop, {"a": arr(3), "bb": arr(3, seed=1)}, arr(3, seed=2), wrt=(0, 1),
+         name="dict_items_loop"),
+    case(list_of_dicts, [{"w": arr(3, 3), "b": arr(3, seed=1)}, {"w": arr(3, 2), "b": 0.3}],
+         arr(4, 3, seed=3), name="list_of_dicts"),
+    case(tuple_of_tuples, ((arr(3), 0.5), (arr(3, seed=1), -0.2)), arr(3, seed=2),
+         name="tuple_of_tuples"),
+    case(helper_list_to_helper, arr(3), name="helper_list_to_helper"),
+    case(helper_tuple_to_helper, arr(3), name="helper_tuple_to_helper"),
+    case(helper_dict_to_helper_twice, arr(3), name="helper_dict_to_helper_twice"),
+    case(dict_keys_loop, {"a": arr(3), "b": arr(3, seed=1)}, arr(3, seed=2), wrt=(0, 1),
+         name="dict_keys_loop"),
+    case(append_to_argument_list, [arr(2), arr(2, seed=1)], 0.6, wrt=(0, 1),
+         name="append_to_argument_list"),
+    case(list_display_item_assignment, arr(2), arr(2, seed=1), 0.7, wrt=(0, 1, 2),
+         name="list_display_item_assignment"),
+    case(sgd_rebinds_dict_entries, {"w": arr(2, seed=3), "b": 0.1}, arr(5, 2), arr(5, seed=2),
+         wrt=(0, 1), name="sgd_rebinds_dict_entries"),
+    case(momentum_over_named_params, {"w": arr(2, seed=3), "b": 0.1}, arr(5, 2), arr(5, seed=2),
+         wrt=(0, 1), name="momentum_over_named_params"),
+])
+
+
+# -- the cases above against the oracle -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "f, args, kwargs, wrt",
+    WRT + COMPREHENSIONS + LOOPS + ITEMS + APPEND + PROGRAMS,
+)
+def test_value_and_grad(f, args, kwargs, wrt):
+    assert_value_and_grad(f, *args, wrt=wrt, **kwargs)

@@ -1,13 +1,19 @@
 """`f(x, **params)` into the named parameters of a user function: the common
 `layer(x, **params)`. Each parameter reads its item of the dict, defaults fill what the dict
 leaves out, a `**rest` of the callee takes the items left over, and a dict that does not fit
-the parameters fails as Python's call would."""
+the parameters fails as Python's call would. Also module-constant, math and array defaults,
+keyword-only parameters, `*args` with `**kwargs`, dicts built item by item, grown on some paths
+or in loops, dicts of dicts, lambdas and nested functions called with `**p`, and recursion by
+keyword."""
+
+import math
 
 import numpy as np
 import pytest
+from provenance import found_in
 
 import sourcegrad
-from oracle import arr, assert_grad, case
+from oracle import arr, assert_grad, assert_value_and_grad, case
 
 OFFSET = np.array([0.5, -0.25])
 
@@ -161,3 +167,324 @@ def test_a_default_left_out_gets_no_adjoint():
         got = sourcegrad.grad(default_left_out)({"w": W, "b": B}, X)
     expected = 2.0 * (1.0 - np.tanh(X @ W + B) ** 2).sum(axis=0)
     np.testing.assert_allclose(got["b"], expected, rtol=1e-12)
+
+
+# -- defaults, keyword-only parameters, **rest, dicts built or grown in the function --------------
+
+
+SHIFT = np.array([0.3, -0.2])
+
+
+GAIN = 1.7
+
+
+def _lay(x, w, b):
+    return np.tanh(x @ w + b)
+
+
+def _lay_module_defaults(x, w, b=SHIFT, g=GAIN):
+    return g * np.tanh(x @ w + b)
+
+
+def _lay_keyword_only(x, *, w, b=0.0, scale=1.0):
+    return scale * (x @ w) + b
+
+
+def _product_of_rest(x, w, **rest):
+    out = x @ w
+    for k in rest:
+        out = out * rest[k]
+    return np.sum(out)
+
+
+def _args_and_kwargs(x, *args, **kw):
+    t = x
+    for a in args:
+        t = t * a
+    for k, v in kw.items():
+        t = t + v
+    return np.sum(t)
+
+
+def _sin_affine(x, w, b):
+    return np.sin(x * w) + b
+
+
+def _forwards_kwargs(x, **kw):
+    return _sin_affine(x, **kw) * 2.0
+
+
+def _affine_default_b(x, w, b=0.0):
+    return x * w + b
+
+
+def _array_default(x, w, b=np.zeros(3)):  # noqa: B008
+    return x * w + b
+
+
+def _math_default(x, w, c=math.pi / 4):
+    return np.sin(x * w + c)
+
+
+def _recursive_kw(x, w, n):
+    if n == 0:
+        return x
+    return _recursive_kw(np.sin(x * w), w=w, n=n - 1)
+
+
+def _writes_keyword_only(x, *, out):
+    out[:] = np.sin(x)
+
+
+def module_constant_defaults(p, x):
+    return np.sum(_lay_module_defaults(x, **p))
+
+
+def keyword_only_from_dict(p, x):
+    return np.sum(_lay_keyword_only(x, **p) ** 2)
+
+
+def leftovers_multiply(p, x):
+    return _product_of_rest(x, **p)
+
+
+def star_args_and_kwargs(w, b, x):
+    xs = (w, 2.0)
+    kw = {"b": b, "c": w * b}
+    return _args_and_kwargs(x, *xs, **kw)
+
+
+def star_args_and_kwargs_in_loop(w, x):
+    total = 0.0
+    for i in range(3):
+        kw = {"a": w * i, "b": x}
+        total = total + _args_and_kwargs(x, w, **kw)
+    return total
+
+
+def layers_in_a_loop(layers, x):
+    h = x
+    for p in layers:
+        h = _lay(h, **p)
+    return np.sum(h)
+
+
+def layers_in_a_generator(layers, x):
+    return sum(np.sum(_lay(x, **p)) for p in layers)
+
+
+def kwargs_forwarded_by_keyword(w, b, x):
+    return np.sum(_forwards_kwargs(x, w=w, b=b))
+
+
+def kwargs_forwarded_from_dict(p, x):
+    return np.sum(_forwards_kwargs(x, **p))
+
+
+def dict_filled_item_by_item(w, x):
+    p = {}
+    p["w"] = w
+    p["b"] = w * 0.5
+    return np.sum(_sin_affine(x, **p))
+
+
+def item_set_on_both_paths(w, x):
+    p = {"w": w}
+    if np.sum(x) > 0:
+        p["b"] = x
+    else:
+        p["b"] = -x
+    return np.sum(_sin_affine(x, **p))
+
+
+def key_added_on_a_flag(w, x, flag):
+    p = {"w": w}
+    if flag:
+        p["b"] = w * w
+    return np.sum(_affine_default_b(x, **p))
+
+
+def key_added_on_data(w, x):
+    p = {"w": w}
+    if w > 0.5:
+        p["b"] = w * w
+    return np.sum(_affine_default_b(x, **p))
+
+
+def key_added_on_one_iteration(w, x):
+    p = {"w": w}
+    for i in range(3):
+        if i == 1:
+            p["b"] = w * 3.0
+    return np.sum(_affine_default_b(x, **p))
+
+
+def array_default_left_out(w, x):
+    p = {"w": w}
+    return np.sum(_array_default(x, **p) ** 2)
+
+
+def math_constant_default(p, x):
+    return np.sum(_math_default(x, **p))
+
+
+def dict_holds_x_too(p, x):
+    return np.sum(_sin_affine(**p)) * np.sum(x)
+
+
+def recursion_by_keyword(w, x):
+    p = {"w": w, "n": 3}
+    return np.sum(_recursive_kw(x, **p))
+
+
+def lambda_called_with_dict(p, x):
+    f = lambda x, w, b: x * w + b  # noqa: E731
+    return np.sum(f(x, **p))
+
+
+def nested_def_called_with_dict(p, x):
+    def f(x, w, b=1.0):
+        return x * w + b
+
+    return np.sum(f(x, **p))
+
+
+def dict_rebuilt_each_iteration(w, x):
+    total = 0.0
+    p = {"w": w, "b": 0.0}
+    for _ in range(3):
+        total = total + np.sum(_affine_default_b(x, **p))
+        p = {"w": p["w"] * 2.0, "b": p["b"] + w}
+    return total
+
+
+def dict_item_augmented_in_loop(w, x):
+    p = {"w": w, "b": 0.0}
+    for _ in range(3):
+        p["b"] += w
+        x = _affine_default_b(x, **p)
+    return np.sum(x)
+
+
+def callers_dict_grown_through_alias(p, x):
+    p2 = p
+    p2["b"] = x
+    return np.sum(_affine_default_b(x, **p))
+
+
+def kwargs_passed_through(x, **kw):
+    return _affine_default_b(x, **kw)
+
+
+def kwargs_pass_through_caller(w, x):
+    return np.sum(kwargs_passed_through(x, w=w, b=w * 2.0))
+
+
+def array_changed_through_keyword_only(x):
+    buf = np.zeros(3)
+    _writes_keyword_only(x, out=buf)
+    return np.sum(buf**2)
+
+
+def dict_of_dicts(ps, x):
+    total = 0.0
+    for name in ps:
+        total = total + np.sum(_affine_default_b(x, **ps[name]))
+    return total
+
+
+W32, B2, X43 = arr(3, 2), arr(2, seed=1), arr(4, 3, seed=2)
+
+
+X3 = arr(3, seed=5)
+
+
+TWO_LAYERS = [{"w": arr(3, 3, seed=3), "b": arr(3, seed=4)}, {"w": W32, "b": B2}]
+
+
+def unexpected_key(w, x):
+    p = {"w": w, "zz": 1.0}
+    return np.sum(_affine_default_b(x, **p))
+
+
+def missing_key(w, x):
+    p = {"b": w}
+    return np.sum(_affine_default_b(x, **p))
+
+
+def key_given_twice(w, x):
+    p = {"w": w}
+    return np.sum(_affine_default_b(x, w, **p))
+
+
+def _kw_set_then_pass(x, **kw):
+    kw["b"] = kw["w"] * 3.0
+    return _affine_default_b(x, **kw)
+
+
+def callee_sets_item_of_its_kwargs(w, x):
+    p = {"w": w}
+    return np.sum(_kw_set_then_pass(x, **p))
+
+
+V4 = np.array([0.3, -1.2, 0.8, 1.5])
+
+
+PROGRAMS = found_in("round5", [
+    case(module_constant_defaults, {"w": W32}, X43, wrt=(0, 1), name="module_defaults-left_out"),
+    case(module_constant_defaults, {"w": W32, "g": 0.5}, X43, wrt=(0, 1),
+         name="module_defaults-given"),
+    case(keyword_only_from_dict, {"w": W32, "b": B2, "scale": 0.3}, X43, wrt=(0, 1),
+         name="keyword_only-all"),
+    case(keyword_only_from_dict, {"w": W32}, X43, wrt=(0, 1), name="keyword_only-defaults"),
+    case(leftovers_multiply, {"w": W32, "a": 0.5, "c": arr(2, seed=3)}, X43, wrt=(0, 1)),
+    case(star_args_and_kwargs, 0.7, 0.3, X3, wrt=(0, 1, 2)),
+    case(star_args_and_kwargs_in_loop, 0.7, X3, wrt=(0, 1)),
+    case(layers_in_a_loop, TWO_LAYERS, X43, wrt=(0, 1)),
+    case(layers_in_a_generator, TWO_LAYERS, X43, wrt=(0, 1)),
+    case(kwargs_forwarded_by_keyword, 0.7, 0.3, X3, wrt=(0, 1, 2)),
+    case(kwargs_forwarded_from_dict, {"w": 0.7, "b": 0.3}, X3, wrt=(0, 1)),
+    case(dict_filled_item_by_item, 0.7, X3, wrt=(0, 1)),
+    case(item_set_on_both_paths, 0.7, X3, wrt=(0, 1), name="both_paths-if"),
+    case(item_set_on_both_paths, 0.7, -X3 - 1.0, wrt=(0, 1), name="both_paths-else"),
+    case(key_added_on_a_flag, 0.7, X3, True, wrt=(0, 1), name="flag-true"),
+    case(key_added_on_a_flag, 0.7, X3, False, wrt=(0, 1), name="flag-false"),
+    case(key_added_on_data, 0.7, X3, wrt=(0, 1), name="on_data-added"),
+    case(key_added_on_data, 0.3, X3, wrt=(0, 1), name="on_data-not_added"),
+    case(key_added_on_one_iteration, 0.7, X3, wrt=(0, 1)),
+    case(array_default_left_out, 0.7, X3, wrt=(0, 1)),
+    case(math_constant_default, {"w": 0.7}, X3, wrt=(0, 1), name="math_default-left_out"),
+    case(math_constant_default, {"w": 0.7, "c": 0.2}, X3, wrt=(0, 1), name="math_default-given"),
+    case(dict_holds_x_too, {"x": X3, "w": 0.7, "b": 0.1}, X3, wrt=(0, 1)),
+    case(recursion_by_keyword, 0.7, X3, wrt=(0, 1)),
+    case(lambda_called_with_dict, {"w": 0.7, "b": 0.2}, X3, wrt=(0, 1)),
+    case(nested_def_called_with_dict, {"w": 0.7}, X3, wrt=(0, 1)),
+    case(dict_rebuilt_each_iteration, 0.7, X3, wrt=(0, 1)),
+    case(dict_item_augmented_in_loop, 0.7, X3, wrt=(0, 1)),
+    case(callers_dict_grown_through_alias, {"w": 0.5}, X3, wrt=(0, 1)),
+    case(kwargs_pass_through_caller, 0.7, X3, wrt=(0, 1)),
+    case(array_changed_through_keyword_only, X3),
+    case(dict_of_dicts, {"a": {"w": 0.5}, "b": {"w": 0.3, "b": 0.1}}, X3, wrt=(0, 1)),
+]) + found_in("round5-found", [
+    case(callee_sets_item_of_its_kwargs, 0.7, V4, wrt=(0, 1)),
+])
+
+
+@pytest.mark.parametrize("f, message", [
+    (unexpected_key, r"_affine_default_b\(\) got an unexpected keyword argument 'zz'"),
+    (missing_key, r"_affine_default_b\(\) missing 1 required .*'w'"),
+    (key_given_twice, r"_affine_default_b\(\) got multiple values for argument 'w'"),
+])
+def test_a_dict_that_does_not_fit_raises_like_python(f, message):
+    with pytest.raises(TypeError, match=message):
+        f(0.7, X3)
+    with pytest.raises(TypeError, match=message):
+        sourcegrad.grad(f)(0.7, X3)
+
+
+# -- the cases above against the oracle -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("f, args, kwargs, wrt", PROGRAMS)
+def test_grad(f, args, kwargs, wrt):
+    assert_value_and_grad(f, *args, wrt=wrt, **kwargs)

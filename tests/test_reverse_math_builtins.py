@@ -1,12 +1,15 @@
 """Reverse mode through the math module (exp, log, sin, cos, sqrt, tanh, pow, erf) and the
-builtins abs, min, max, sum, float and len, in scalar functions."""
+builtins abs, min, max, sum, float and len, in scalar functions, and the builtin max and min in
+loops (a running max, a softmax shifted by it)."""
 
 import math
 
 import numpy as np
 import pytest
+from provenance import found_in
 
-from oracle import arr, assert_grad, case
+import sourcegrad
+from oracle import arr, assert_grad, assert_value_and_grad, case, signed
 
 # -- math -----------------------------------------------------------------------------------------
 
@@ -147,12 +150,52 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("f, args, kwargs, wrt", CASES)
-def test_grad(f, args, kwargs, wrt):
-    assert_grad(f, *args, wrt=wrt, **kwargs)
-
-
 @pytest.mark.parametrize("x", [-0.8, 0.3, 1.6])
 def test_closed_form_erf(x):
     expected = math.erf(x) + x * 2.0 / math.sqrt(math.pi) * math.exp(-x * x)
     assert assert_grad(m_erf, x) == pytest.approx(expected, rel=1e-10)
+
+
+# -- builtin max and min in loops -----------------------------------------------------------------
+
+
+def builtin_max_min_loop(a):
+    best = -10.0
+    worst = 10.0
+    for v in a:
+        best = max(best, v * v)
+        worst = min(worst, v)
+    return best * worst
+
+
+def softmax_builtin_max(z):
+    m = z[0]
+    for v in z:
+        m = max(m, v)
+    e = np.exp(z - m)
+    p = e / np.sum(e)
+    return np.sum(p * np.arange(len(z)))
+
+
+PROGRAMS = found_in("unseen", [
+    case(builtin_max_min_loop, signed(5)),
+]) + found_in("programs", [
+    case(softmax_builtin_max, signed(5)),
+])
+
+
+def test_softmax_closed_form():
+    # d/dz sum(p * c) = p * (c - sum(p * c))
+    z = signed(5)
+    p = np.exp(z - z.max()) / np.sum(np.exp(z - z.max()))
+    c = np.arange(5.0)
+    got = sourcegrad.grad(softmax_builtin_max)(z)
+    np.testing.assert_allclose(got, p * (c - np.sum(p * c)), rtol=1e-10, atol=1e-14)
+
+
+# -- the cases above against the oracle -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("f, args, kwargs, wrt", CASES + PROGRAMS)
+def test_grad(f, args, kwargs, wrt):
+    assert_value_and_grad(f, *args, wrt=wrt, **kwargs)

@@ -1,11 +1,17 @@
 """Reverse mode through the NumPy functions of the contract: elementwise functions on scalars,
 (3,) and (2, 3); binary functions away from ties; reductions with axis and keepdims; shape
-functions, constructors, constants and the ndarray method forms."""
+functions, constructors, constants and the ndarray method forms. Then the same functions in
+small models: reductions over several axes with keepdims (normalizations, softmax, log-sum-exp
+and ties in its max), where/maximum/minimum and masks in loops, attention and MLPs."""
+
+import math
 
 import numpy as np
 import pytest
+from provenance import found_in
 
-from oracle import arr, assert_grad, case, signed
+import sourcegrad
+from oracle import arr, assert_grad, assert_value_and_grad, assert_vjp, case, signed
 
 SHAPES = [(), (3,), (2, 3)]
 
@@ -506,3 +512,342 @@ def test_closed_form_tanh():
     x = arr(2, 3)
     expected = np.tanh(x) + x * (1.0 - np.tanh(x) ** 2)
     np.testing.assert_allclose(assert_grad(np_tanh, x), expected, rtol=1e-10)
+
+
+# -- reductions over axes, keepdims, normalizations -----------------------------------------------
+
+
+def keepdims_broadcast(m):
+    mu = np.mean(m, axis=1, keepdims=True)
+    c = m - mu
+    v = np.sum(c * c, axis=1, keepdims=True)
+    z = c / np.sqrt(v + 1e-3)
+    return np.sum(z * np.arange(m.shape[1]))
+
+
+def softmax_keepdims(m, w):
+    z = m @ w
+    z = z - np.max(z, axis=-1, keepdims=True)
+    e = np.exp(z)
+    p = e / e.sum(axis=-1, keepdims=True)
+    return np.sum(p[:, 0] * np.log(p[:, 1]))
+
+
+def logsumexp_rows(m):
+    mx = m.max(axis=1, keepdims=True)
+    return np.sum(mx[:, 0] + np.log(np.sum(np.exp(m - mx), axis=1)))
+
+
+def max_along_axis(m):
+    return np.sum(np.max(m, axis=0) * np.min(m, axis=1).sum())
+
+
+def mean_keepdims_cov(m):
+    c = m - m.mean(axis=0, keepdims=True)
+    cov = c.T @ c / m.shape[0]
+    return np.sum(cov * cov)
+
+
+def tuple_axis(m):
+    return np.sum(np.mean(m * m, axis=(0, 1))) + np.sum(m, axis=(0, 2)).sum()
+
+
+def vjp_keepdims(m):
+    return m / m.sum(axis=1, keepdims=True)
+
+
+def keepdims_norms(m, gamma, beta):
+    mu = m.mean(axis=0, keepdims=True)
+    sd = np.std(m, axis=0, keepdims=True)
+    z = (m - mu) / (sd + 1e-3)
+    z = gamma * z + beta
+    row = np.sum(z, axis=-1, keepdims=True)
+    return np.sum(z * row) + np.max(z, axis=1, keepdims=True).sum()
+
+
+def tuple_axes_reductions(t):
+    a = np.sum(t, axis=(0, 2))
+    b = np.mean(t * t, axis=(1, -1))
+    c = np.max(t, axis=-1)
+    d = np.min(t, axis=(0, 1))
+    e = np.prod(t, axis=-1)
+    return np.sum(a * a) + np.sum(b) + np.sum(c * c) + np.sum(d) + np.sum(e)
+
+
+def var_std_axes(t):
+    return np.sum(np.var(t, axis=(0, 2))) + np.sum(np.std(t, axis=-1, keepdims=True) * t)
+
+
+def max_min_axes_loop(m, n):
+    s = 0.0
+    for _ in range(n):
+        hi = np.max(m, axis=0)
+        lo = m.min(axis=1)
+        s = s + np.sum(hi) * np.sum(lo)
+        m = m * 0.8 + np.mean(m, axis=1, keepdims=True) * 0.2
+    return s
+
+
+KEEPDIMS = found_in("unseen", [
+    case(keepdims_broadcast, arr(3, 4)),
+    case(softmax_keepdims, arr(4, 3), arr(3, 2, seed=1), wrt=(0, 1)),
+    case(logsumexp_rows, arr(3, 4)),
+    case(max_along_axis, arr(3, 4)),
+    case(mean_keepdims_cov, arr(4, 3)),
+    case(tuple_axis, arr(2, 3, 4)),
+]) + found_in("programs", [
+    case(keepdims_norms, arr(4, 3), arr(1, 3, seed=1), arr(3, seed=2), wrt=(0, 1, 2)),
+    case(tuple_axes_reductions, arr(2, 3, 4)),
+    case(var_std_axes, arr(2, 3, 4)),
+    case(max_min_axes_loop, arr(3, 4), 3),
+])
+
+
+KEEPDIMS_VJP = found_in("unseen", [
+    pytest.param(vjp_keepdims, (arr(2, 3, lo=0.5, hi=2.0),), arr(2, 3, seed=2), id="keepdims"),
+])
+
+
+# -- where, maximum, minimum, masks, ties ---------------------------------------------------------
+
+
+def where_broadcast(a, b):
+    return np.sum(np.where(a[:, None] > b[None, :], a[:, None] * b, b * b))
+
+
+def where_scalar_both(a, x):
+    return np.sum(np.where(a > 0, x, -x) * a)
+
+
+def relu_chain(x):
+    h = np.maximum(x, 0.0)
+    h = np.minimum(h, 1.0)
+    return np.sum(h * x)
+
+
+def mask_multiply(a):
+    mask = a > 0
+    return np.sum(a * mask) + np.sum(np.where(mask, a, 0.0) ** 2)
+
+
+def where_in_loop(a, w, n):
+    for i in range(n):
+        a = np.where(a > 0.1 * i, a * w, 0.3 * a)
+        a = np.where(np.abs(a) < 1.5, a, np.sign(a) * 1.5)
+    return np.sum(a * a)
+
+
+def maximum_minimum_broadcast(a, b):
+    s = 0.0
+    for k in range(3):
+        s = s + np.sum(np.maximum(a[:, None], b[None, :] + k * 0.3))
+        s = s + np.sum(np.minimum(a[None, :], b[:, None] * 0.5))
+    return s
+
+
+def where_loop_out(a, w):
+    for i in range(3):
+        a = np.where(a > 0.2 * i, np.tanh(a * w), a * a)
+    return a
+
+
+def lse_max(z):
+    m = np.max(z)
+    return m + np.log(np.sum(np.exp(z - m)))
+
+
+def lse_builtin_max_loop(z):
+    m = z[0]
+    for v in z:
+        m = max(m, v)
+    return m + np.log(np.sum(np.exp(z - m)))
+
+
+def lse_where_loop(z):
+    m = z[0]
+    for v in z:
+        m = np.where(v > m, v, m)
+    return m + np.log(np.sum(np.exp(z - m)))
+
+
+def lse_rows_keepdims(z):
+    m = np.max(z, axis=-1, keepdims=True)
+    return np.sum(m[:, 0] + np.log(np.sum(np.exp(z - m), axis=-1)))
+
+
+WHERE = found_in("unseen", [
+    case(where_broadcast, arr(3), arr(4, seed=1), wrt=(0, 1)),
+    case(where_scalar_both, signed(4), 0.7, wrt=(0, 1)),
+    case(relu_chain, arr(6, lo=-0.9, hi=1.9)),
+    case(mask_multiply, signed(5)),
+]) + found_in("programs", [
+    case(where_in_loop, signed(6), 1.3, 3, wrt=(0, 1)),
+    case(maximum_minimum_broadcast, arr(3), arr(4, seed=1), wrt=(0, 1)),
+])
+
+
+WHERE_VJP = found_in("programs", [
+    pytest.param(where_loop_out, (signed(5), 1.2), arr(5, seed=3), id="where-loop"),
+])
+
+
+@pytest.mark.parametrize("f", [lse_max, lse_builtin_max_loop, lse_where_loop])
+@pytest.mark.parametrize(
+    "z", [np.zeros(4), np.array([1.0, 2.0, 2.0, -1.0])], ids=["all-tied", "two-tied"]
+)
+def test_logsumexp_ties_closed_form(f, z):
+    p = np.exp(z - z.max()) / np.sum(np.exp(z - z.max()))
+    np.testing.assert_allclose(sourcegrad.grad(f)(z), p, rtol=1e-12, atol=1e-15)
+
+
+def test_logsumexp_rows_ties_closed_form():
+    z = np.array([[0.0, 0.0, 1.0], [2.0, 2.0, 2.0]])
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(sourcegrad.grad(lse_rows_keepdims)(z), p, rtol=1e-12)
+
+
+# -- models written with NumPy: attention, MLPs, constructors with int shapes ---------------------
+
+
+def ones_matrix_of_ints(x, n, m):
+    a = np.ones((n, m)) * x
+    b = np.eye(n) * x
+    return np.sum(a) + np.sum(b @ a)
+
+
+def batch_mlp(w1, w2, xs):
+    h = np.maximum(xs @ w1, 0.0)
+    out = h @ w2
+    return np.mean((out - 1.0) ** 2)
+
+
+def attention(q, k, v):
+    s = q @ k.T / np.sqrt(q.shape[1])
+    s = s - s.max(axis=1, keepdims=True)
+    p = np.exp(s)
+    p = p / p.sum(axis=1, keepdims=True)
+    return np.sum((p @ v) ** 2)
+
+
+def vjp_matrix_out(a, b):
+    return np.outer(a, b) * np.sin(a)[:, None]
+
+
+def softmax_probs(z, temperature):
+    z = z / temperature
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def attention_block(x, wq, wk, wv, wo):
+    q = x @ wq
+    k = x @ wk
+    v = x @ wv
+    scores = q @ k.T / math.sqrt(wq.shape[1])
+    scores = scores - np.max(scores, axis=-1, keepdims=True)
+    att = np.exp(scores)
+    att = att / np.sum(att, axis=-1, keepdims=True)
+    h = x + (att @ v) @ wo
+    mu = np.mean(h, axis=-1, keepdims=True)
+    var = np.var(h, axis=-1, keepdims=True)
+    y = (h - mu) / np.sqrt(var + 1e-5)
+    return np.sum(y * np.arange(y.shape[1]))
+
+
+def multihead_attention(x, wq, wk, wv):
+    # wq, wk, wv: (heads, d, dk); heads summed after the transpose
+    out = 0.0
+    for hd in range(wq.shape[0]):
+        q = x @ wq[hd]
+        k = x @ wk[hd]
+        s = q @ np.transpose(k) * 0.5
+        s = s - s.max(axis=1, keepdims=True)
+        a = np.exp(s)
+        a = a / a.sum(axis=1, keepdims=True)
+        out = out + a @ (x @ wv[hd])
+    return np.sum(np.tanh(out))
+
+
+def attention_out(q, k, v):
+    s = q @ k.T
+    s = s - np.max(s, axis=-1, keepdims=True)
+    p = np.exp(s)
+    p = p / np.sum(p, axis=-1, keepdims=True)
+    return p @ v
+
+
+def mlp_out(w1, w2, x):
+    return np.tanh(x @ w1) @ w2
+
+
+def query_over_batches(q, keys, values):
+    # one query vector (d,) against keys (b, t, d): scores (b, t)
+    s = q @ np.swapaxes(keys, -1, -2)
+    s = s - np.max(s, axis=-1, keepdims=True)
+    p = np.exp(s)
+    p = p / np.sum(p, axis=-1, keepdims=True)
+    return np.sum(np.sum(p[:, :, None] * values, axis=1) ** 2)
+
+
+PROGRAMS = found_in("round4", [
+    case(ones_matrix_of_ints, 0.7, 2, 3),
+]) + found_in("unseen", [
+    case(batch_mlp, arr(3, 4), arr(4, 2, seed=1), arr(5, 3, seed=2), wrt=(0, 1, 2)),
+    case(attention, arr(3, 4), arr(5, 4, seed=1), arr(5, 2, seed=2), wrt=(0, 1, 2)),
+]) + found_in("programs", [
+    case(
+        attention_block,
+        arr(4, 3),
+        arr(3, 2, seed=1),
+        arr(3, 2, seed=2),
+        arr(3, 2, seed=3),
+        arr(2, 3, seed=4),
+        wrt=(0, 1, 2, 3, 4),
+    ),
+    case(
+        multihead_attention,
+        arr(4, 3),
+        arr(2, 3, 2, seed=1),
+        arr(2, 3, 2, seed=2),
+        arr(2, 3, 2, seed=3),
+        wrt=(0, 1, 2, 3),
+    ),
+    case(
+        query_over_batches,
+        arr(3),
+        arr(2, 4, 3, seed=1),
+        arr(2, 4, 2, seed=2),
+        wrt=(0, 1, 2),
+    ),
+])
+
+
+PROGRAMS_VJP = found_in("unseen", [
+    pytest.param(vjp_matrix_out, (arr(3), arr(2, seed=1)), arr(3, 2, seed=2), id="outer"),
+]) + found_in("programs", [
+    pytest.param(
+        attention_out,
+        (arr(3, 2), arr(4, 2, seed=1), arr(4, 3, seed=2)),
+        arr(3, 3, seed=5),
+        id="attention",
+    ),
+    pytest.param(
+        mlp_out, (arr(3, 4), arr(4, 2, seed=1), arr(5, 3, seed=2)), arr(5, 2, seed=3), id="mlp"
+    ),
+    pytest.param(softmax_probs, (arr(3, 4), 0.7), arr(3, 4, seed=4), id="softmax"),
+])
+
+
+# -- the cases above against the oracle -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("f, args, kwargs, wrt", KEEPDIMS + WHERE + PROGRAMS)
+def test_grad(f, args, kwargs, wrt):
+    assert_value_and_grad(f, *args, wrt=wrt, **kwargs)
+
+
+@pytest.mark.parametrize("f, args, seed", KEEPDIMS_VJP + WHERE_VJP + PROGRAMS_VJP)
+def test_vjp(f, args, seed):
+    assert_vjp(f, *args, seed=seed)

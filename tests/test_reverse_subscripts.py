@@ -1,11 +1,13 @@
 """Reverse mode through subscripts: integer indices (constant, argument, negative), x[i, j],
 slices with and without steps, x[:, 0], x[..., None], boolean masks, and integer-array indexing
-with repeated indices (whose adjoint must accumulate, not overwrite)."""
+with repeated indices (whose adjoint must accumulate, not overwrite); masks, fancy indices,
+argmax indices and slices in programs (cross-entropy, gathers), and 0-d subscripts (`a[()]`)."""
 
 import numpy as np
 import pytest
+from provenance import found_in
 
-from oracle import arr, assert_grad, case, signed
+from oracle import arr, assert_grad, assert_value_and_grad, case, signed
 
 # -- integer indices ------------------------------------------------------------------------------
 
@@ -163,11 +165,132 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("f, args, kwargs, wrt", CASES)
-def test_grad(f, args, kwargs, wrt):
-    assert_grad(f, *args, wrt=wrt, **kwargs)
-
-
 def test_closed_form_repeated_index_accumulates():
     a = np.array([0.5, -1.0, 2.0])
     np.testing.assert_allclose(assert_grad(fancy_repeated, a), [1.0, 0.0, 8.0], rtol=1e-10)
+
+
+# -- masks, fancy indices and slices in programs --------------------------------------------------
+
+
+def mask_in_loop(a, n):
+    s = 0.0
+    for i in range(n):
+        m = a > (i * 0.5 - 1.0)
+        s = s + np.sum(a[m] ** 2)
+    return s
+
+
+def mask_from_other(a, b):
+    return np.sum(np.exp(a[b > 0]) * b[b > 0])
+
+
+def mask_2d_rows(m):
+    keep = m.sum(axis=1) > 0
+    return np.sum(m[keep] ** 3)
+
+
+def fancy_repeats_in_loop(a, n):
+    idx = np.array([0, 2, 2, 1, 0, 0])
+    s = 0.0
+    for k in range(n):
+        s = s + np.sum(a[idx] * (k + 1.0)) * a[idx[k]]
+    return s
+
+
+def fancy_2d_rows_repeat(m, w):
+    rows = np.array([1, 1, 0, 2])
+    g = m[rows] @ w
+    return np.sum(np.tanh(g))
+
+
+def index_minus_one_loop(a):
+    s = a[0]
+    for i in range(1, len(a)):
+        s = s * 0.5 + a[i] * a[i - 1]
+    return s
+
+
+def slice_reductions(m):
+    top = m[:2]
+    bottom = m[-2:]
+    return np.sum(top * bottom) + np.max(m[:, 1:], axis=0).sum()
+
+
+def gather_rows_cols(m):
+    r = np.array([0, 2, 2])
+    c = np.array([1, 1, 0])
+    return np.sum(m[r, c] ** 3)
+
+
+def argmax_index(a):
+    k = np.argmax(a)
+    return a[k] * np.sum(a)
+
+
+def _logsumexp(z):
+    m = np.max(z)
+    return m + np.log(np.sum(np.exp(z - m)))
+
+
+def cross_entropy_rows(logits, labels):
+    loss = 0.0
+    for i in range(logits.shape[0]):
+        loss = loss + _logsumexp(logits[i]) - logits[i, labels[i]]
+    return loss / logits.shape[0]
+
+
+def cross_entropy_vectorized(w, x, labels):
+    z = x @ w
+    m = np.max(z, axis=-1, keepdims=True)
+    lse = m[:, 0] + np.log(np.sum(np.exp(z - m), axis=-1))
+    picked = z[np.arange(z.shape[0]), labels]
+    return np.mean(lse - picked)
+
+
+PROGRAMS = found_in("unseen", [
+    case(mask_in_loop, arr(5), 3),
+    case(mask_from_other, arr(4), signed(4, seed=1), wrt=(0, 1)),
+    case(mask_2d_rows, arr(4, 3)),
+    case(fancy_repeats_in_loop, arr(3), 4),
+    case(fancy_2d_rows_repeat, arr(3, 2), arr(2, 2, seed=1), wrt=(0, 1)),
+    case(index_minus_one_loop, arr(5)),
+    case(slice_reductions, arr(4, 3)),
+    case(gather_rows_cols, arr(3, 3)),
+    case(argmax_index, arr(4)),
+]) + found_in("programs", [
+    case(cross_entropy_rows, arr(4, 3), np.array([0, 2, 1, 2])),
+    case(
+        cross_entropy_vectorized,
+        arr(3, 4),
+        arr(5, 3, seed=1),
+        np.array([0, 3, 1, 1, 2]),
+        wrt=(0, 1),
+    ),
+])
+
+
+# -- 0-d subscripts -------------------------------------------------------------------------------
+
+
+def zero_d_subscript(a):
+    return a[()] * a
+
+
+def zero_d_subscript_of_product(a):
+    b = a * a
+    return b[()]
+
+
+ZERO_D = found_in("unseen", [
+    case(zero_d_subscript, np.array(0.7)),
+    case(zero_d_subscript_of_product, np.array(0.7)),
+])
+
+
+# -- the cases above against the oracle -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("f, args, kwargs, wrt", CASES + PROGRAMS + ZERO_D)
+def test_grad(f, args, kwargs, wrt):
+    assert_value_and_grad(f, *args, wrt=wrt, **kwargs)

@@ -11,6 +11,7 @@
 from .api import grad, show, value_and_grad, vjp
 from .check import GradientCheckError, check_grad
 from .errors import (
+    HigherOrderError,
     InternalError,
     NonDifferentiableInputError,
     NonScalarOutputError,
@@ -31,5 +32,5 @@ __all__ = [
     "adjoint", "adjoint_method", "nondifferentiable", "d",
     "SourcegradError", "UnsupportedSyntaxError", "NoRuleError", "SourceUnavailableError",
     "WrtError", "NonScalarOutputError", "NonDifferentiableInputError", "TemplateError",
-    "InternalError", "GradientCheckError",
+    "InternalError", "GradientCheckError", "HigherOrderError",
 ]

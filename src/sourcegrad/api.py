@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import functools
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -17,8 +16,9 @@ from typing import Any
 import numpy as np
 
 from . import cache
-from .analysis.abstract import is_plain_object, of_value
+from .analysis.abstract import is_foreign_array, is_plain_object, of_value
 from .errors import (
+    HigherOrderError,
     InternalError,
     NonDifferentiableInputError,
     NonScalarOutputError,
@@ -32,15 +32,66 @@ from .runtime import zeros_like
 Wrt = int | str | tuple[int | str, ...]
 
 
+def _signature(fn: Callable) -> inspect.Signature:
+    """The parameters of the function the user calls. `inspect.signature` follows the
+    `__wrapped__` that `functools.wraps` sets to the function a decorator wrapped; but the
+    wrapper is what runs, and what sourcegrad differentiates, so its own parameters count."""
+    return inspect.signature(fn, follow_wrapped=False)
+
+
 def _parameters(fn: Callable) -> list[inspect.Parameter]:
+    """The parameters of `fn`, a function sourcegrad can differentiate (not a derivative)."""
+    _refuse_derivative(fn)
     if not callable(fn):
         raise SourceUnavailableError(f"{fn!r} is not a function")
     try:
-        return list(inspect.signature(fn).parameters.values())
+        return list(_signature(fn).parameters.values())
     except (TypeError, ValueError):
         raise SourceUnavailableError(
             f"cannot differentiate {fn!r}: it has no Python signature (a builtin or C "
             "function?). Register a rule with @sourcegrad.adjoint instead.") from None
+
+
+_PULLBACK = "_sourcegrad_pullback"  # on the pullbacks vjp returns: what they are the pullback of
+
+
+def _refuse_derivative(fn: Any) -> None:
+    """A derivative sourcegrad made is refused, not differentiated: what `inspect` reaches
+    through it is the user's function, whose first derivative came back as if it were the
+    second (`grad(grad(cube))(3.0)` gave 27)."""
+    target = fn.__self__ if inspect.ismethod(fn) else fn
+    if isinstance(target, Derivative):
+        what = repr(target)
+    elif isinstance(getattr(target, _PULLBACK, None), str):
+        what = getattr(target, _PULLBACK)
+    else:
+        return
+    raise HigherOrderError(
+        f"cannot differentiate {what}: it is a derivative sourcegrad made (by grad, "
+        "value_and_grad or vjp), and derivatives of derivatives are not supported yet (a later "
+        "version builds them).\n"
+        "For a second derivative, write the first derivative as a Python function of your own "
+        "(for x ** 3: def dcube(x): return 3.0 * x ** 2) and differentiate that, or take central "
+        "differences of the gradient: (df(x + h) - df(x - h)) / (2 * h).")
+
+
+def _packed_hint(fn: Callable, params: list[inspect.Parameter], api: str = "grad") -> str:
+    """Why nothing matched in a function that packs its arguments into *args/**kwargs, a
+    decorator's wrapper most often: sourcegrad differentiates the function called, with
+    respect to its own parameters, never the function the wrapper wraps."""
+    if not any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
+        return ""
+    inner = getattr(fn, "__wrapped__", None)
+    made = "" if inner is None else (
+        f" is a wrapper a decorator made around "
+        f"{getattr(inner, '__qualname__', repr(inner))} (functools.wraps gave it that name); it")
+    hint = (f".\n{fn.__name__}{made} takes {_signature(fn)}, and sourcegrad differentiates "
+            "the function you call with respect to its own parameters. Give it named "
+            "parameters (def wrapper(x, *args, **kwargs))")
+    if inner is not None:
+        hint += (", or, if the decorator leaves the value unchanged, differentiate the function "
+                 f"inside: {api}({fn.__name__}.__wrapped__)")
+    return hint + "."
 
 
 def _wrt_names(fn: Callable, wrt: Wrt) -> tuple[list[str], bool]:
@@ -58,11 +109,12 @@ def _wrt_names(fn: Callable, wrt: Wrt) -> tuple[list[str], bool]:
         if isinstance(item, int):
             if not -len(positional) <= item < len(positional):
                 raise WrtError(f"wrt={item} is out of range: {fn.__name__} has "
-                               f"{len(positional)} positional parameters ({', '.join(positional)})")
+                               f"{len(positional)} positional parameters ({', '.join(positional)})"
+                               + _packed_hint(fn, params))
             item = positional[item]
         elif item not in names:
             raise WrtError(f"wrt={item!r} names no parameter of {fn.__name__}; its parameters "
-                           f"are: {', '.join(names)}")
+                           f"are: {', '.join(names)}" + _packed_hint(fn, params))
         if item in chosen:
             raise WrtError(f"wrt names the parameter {item!r} twice")
         chosen.append(item)
@@ -72,8 +124,11 @@ def _wrt_names(fn: Callable, wrt: Wrt) -> tuple[list[str], bool]:
 
 
 def _bind(signature: inspect.Signature, args: tuple, kwargs: dict) -> dict[str, Any]:
-    if not kwargs and len(args) == len(signature.parameters):
-        return dict(zip(signature.parameters, args, strict=True))  # the common case, fast
+    """Each parameter's value in this call, as Python binds it (*args and **kwargs pack)."""
+    params = signature.parameters
+    if not kwargs and len(args) == len(params) and all(
+            p.kind <= p.POSITIONAL_OR_KEYWORD for p in params.values()):
+        return dict(zip(params, args, strict=True))  # the common case, fast
     bound = signature.bind(*args, **kwargs)
     bound.apply_defaults()
     return dict(bound.arguments)
@@ -92,6 +147,7 @@ def _as_differentiable(value: Any, name: str, fn_name: str) -> Any:
     if isinstance(value, dict):
         return {k: _as_differentiable(v, f"{name}[{k!r}]", fn_name) for k, v in value.items()}
     if is_plain_object(value):
+        _refuse_foreign_array(value, name, fn_name)
         return value  # an object holding arrays: its float and array attributes get gradients
     if isinstance(value, (bool, np.bool_)):
         raise NonDifferentiableInputError(
@@ -105,12 +161,63 @@ def _as_differentiable(value: Any, name: str, fn_name: str) -> Any:
             return value
         if np.issubdtype(value.dtype, np.integer):
             return value.astype(np.float64)
-    kind = type(value).__name__
+    _refuse_foreign_array(value, name, fn_name)
+    kind = _type_name(value)
     if isinstance(value, np.ndarray):
         kind += f" of {value.dtype}"
     raise NonDifferentiableInputError(
         f"cannot differentiate {fn_name} with respect to {name}: it is a {kind}; "
-        "sourcegrad differentiates with respect to floats and float arrays")
+        "sourcegrad differentiates with respect to floats and float arrays, lists, tuples and "
+        "dicts of those, and dataclasses or objects of your own classes holding them.\n"
+        f"Pass {name} as a NumPy array (np.asarray({name}, dtype=float)), or keep it out of wrt "
+        "if it needs no gradient.")
+
+
+def _type_name(value: Any) -> str:
+    """`ndarray`, `float`; a library's type with its module: `torch.Tensor`."""
+    cls = type(value)
+    if cls.__module__ in ("builtins", "numpy"):
+        return cls.__qualname__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _refuse_foreign_array(value: Any, name: str, fn_name: str) -> None:
+    """An array of another library (a torch tensor, a JAX or CuPy array, a pandas Series), as
+    the argument, an item or an attribute, is refused: taken for an object, it came back
+    unchanged as its own "gradient". Its arithmetic is its library's, not NumPy's."""
+    found = _foreign_array_in(value, name, set())
+    if found is None:
+        return
+    where, array = found
+    raise NonDifferentiableInputError(
+        f"cannot differentiate {fn_name} with respect to {where}: it is a "
+        f"{_type_name(array)}, an array of another library. sourcegrad differentiates NumPy "
+        "code and takes NumPy arrays; the operations of this one are its library's own.\n"
+        f"Convert it first: np.asarray({where}) (a torch tensor: {where}.detach().cpu().numpy(), "
+        f"a pandas object: {where}.to_numpy()); the gradient comes back as a NumPy array.")
+
+
+def _foreign_array_in(value: Any, name: str, seen: set[int]) -> tuple[str, Any] | None:
+    """The first array of another library in `value`: itself, an item of a list, tuple or
+    dict, or an attribute of a user's object; with the expression that reaches it."""
+    if is_foreign_array(value):
+        return name, value
+    if id(value) in seen:
+        return None
+    seen.add(id(value))
+    if isinstance(value, (list, tuple)):
+        parts = [(f"{name}[{i}]", v) for i, v in enumerate(value)]
+    elif isinstance(value, dict):
+        parts = [(f"{name}[{k!r}]", v) for k, v in value.items()]
+    elif is_plain_object(value):
+        parts = [(f"{name}.{k}", v) for k, v in vars(value).items()]
+    else:
+        return None
+    for where, part in parts:
+        found = _foreign_array_in(part, where, seen)
+        if found is not None:
+            return found
+    return None
 
 
 def _is_differentiable(value: Any) -> bool:
@@ -210,8 +317,8 @@ class Derivative:
         self._with_value = with_value
         self._options = options  # how to build: only sourcegrad.verify changes them
         self._params = [p.name for p in _parameters(self._fn)]
-        self._signature = inspect.signature(fn)
-        functools.update_wrapper(self, fn)
+        self._signature = _signature(fn)
+        _name_after(self, fn, self._signature)
 
     def _module(self, args: tuple) -> EmittedModule:
         """The derivative specialized on the shapes of `args` (abstract values)."""
@@ -254,6 +361,16 @@ class Derivative:
                 f"{', '.join(self._wrt)}>")
 
 
+def _name_after(derivative: Derivative, fn: Callable, signature: inspect.Signature) -> None:
+    """`fn`'s name, docstring and signature on its derivative, for `help` and editors. Not
+    `functools.update_wrapper`: its `__wrapped__` (and a decorated `fn`'s own, copied with
+    `fn.__dict__`) made `inspect`, and sourcegrad, take the derivative for `fn`."""
+    for attribute in ("__module__", "__name__", "__qualname__", "__doc__"):
+        if hasattr(fn, attribute):
+            setattr(derivative, attribute, getattr(fn, attribute))
+    derivative.__signature__ = signature
+
+
 def grad(fn: Callable | None = None, wrt: Wrt = 0) -> Any:
     """The gradient of a scalar function `fn` with respect to the parameters `wrt` names.
 
@@ -278,9 +395,12 @@ def vjp(fn: Callable, *args: Any, **kwargs: Any) -> tuple[Any, Callable[[Any], t
     `pullback(seed)` returns one cotangent per positional argument: `sum(seed * d out / d arg)`,
     shaped like the argument, or None for ints, bools and other non-differentiable arguments.
     """
-    names = [p.name for p in _parameters(fn)]
-    values = _bind(inspect.signature(fn), args, kwargs)
-    positional = names[:len(args)]
+    params = _parameters(fn)
+    values = _bind(_signature(fn), args, kwargs)
+    names = [p.name for p in params]
+    positional = _positional_names(fn, params, len(args))
+    for name in positional:
+        _refuse_foreign_array(values[name], name, fn.__name__)
     active = tuple(n for n in positional if _is_differentiable(values[n]))
 
     inputs = [values[n] for n in names]
@@ -306,7 +426,20 @@ def vjp(fn: Callable, *args: Any, **kwargs: Any) -> tuple[Any, Callable[[Any], t
         return tuple(_shaped_like(by_name[n], values[n], inputs + [seed]) if n in by_name
                      else None for n in positional)
 
+    setattr(pullback, _PULLBACK, f"the pullback vjp returned for {fn.__qualname__}")
     return out, pullback
+
+
+def _positional_names(fn: Callable, params: list[inspect.Parameter], count: int) -> list[str]:
+    """The parameter each of `count` positional arguments binds to. A pullback gives one
+    cotangent per positional argument: arguments packed into *args (by a decorator's wrapper,
+    often) are refused rather than answered for the whole tuple."""
+    named = [p.name for p in params if p.kind <= p.POSITIONAL_OR_KEYWORD]
+    if count > len(named):
+        raise WrtError(f"vjp gives one cotangent per positional argument, and {fn.__name__} "
+                       f"packs {count - len(named)} of the {count} into its *args"
+                       + _packed_hint(fn, params, "vjp"))
+    return named[:count]
 
 
 def _fresh(tape: Any) -> Any:

@@ -49,7 +49,7 @@ def check_grad(f: Callable, *args: Any, wrt: Wrt = 0, rtol: float = 1e-5, atol: 
 
 def _bound(f: Callable, args: tuple, kwargs: dict) -> dict[str, Any]:
     import inspect
-    bound = inspect.signature(f).bind(*args, **kwargs)
+    bound = inspect.signature(f, follow_wrapped=False).bind(*args, **kwargs)  # f's own
     bound.apply_defaults()
     return dict(bound.arguments)
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 import ast
 import itertools
 import linecache
+import math
 from typing import Any
 
 import astor
 import gast
 from astor.source_repr import split_lines
+
+from .errors import InternalError
 
 MAX_LINE = 99
 
@@ -45,11 +48,77 @@ class _Printer(astor.code_gen.SourceGenerator):
         super().visit_Expr(node)
 
 
+class _SignedConstants(ast.NodeTransformer):
+    """A negative number folded into one constant prints as `-0.77`, which binds looser than
+    `**` (`-0.77 ** 2` is -(0.77 ** 2)): it becomes a unary minus, which the printer puts in
+    parentheses where precedence needs them."""
+
+    def visit_Constant(self, node: ast.Constant) -> ast.expr:
+        value = node.value
+        if type(value) in (int, float) and (value < 0 or math.copysign(1.0, value) < 0):
+            return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=-value))
+        if type(value) is complex and value.real == 0 and math.copysign(1.0, value.imag) < 0:
+            return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=-value))
+        return node
+
+
+class _Folded(ast.NodeTransformer):
+    """One spelling per number, to compare a tree with its printed source: `-c` is the
+    constant -c, `(1e1000-1e1000)` is nan, `(1.0+2.0j)` is 1+2j; comments are dropped."""
+
+    def visit_Expr(self, node: ast.Expr) -> ast.stmt | None:
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, Comment):
+            return None
+        return self.generic_visit(node)
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        if hasattr(node, "ctx"):  # `y[0] = v` may hold `y` as a Store: printed the same
+            node.ctx = ast.Load()
+        return super().generic_visit(node)
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.expr:
+        node = self.generic_visit(node)
+        if isinstance(node.op, ast.USub) and _is_number(node.operand):
+            return ast.Constant(value=-node.operand.value)
+        return node
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
+        node = self.generic_visit(node)
+        if not (_is_number(node.left) and _is_number(node.right)
+                and isinstance(node.op, (ast.Add, ast.Sub))):
+            return node
+        left, right = node.left.value, node.right.value
+        if type(right) is complex or type(left) is float and math.isinf(left):
+            return ast.Constant(value=left + right if isinstance(node.op, ast.Add)
+                                else left - right)
+        return node
+
+
+def _is_number(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float, complex)
+
+
 def to_source(tree: gast.AST) -> str:
-    """gast -> ast -> formatted source text."""
-    node = gast.gast_to_ast(tree)
+    """gast -> ast -> formatted source text, proven to parse back to the same tree."""
+    node = _SignedConstants().visit(gast.gast_to_ast(tree))
     ast.fix_missing_locations(node)
-    return astor.to_source(node, source_generator_class=_Printer, pretty_source=_wrapped)
+    source = astor.to_source(node, source_generator_class=_Printer, pretty_source=_wrapped)
+    _check_round_trip(node, source)
+    return source
+
+
+def _check_round_trip(node: ast.AST, source: str) -> None:
+    """The printed source must mean what the tree means: a printer that drops parentheses
+    changes the value, silently. Raise at once instead."""
+    printed = ast.dump(_Folded().visit(ast.parse(source)))
+    expected = _Folded().visit(node)  # a tree of its own, made for printing
+    if isinstance(expected, ast.expr):  # an expression printed on its own
+        expected = ast.Module(body=[ast.Expr(value=expected)], type_ignores=[])
+    elif isinstance(expected, ast.stmt):
+        expected = ast.Module(body=[expected], type_ignores=[])
+    if ast.dump(expected) != printed:
+        raise InternalError(f"the emitted source does not parse back to the tree it was "
+                            f"printed from (a printing bug):\n{source}")
 
 
 def _wrapped(source: str) -> str:

@@ -91,7 +91,25 @@ class NonScalarOutputError(SourcegradError):
 
 
 class NonDifferentiableInputError(SourcegradError):
-    """A `wrt` argument is not a float, a float array, or a container of those."""
+    """An argument sourcegrad cannot take: a `wrt` argument that is not a float, a float array,
+    a container of those or an object of the user's; an array of another library anywhere.
+
+    Example::
+
+        sourcegrad.NonDifferentiableInputError: cannot differentiate loss with respect to w:
+        it is a torch.Tensor, an array of another library ...
+    """
+
+
+class HigherOrderError(SourcegradError):
+    """A derivative sourcegrad made (`grad`, `value_and_grad`, a `vjp` pullback) was handed to
+    `grad`, `value_and_grad`, `vjp` or `check_grad`: higher-order derivatives are not built yet.
+
+    Example::
+
+        sourcegrad.HigherOrderError: cannot differentiate <sourcegrad derivative of cube with
+        respect to x>: it is a derivative sourcegrad made ...
+    """
 
 
 class TemplateError(SourcegradError):

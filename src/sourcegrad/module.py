@@ -238,10 +238,10 @@ class ModuleBuilder:
                     f"the global name {name} means something else in {canonical.parsed.name} "
                     "than in the code sourcegrad emits", canonical.parsed.origin,
                     hint=f"Rename {name} in your module, or import it under another name.")
+            emitted = name
             if name in self.user_names and self.user_names[name] is not value:
-                raise InternalError(f"two functions use the global name {name} for different "
-                                    "objects; rename one of them")
-            self.user_names[name] = value
+                emitted = self._renamed_global(canonical, name, value)
+            self.user_names[emitted] = value
             source_dict = canonical.parsed.namespace.closure if name in \
                 canonical.parsed.namespace.closure else canonical.parsed.namespace.globals
             self.dependencies.append((source_dict, name, value))
@@ -249,6 +249,19 @@ class ModuleBuilder:
             if isinstance(value, LiftedFunction) and inspect.isfunction(source) and \
                     source.__globals__.get(source.__name__) is source:
                 self.dependencies.append((source.__globals__, source.__name__, source))
+
+    def _renamed_global(self, canonical: Canonical, name: str, value: Any) -> str:
+        """Two functions of the module use one global name for different objects (stacked
+        decorators each calling its own `f`, two closures of one factory): in this function's
+        tree it becomes a fresh name (`f_2`), bound to its own object."""
+        fresh = self.function_names.fresh(name)
+        while fresh in self.user_names:
+            fresh = self.function_names.fresh(name)
+        for node in gast.walk(canonical.tree):
+            if isinstance(node, gast.Name) and node.id == name:
+                node.id = fresh
+        canonical.parsed.namespace.closure[fresh] = value
+        return fresh
 
     # -- the module ----------------------------------------------------------------------------
     def finish(self, entry: str, label: str) -> EmittedModule:

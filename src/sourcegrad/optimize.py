@@ -144,9 +144,9 @@ def _mentions(node: gast.AST, name: str) -> bool:
     return any(isinstance(n, gast.Name) and n.id == name for n in gast.walk(node))
 
 
-def _dead_alias(stmts: list[gast.stmt], index: int, kept: Callable[[gast.stmt], bool]) -> bool:
+def _dead_alias(stmts: list[gast.stmt], index: int) -> bool:
     """`t = v` at `index` is overwritten by a later `t = ...` of the same list before anything
-    mentions `t` (a re-binding `y = x` that follows a change of `x` counts when `kept`)."""
+    mentions `t`."""
     stmt = stmts[index]
     if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
             and isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Name)):
@@ -157,17 +157,15 @@ def _dead_alias(stmts: list[gast.stmt], index: int, kept: Callable[[gast.stmt], 
             continue
         return (isinstance(later, gast.Assign) and len(later.targets) == 1
                 and isinstance(later.targets[0], gast.Name) and later.targets[0].id == name
-                and not _mentions(later.value, name)
-                and (not getattr(later, "alias_rebind", False) or kept(later)))
+                and not _mentions(later.value, name))
     return False
 
 
-def drop_dead_aliases(tree: gast.FunctionDef,
-                      kept: Callable[[gast.stmt], bool]) -> gast.FunctionDef:
+def drop_dead_aliases(tree: gast.FunctionDef) -> gast.FunctionDef:
     """A copy of `tree` without the bindings `t = v` nothing reads (`y = x` followed again
     after `x` changed, `p_argument = p` of a function that changes `p`), or `tree` itself
-    when there are none. Their adjoint would add a zero. `kept(stmt)` says whether a
-    re-binding `y = x` marked `alias_rebind` stays (the differentiator drops it for numbers)."""
+    when there are none. Their adjoint would add a zero. Runs after the re-bindings that
+    follow a change were settled (analysis/alias_rebinds.py): those left all run."""
     dead = {id(block[i]): [] for block in statement_lists(tree) for i in range(len(block))
-            if _dead_alias(block, i, kept)}
+            if _dead_alias(block, i)}
     return copy_replacing(tree, dead) if dead else tree

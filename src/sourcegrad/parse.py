@@ -9,8 +9,10 @@ function, a constant), without the passes importing anything themselves.
 from __future__ import annotations
 
 import builtins
+import functools
 import inspect
 import os
+import sys
 import sysconfig
 import textwrap
 from dataclasses import dataclass, field
@@ -22,8 +24,10 @@ import gast
 from .errors import Origin, SourceUnavailableError
 
 _MISSING = object()
+_PACKAGE_DIRS = tuple(str(Path(sysconfig.get_paths()[key]).resolve()) + os.sep
+                      for key in ("purelib", "platlib"))  # site-packages
 _LIBRARY_DIRS = tuple(str(Path(sysconfig.get_paths()[key]).resolve()) + os.sep
-                      for key in ("stdlib", "platstdlib", "purelib", "platlib"))
+                      for key in ("stdlib", "platstdlib")) + _PACKAGE_DIRS
 
 
 def is_library_function(fn: Any) -> bool:
@@ -33,6 +37,20 @@ def is_library_function(fn: Any) -> bool:
     if code is None:
         return False
     return str(Path(code.co_filename).resolve()).startswith(_LIBRARY_DIRS)
+
+
+@functools.lru_cache(maxsize=1024)
+def is_package_class(cls: type) -> bool:
+    """A class of an installed package, or one deriving from such a class (a scipy.sparse
+    matrix, a torch module): its instances are that package's objects, whose operations are its
+    own, not data of the user's in attributes. The standard library's plain objects
+    (`types.SimpleNamespace`) are not package classes."""
+    for klass in cls.__mro__:
+        module = sys.modules.get(klass.__module__)
+        file = getattr(module, "__file__", None)
+        if file and str(Path(file).resolve()).startswith(_PACKAGE_DIRS):
+            return True
+    return False
 
 
 @dataclass
@@ -84,8 +102,21 @@ class ParsedFunction:
         return self.tree.origin
 
 
+def code_name(fn: Any) -> str:
+    """The qualified name of the code `fn` runs: a decorator's wrapper is `deco.<locals>.wrapper`
+    even when `functools.wraps` gave it the name of the function it wraps."""
+    code = fn.__code__
+    if hasattr(code, "co_qualname"):  # Python 3.11+
+        return code.co_qualname
+    return code.co_name if hasattr(fn, "__wrapped__") else fn.__qualname__
+
+
 def _source_of(fn: Any) -> tuple[str, int, str]:
-    """(source lines, first line number, filename), or a clear error saying why not."""
+    """(source lines, first line number, filename), or a clear error saying why not.
+
+    The source is that of `fn.__code__`, the code a call of `fn` runs: `inspect.getsource(fn)`
+    follows `__wrapped__` and would give, for a function a decorator wrapped with
+    `functools.wraps`, the source of the function inside instead of the wrapper's."""
     what = getattr(fn, "__qualname__", repr(fn))
     if not inspect.isfunction(fn):
         raise SourceUnavailableError(
@@ -95,8 +126,8 @@ def _source_of(fn: Any) -> tuple[str, int, str]:
             "@sourcegrad.adjoint."
         )
     try:
-        lines, first = inspect.getsourcelines(fn)
-        filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
+        lines, first = inspect.getsourcelines(fn.__code__)
+        filename = inspect.getsourcefile(fn.__code__) or fn.__code__.co_filename
     except (OSError, TypeError) as exc:
         raise SourceUnavailableError(
             f"cannot read the source of {what} (defined in {fn.__code__.co_filename}): {exc}.\n"
@@ -141,7 +172,7 @@ def parse_function(fn: Any) -> ParsedFunction:
             "statement (a lambda?): write the function with def."
         )
     tree.decorator_list = []
-    _attach_origins(tree, first_line, indent, filename, fn.__qualname__)
+    _attach_origins(tree, first_line, indent, filename, code_name(fn))
     closure = {}
     if fn.__closure__:
         for name, cell in zip(fn.__code__.co_freevars, fn.__closure__, strict=True):

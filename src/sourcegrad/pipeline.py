@@ -3,7 +3,7 @@
 canonicalize: source -> parse -> lift closures -> check syntax -> lower augmented assignment
               (marking in-place updates of shared arrays) -> rename clashing locals -> ANF
               (comprehensions, zip/enumerate/dict loops, conditional expressions) -> index
-              loops -> fold jumps into one exit                               (normalize/)
+              loops -> fold jumps into one exit -> keep branch tests apart    (normalize/)
 differentiate: activity, definedness and shape facts (from the call's argument shapes) ->
               adjoint generation, walking backwards (reverse/control.py; assignments in
               statements.py, writes in stores.py, appends in appends.py; helpers specialized
@@ -26,6 +26,7 @@ import gast
 from . import runtime
 from .analysis.abstract import UNKNOWN, Abstract, Env
 from .analysis.activity import Activity, analyze_activity
+from .analysis.alias_rebinds import settle_alias_rebinds
 from .analysis.calls import CallClassifier
 from .analysis.definedness import Definedness
 from .analysis.method_changes import follow_method_changes
@@ -45,6 +46,7 @@ from .gastutil import (
 from .names import Namer, names_in
 from .normalize.anf import to_anf
 from .normalize.augassign import lower_augassign
+from .normalize.branch_tests import keep_branch_tests
 from .normalize.closures import LiftedFunction, lift_closures
 from .normalize.jumps import lower_jumps
 from .normalize.loops import index_loops
@@ -64,7 +66,7 @@ from .runtime import __all__ as RUNTIME_NAMES
 
 # Runtime helpers that normalization writes into the user's code.
 NORMALIZED_CODE_CALLS = ("dict_key", "check_keywords", "check_unshared", "with_attribute",
-                         "with_defaults")
+                         "with_defaults", "shares_changes")
 # Names the emitted code uses for itself: never handed out as temporaries.
 RESERVED = {"np", "math", "reversed", "range", "len", "slice", *RUNTIME_NAMES}
 
@@ -87,7 +89,7 @@ class Canonical:
 
     def param_names(self, names: tuple[str, ...] | list[str]) -> list[str]:
         """The tree's names for the function's parameters (renamed if they clashed)."""
-        original = list(inspect.signature(self.fn).parameters)
+        original = list(inspect.signature(self.fn, follow_wrapped=False).parameters)
         return [self.params[original.index(name)] for name in names]
 
 
@@ -110,6 +112,7 @@ def canonicalize(fn: Any) -> Canonical:
     tree = to_anf(tree, namer, local_names, calls)
     tree = index_loops(tree, namer)
     tree = lower_jumps(tree, namer)
+    tree = keep_branch_tests(tree, namer)
     local_names = set(params) | assigned_names(tree.body)
     calls = CallClassifier(parsed.namespace, local_names)
     return Canonical(parsed, tree, namer, params, local_names, calls, fn)
@@ -154,7 +157,8 @@ def differentiate(canonical: Canonical, active_params: set[str], params: Env,
     calls = canonical.calls.with_functions(functions)  # `rhs(y)` where rhs is f: call f
     tree = prune_static_branches(canonical.tree, params, calls)
     facts = _FactsOf(params, calls)  # one analysis per tree the rewrites below leave
-    tree = drop_dead_aliases(tree, _rebinding_kept(tree, facts))
+    tree = settle_alias_rebinds(tree, facts(tree), namer)
+    tree = drop_dead_aliases(tree)
     tree = follow_method_changes(tree, lambda: facts(tree), calls, namer, bind_global)
     body, ret = tree.body[:-1], tree.body[-1]
     output = ret.value
@@ -197,17 +201,6 @@ class _FactsOf:
         if tree is not self._tree:
             self._tree, self._facts = tree, ShapeFacts(tree, self.params, self.calls)
         return self._facts
-
-
-def _rebinding_kept(tree: gast.FunctionDef, facts: _FactsOf):
-    """Whether the differentiator keeps a re-binding `y = x` after `x` changed: not when `x`
-    is a number (Python rebinds `x` alone)."""
-
-    def kept(stmt: gast.Assign) -> bool:
-        env = facts(tree).env_at(stmt)
-        return env.get(stmt.value.id, UNKNOWN).shape not in ((), None)
-
-    return kept
 
 
 def _refuse_aliased_inplace(tree: gast.FunctionDef, shapes: ShapeFacts) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .api import Derivative, Wrt
-from .errors import SourcegradError
+from .errors import InternalError, SourcegradError
 from .module import EmittedModule
 from .options import BuildOptions
 from .runtime.checked import CheckedModeError
@@ -33,6 +33,12 @@ PATHS: dict[str, BuildOptions] = {
     "unoptimized": BuildOptions(optimize=False),
     "checked": BuildOptions(checked=True),
     "generic checked": BuildOptions(specialize=False, checked=True),
+}
+# Two builds besides the default that still reach every switch: what the test suite runs
+FAST_PATHS: dict[str, BuildOptions] = {
+    "specialized": BuildOptions(),
+    "generic checked": BuildOptions(specialize=False, checked=True),
+    "unoptimized checked": BuildOptions(optimize=False, checked=True),
 }
 
 
@@ -50,21 +56,24 @@ class PathMismatch(AssertionError):
 
 
 def gradients_by_path(fn: Callable, args: tuple, kwargs: dict | None = None,
-                      wrt: Wrt = 0) -> dict[str, PathResult]:
+                      wrt: Wrt = 0, paths: dict[str, BuildOptions] | None = None
+                      ) -> dict[str, PathResult]:
     """Value and gradient of `fn` at the arguments along every path, each on fresh copies of
     the arguments; "source" runs the specialized module's printed source, compiled alone.
-    A `CheckedModeError` (a breach found by checked mode) propagates: it is never a refusal."""
+    A `CheckedModeError` (a breach found by checked mode) and an `InternalError` propagate:
+    they are sourcegrad's bugs, never refusals."""
     kwargs = kwargs or {}
     results = {name: _run(Derivative(fn, wrt, True, options), args, kwargs)
-               for name, options in PATHS.items()}
+               for name, options in (paths or PATHS).items()}
     results["source"] = _run(_FromSource(fn, wrt), args, kwargs)
     return results
 
 
 def check_paths(fn: Callable, args: tuple, kwargs: dict | None = None, wrt: Wrt = 0,
-                rtol: float = 1e-9, atol: float = 1e-12) -> dict[str, PathResult]:
+                rtol: float = 1e-9, atol: float = 1e-12,
+                paths: dict[str, BuildOptions] | None = None) -> dict[str, PathResult]:
     """`gradients_by_path`, raising `PathMismatch` when two paths that answered disagree."""
-    results = gradients_by_path(fn, args, kwargs, wrt)
+    results = gradients_by_path(fn, args, kwargs, wrt, paths)
     answered = {n: r for n, r in results.items() if r.refused is None}
     if "specialized" in answered:
         reference = answered["specialized"]
@@ -81,7 +90,7 @@ def check_paths(fn: Callable, args: tuple, kwargs: dict | None = None, wrt: Wrt 
 def _run(derivative: Derivative, args: tuple, kwargs: dict) -> PathResult:
     try:
         value, gradient = derivative(*copy.deepcopy(args), **copy.deepcopy(kwargs))
-    except CheckedModeError:
+    except (CheckedModeError, InternalError):
         raise
     except SourcegradError as error:
         return PathResult(refused=error)

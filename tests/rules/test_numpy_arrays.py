@@ -6,10 +6,14 @@ Every function reads its result out with fixed uneven weights (`np.sum(op(x) * w
 numpy_cases.py); functions with several results weigh each part they use.
 """
 
+import types
+
 import numpy as np
 import pytest
+from numpy import c_
 from numpy_cases import row
 
+import sourcegrad
 from oracle import arr, assert_grad
 
 X23 = arr(2, 3, seed=1)
@@ -145,6 +149,71 @@ def np_dsplit(x, w):
     return np.sum(a * b * w)
 
 
+# np.r_ and np.c_: an index expression that joins arrays, numbers and ranges (slices)
+
+
+def np_r_twice(x, w):
+    return np.sum(np.r_[x, x] * w)
+
+
+def np_r_mixed(x, k, w):
+    return np.sum(np.r_[x, 0:3, k, 2.5, x[::-1] * k] * w)
+
+
+def np_r_range_steps(x, w):
+    return np.sum(np.r_[0.0:1.0:4j, x, 5:1:-2] * w)
+
+
+def np_r_one(x, w):
+    return np.sum(np.r_[x] * w)
+
+
+def np_r_numbers(k, w):
+    return np.sum(np.r_[k, 2.0 * k, np.sin(k)] * w)
+
+
+def np_r_directive_rows(x, y, w):
+    return np.sum(np.r_["0,2", x, y] * w)
+
+
+def np_r_directive_last(x, y, w):
+    return np.sum(np.r_["-1", x, y] * w)
+
+
+def np_c_(x, y, w):
+    return np.sum(np.c_[x, y] * w)
+
+
+def np_c_numbers(x, k, w):
+    return np.sum(np.c_[x, x * k, np.tanh(x)] * w)
+
+
+def index_with_r_(x, w):
+    return np.sum(x[np.r_[0, 2:4]] * w)
+
+
+def np_r_written(x, w):
+    z = np.r_[x, x]
+    z[0] = 5.0
+    z += np.r_[0.0, x[1:], x]
+    return np.sum(z * z * w)
+
+
+def np_r_in_loop(x, w):
+    t = x
+    for i in range(3):
+        t = np.r_[t[1:], t[0] * 2.0]
+    return np.sum(t * w)
+
+
+def columns(v):
+    return c_[v, v * v]  # imported from numpy
+
+
+def np_c_in_helper(x, w):
+    return np.sum(columns(x) * w)
+
+
 DEPRECATED = pytest.mark.filterwarnings("ignore:`row_stack` alias is deprecated")
 JOINING = [
     row(np_hstack, arr(3), arr(3, seed=5), wrt=(0, 1)),
@@ -166,6 +235,24 @@ JOINING = [
     row(np_hsplit, arr(2, 5)),
     row(np_vsplit, arr(3, 2)),
     row(np_dsplit, arr(2, 1, 4)),
+    row(np_r_twice, arr(3)),
+    row(np_r_twice, X23),
+    row(np_r_twice, A3),
+    row(np_r_mixed, arr(3), 0.7, wrt=(0, 1)),
+    row(np_r_range_steps, arr(2)),
+    row(np_r_one, X23),
+    row(np_r_numbers, 0.4),
+    row(np_r_directive_rows, arr(3), arr(3, seed=5), wrt=(0, 1)),
+    row(np_r_directive_rows, X23, arr(3, seed=5), wrt=(0, 1)),
+    row(np_r_directive_last, X23, arr(2, 2, seed=5), wrt=(0, 1)),
+    row(np_c_, arr(3), arr(3, seed=5), wrt=(0, 1)),
+    row(np_c_, X23, arr(2, seed=5), wrt=(0, 1)),
+    row(np_c_, A3, arr(2, 3, 2, seed=5), wrt=(0, 1)),
+    row(np_c_numbers, arr(3), 1.3, wrt=(0, 1)),
+    row(index_with_r_, arr(5)),
+    row(np_r_written, arr(3)),
+    row(np_r_in_loop, arr(3)),
+    row(np_c_in_helper, arr(3)),
 ]
 
 # -- tiling, adding and padding -------------------------------------------------------------------
@@ -433,6 +520,56 @@ def np_ravel(x, w):
     return np.sum(np.ravel(x) * w)
 
 
+# order="F": the gradient is read back in Fortran order too
+def np_reshape_f(x, w):
+    return np.sum(np.reshape(x, (3, -1), order="F") * w)
+
+
+def np_reshape_c(x, w):
+    return np.sum(np.reshape(x, (3, -1), order="C") * w)
+
+
+def np_reshape_f_3d(x, w):
+    return np.sum(np.reshape(x, (4, 3, 2), order="F") * w)
+
+
+def np_ravel_f(x, w):
+    return np.sum(np.ravel(x, order="F") * w)
+
+
+def np_ravel_f_positional(x, w):
+    return np.sum(np.ravel(x, "F") * w)
+
+
+def method_reshape_f(x, w):
+    return np.sum(x.reshape(-1, 2, order="F") * w)
+
+
+def method_reshape_f_tuple(x, w):
+    return np.sum(x.reshape((2, -1), order="F") * w)
+
+
+def method_ravel_f(x, w):
+    return np.sum(x.ravel(order="F") * w)
+
+
+def method_ravel_f_positional(x, w):
+    return np.sum(x.ravel("F") * w)
+
+
+def method_flatten_f(x, w):
+    return np.sum(x.flatten("F") * w)
+
+
+def method_flatten_f_keyword(x, w):
+    return np.sum(x.flatten(order="F") * w)
+
+
+def reshape_f_then_c(x, w):
+    flat = np.reshape(x, -1, order="F")
+    return np.sum(np.reshape(flat, (2, -1)) * w) + np.sum(flat[:2] * flat[1:3])
+
+
 def np_swapaxes(x, w):
     return np.sum(np.swapaxes(x, 0, 2) * w)
 
@@ -453,6 +590,14 @@ def shape_methods(x, w):
 METHODS = [
     row(np_outer, arr(3), X23, wrt=(0, 1)),
     row(np_ravel, A3),
+    *[row(f, x) for f in (np_reshape_f, np_reshape_c, np_ravel_f, np_ravel_f_positional,
+                          method_reshape_f, method_reshape_f_tuple, method_ravel_f,
+                          method_ravel_f_positional, method_flatten_f, method_flatten_f_keyword,
+                          reshape_f_then_c)
+      for x in (X23, A3)],
+    row(np_reshape_f_3d, A3),
+    row(np_ravel_f, arr(4)),
+    row(method_flatten_f, arr(2, 1, 3)),
     row(np_swapaxes, A3),
     row(np_broadcast_to, arr(3)),
     row(np_broadcast_to, 0.4),
@@ -467,6 +612,28 @@ METHODS = [
 ]
 
 CASES = AXES + JOINING + TILING + REARRANGING + INDEXING + BUILDING + METHODS
+
+
+def matrix_directive(x):
+    return np.sum(np.asarray(np.r_["r", x, x]))
+
+
+def joins_twice(x):
+    return np.sum(np.r_[x, x] ** 2)
+
+
+def test_index_concatenate_taken_by_a_global_is_refused():
+    """np.r_[...] becomes a call of index_concatenate: a global of that name is refused."""
+    taken = types.FunctionType(joins_twice.__code__, {"np": np, "index_concatenate": len})
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError, match="index_concatenate"):
+        sourcegrad.grad(taken)(arr(3))
+
+
+@pytest.mark.filterwarnings("ignore:the matrix subclass is not the recommended way")
+def test_index_concatenation_to_a_matrix_is_refused():
+    """np.r_["r", ...] makes an np.matrix, whose `*` is a matrix product: refused, not guessed."""
+    with pytest.raises(sourcegrad.NoRuleError, match="np.matrix"):
+        sourcegrad.grad(matrix_directive)(arr(3))
 
 
 @pytest.mark.parametrize("f, args, kwargs, wrt", CASES)

@@ -6,6 +6,8 @@ Every function reads its result out with fixed uneven weights (`np.sum(op(x) * w
 numpy_cases.py). Inputs stay away from kinks (mod's jumps, ties of max and sort).
 """
 
+import math
+
 import numpy as np
 import pytest
 from numpy_cases import row
@@ -127,6 +129,11 @@ def np_atan2_pow(x, y, w):
     return np.sum(np.atan2(x, y) * np.pow(y, 2) * w)
 
 
+# d/dp of 0 ** p is 0 for p > 0: zeros of the base must not make the exponent's gradient NaN
+def power_of_zero(x, p, w):
+    return np.sum(x**p * w) + np.sum(np.power(x, 2.0 * p)) + math.pow(0.0, p) * 1.5
+
+
 # numerators and divisors of mod/fmod chosen away from the jumps (x / y off the integers)
 MOD_X = np.array([[2.3, -1.7, 0.4], [-3.1, 5.3, -0.6]])
 MOD_Y = np.array([0.9, -1.3, 0.7])
@@ -153,6 +160,7 @@ ELEMENTWISE = [
     row(np_cbrt, signed(3, seed=40)),
     *[row(f, X23, arr(3, seed=41), wrt=(0, 1)) for f in (np_hypot, np_logaddexp)],
     row(np_atan2_pow, X23, arr(2, 3, lo=0.3, hi=2.0, seed=42), wrt=(0, 1)),
+    row(power_of_zero, np.array([[0.0, 1.3, 0.6], [2.0, 0.0, 0.0]]), 1.7, wrt=1),
 ]
 
 # -- complex numbers (the gradient of a real input is the real part of its complex adjoint) ------
@@ -248,6 +256,44 @@ def np_average_weights_axis0(x, v, w):
     return np.sum(np.average(x, 0, v, keepdims=True) * w)
 
 
+# np.prod where the input has zeros: the gradient is the product of the other factors (dividing
+# the product by the input gives NaN there)
+ZEROS = np.array([[0.5, 0.0, -1.2], [0.0, 1.3, 0.0]])
+ZEROS_3D = np.where(arr(2, 3, 4, seed=9) > 1.0, 0.0, arr(2, 3, 4, seed=9))
+
+
+def np_prod(x, w, axis, keepdims):
+    return np.sum(np.prod(x, axis=axis, keepdims=keepdims) * w)
+
+
+def method_prod(x, w, axis, keepdims):
+    return np.sum(x.prod(axis=axis, keepdims=keepdims) * w)
+
+
+def np_prod_default(x, w):
+    return np.prod(x) * w
+
+
+# np.std and np.var over one sample: identically 0, so a zero gradient (not NaN); std of equal
+# samples is 0, its smallest value: 0 is its subgradient, which central differences give too
+
+
+def np_std(x, w, axis, keepdims, ddof):
+    return np.sum(np.std(x, axis=axis, ddof=ddof, keepdims=keepdims) * w)
+
+
+def np_var(x, w, axis, keepdims, ddof):
+    return np.sum(np.var(x, axis=axis, ddof=ddof, keepdims=keepdims) * w)
+
+
+def std_methods(x, w):
+    return np.sum((x.std(axis=0) + x.var(axis=0) + x.std(0, keepdims=True)) * w)
+
+
+def std_of_number(x, w):
+    return np.std(x) * w + np.std(x * x, ddof=0) * w
+
+
 REDUCTIONS = [
     *[row(f, X23, axis=axis, keepdims=keepdims, seed=i)
       for i, f in enumerate((np_nansum, np_nanmean, np_nanmax, np_nanmin, np_ptp, np_average))
@@ -257,6 +303,23 @@ REDUCTIONS = [
     row(np_average_weights, X23, arr(3, lo=0.5, hi=2.0, seed=4), wrt=(0, 1)),
     row(np_average_weights_full, X23, arr(2, 3, lo=0.5, hi=2.0, seed=5), wrt=(0, 1)),
     row(np_average_weights_axis0, X23, arr(2, lo=0.5, hi=2.0, seed=6), wrt=(0, 1)),
+    *[row(f, x, axis=axis, keepdims=keepdims, seed=i) for i, f in enumerate((np_prod, method_prod))
+      for x, axis in [(ZEROS, None), (ZEROS, 0), (ZEROS, 1), (ZEROS, -1), (ZEROS, (0, 1)),
+                      (ZEROS_3D, None), (ZEROS_3D, 1), (ZEROS_3D, (0, 2)), (X23, 1),
+                      (np.array([0.0, 0.0, 2.0]), None), (np.array([0.0]), 0)]
+      for keepdims in (False, True)],
+    row(np_prod_default, np.array([1.5, 0.0, -0.7, 2.0])),
+    row(np_prod_default, 0.0),
+    *[row(f, x, axis=axis, keepdims=keepdims, ddof=ddof, seed=i)
+      for i, f in enumerate((np_std, np_var))
+      for x, axis in [(arr(1), None), (arr(1), 0), (arr(1, 3), 0), (arr(3, 1), 1),
+                      (arr(2, 1, 3), 1), (np.full(3, 0.7), None), (np.full((2, 3), -0.4), 1),
+                      (X23, 1)]
+      for keepdims in (False, True) for ddof in (0, 1)
+      if np.shape(x)[axis or 0] > ddof],
+    row(std_methods, arr(1, 3)),
+    row(std_methods, np.full((2, 3), 1.1)),
+    row(std_of_number, 0.7),
 ]
 
 # -- cumulative sums and products, differences, integrals -----------------------------------------

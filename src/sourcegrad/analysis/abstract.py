@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from ..parse import is_package_class
+
 Shape = tuple[int | None, ...] | None  # None: unknown; a None entry: a length not known
 
 
@@ -31,6 +33,7 @@ class Abstract:
     cls: type | None = None  # an object of a user class: its class; items: (attribute, Abstract)
     complex: bool = False  # may hold complex numbers: derivatives keep the generic helpers
     is_dict: bool = False  # a dict (its items, when known, are (key, Abstract) pairs)
+    array0: bool = False  # may be a 0-d array (shape () but changed in place, unlike numbers)
 
 
 UNKNOWN = Abstract(None)
@@ -123,7 +126,7 @@ def join(a: Abstract | None, b: Abstract | None) -> Abstract:
                     items=a.items if a.items == b.items else None,
                     function=a.function if a.function is b.function else None,
                     cls=a.cls if a.cls is b.cls else None, complex=a.complex or b.complex,
-                    is_dict=a.is_dict and b.is_dict)
+                    is_dict=a.is_dict and b.is_dict, array0=a.array0 or b.array0)
 
 
 def _join_shapes(a: Shape, b: Shape) -> Shape:
@@ -148,7 +151,8 @@ def of_value(value: Any) -> Abstract:
         key = (value.shape, value.dtype.kind in "iub", value.dtype.kind == "c")
         known = _ARRAYS.get(key)
         if known is None:
-            known = _ARRAYS[key] = Abstract(key[0], integer=key[1], complex=key[2])
+            known = _ARRAYS[key] = Abstract(key[0], integer=key[1], complex=key[2],
+                                            array0=key[0] == ())
         return known
     if isinstance(value, (complex, np.complexfloating)):
         return Abstract((), complex=True)
@@ -159,7 +163,8 @@ def of_value(value: Any) -> Abstract:
     if isinstance(value, (float, np.floating)):
         return SCALAR
     if isinstance(value, np.ndarray):
-        return Abstract(value.shape, value.dtype.kind in "iub", complex=value.dtype.kind == "c")
+        return Abstract(value.shape, value.dtype.kind in "iub", complex=value.dtype.kind == "c",
+                        array0=value.shape == ())
     if isinstance(value, (list, tuple)):
         return Abstract(None, items=tuple(of_value(v) for v in value))
     if isinstance(value, dict) and all(isinstance(k, (str, int)) for k in value):
@@ -174,21 +179,37 @@ def of_value(value: Any) -> Abstract:
 
 
 def without_shapes(value: Abstract) -> Abstract:
-    """What the generic derivative knows of an argument: numbers stay numbers, arrays become
-    arrays of any shape; the structure of containers and objects and the functions passed are
-    kept (they decide which code runs, not which shapes)."""
+    """What the generic derivative knows of an argument: numbers stay numbers, arrays keep
+    their rank but no length (`x[i]` of a vector is still a number); the structure of
+    containers and objects and the functions passed are kept (they decide which code runs)."""
     items = value.items
     if items is not None and (value.is_dict or value.cls is not None):
         items = tuple((key, without_shapes(item)) for key, item in items)
     elif items is not None:
         items = tuple(without_shapes(item) for item in items)
-    shape = value.shape if value.shape == () else None
+    shape = None if value.shape is None else tuple(None for _ in value.shape)
     return Abstract(shape, integer=value.integer, shape_tuple=value.shape_tuple, items=items,
                     function=value.function, cls=value.cls, complex=value.complex,
-                    is_dict=value.is_dict)
+                    is_dict=value.is_dict, array0=value.array0)
 
 
 def is_plain_object(value: Any) -> bool:
-    """An instance of a user class holding its data in attributes (a dataclass, say)."""
+    """An instance of a user class holding its data in attributes (a dataclass, say). Not an
+    array of another library nor an object of an installed package: their arithmetic is their
+    own, and taking them for objects would give them (and what they touch) no gradient."""
     return (hasattr(value, "__dict__") and not isinstance(value, type)
-            and not inspect.ismodule(value) and not callable(value))
+            and not inspect.ismodule(value) and not callable(value)
+            and not is_foreign_array(value) and not is_package_class(type(value)))
+
+
+_ARRAY_PROTOCOLS = ("__array__", "__array_interface__", "__array_struct__",
+                    "__cuda_array_interface__", "__dlpack__")
+
+
+def is_foreign_array(value: Any) -> bool:
+    """An array of another library (torch, JAX, CuPy, pandas, xarray...): it speaks one of
+    NumPy's conversion protocols but is no NumPy array or scalar."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        return False
+    own = getattr(value, "__dict__", {})
+    return any(hasattr(type(value), p) or p in own for p in _ARRAY_PROTOCOLS)

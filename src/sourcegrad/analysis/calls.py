@@ -85,7 +85,7 @@ class CallClassifier:
         kind = self.classify(call)
         if kind.kind != "user":
             return None
-        signature = inspect.signature(kind.target)
+        signature = inspect.signature(kind.target, follow_wrapped=False)
         kinds = {p.kind for p in signature.parameters.values()}
         packs = {inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD} & kinds
         return signature if packs else None

@@ -47,7 +47,7 @@ def _method(call: gast.Call, cls: type | None) -> Any:
     method = getattr(cls, call.func.attr, None) if cls is not None else None
     if not inspect.isfunction(method) or not all(map(is_atom, call.args)):
         return None
-    receiver = next(iter(inspect.signature(method).parameters), None)
+    receiver = next(iter(inspect.signature(method, follow_wrapped=False).parameters), None)
     effects = call_effects(method)
     if effects.rebound != {receiver} or effects.changed or effects.by_method:
         return None
@@ -57,7 +57,7 @@ def _method(call: gast.Call, cls: type | None) -> Any:
 def _call_of_variant(stmt: gast.stmt, method: Any, namer: Namer, calls: CallClassifier,
                      bind: Callable[[str, Any], None]) -> gast.Assign:
     """`h = cell.step(x)` as `h, cell = Cell_step_changing_self(cell, x)`."""
-    receiver = next(iter(inspect.signature(method).parameters))
+    receiver = next(iter(inspect.signature(method, follow_wrapped=False).parameters))
     variant = variant_of(method, (receiver,))
     name = namer.fresh(variant.__name__)
     calls.namespace.closure[name] = variant

@@ -339,8 +339,8 @@ class ShapeFacts:
         if len(returned) != 1:
             return UNKNOWN
         try:
-            bound = inspect.signature(fn).bind(*node.args, **{k.arg: k.value
-                                                              for k in node.keywords})
+            bound = inspect.signature(fn, follow_wrapped=False).bind(
+                *node.args, **{k.arg: k.value for k in node.keywords})
         except TypeError:
             return UNKNOWN
         (param,) = returned
@@ -350,8 +350,8 @@ class ShapeFacts:
         """`(result, *arguments)` of a variant that returns the arguments it changed in place
         (normalize/mutations.py): an array written into keeps its shape."""
         try:
-            bound = inspect.signature(fn).bind(*node.args, **{k.arg: k.value
-                                                              for k in node.keywords})
+            bound = inspect.signature(fn, follow_wrapped=False).bind(
+                *node.args, **{k.arg: k.value for k in node.keywords})
         except TypeError:
             return UNKNOWN
         changed = [self.value(bound.arguments[p], env) for p in fn.changes]

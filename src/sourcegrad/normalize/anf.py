@@ -10,7 +10,9 @@ Guarantees, for every statement of the function:
   - `if name:` (the test hoisted into a named boolean), `for`, `while` (test kept whole);
   - `return atom` or `return (atom, ...)`; expression statements are kept whole (no gradient);
   - conditional expressions and `and`/`or` in value positions became if statements, so each
-    branch is evaluated only when Python would evaluate it.
+    branch is evaluated only when Python would evaluate it;
+  - `np.r_[a, 0:3]` and `np.c_[a, b]` became calls (`index_concatenate(np.r_, a, slice(0, 3))`)
+    whose rule joins the gradients back.
 Temporaries are named for what they hold (`w_times_h = w * h`), never clashing with user names.
 Example: `y = np.tanh(w * h) + 1` becomes `w_times_h = w * h; tanh_w_times_h = np.tanh(...)`.
 """
@@ -18,7 +20,9 @@ Example: `y = np.tanh(w * h) + 1` becomes `w_times_h = w * h; tanh_w_times_h = n
 from __future__ import annotations
 
 import gast
+import numpy as np
 
+from ..errors import UnsupportedSyntaxError
 from ..gastutil import (
     assign,
     clone,
@@ -31,6 +35,7 @@ from ..gastutil import (
     with_origin,
 )
 from ..names import Namer
+from ..runtime import index_concatenate
 from .anf_calls import CallLowering
 from .anf_loops import LoopLowering, target_as_load
 from .naming import describe
@@ -194,6 +199,8 @@ class ANF(LoopLowering, CallLowering):
             return self._call(node)
         if isinstance(node, gast.Attribute):
             return gast.Attribute(value=self.atom(node.value), attr=node.attr, ctx=gast.Load())
+        if isinstance(node, gast.Subscript) and self._is_index_concatenator(node.value):
+            return self._call(_index_concatenation(node))
         if isinstance(node, gast.Subscript):
             return gast.Subscript(value=self.atom(node.value), slice=self.index(node.slice),
                                   ctx=gast.Load())
@@ -298,6 +305,21 @@ class ANF(LoopLowering, CallLowering):
             node = node.value
         return isinstance(node, gast.Name) and node.id not in self.local_names
 
+    def _is_index_concatenator(self, node: gast.expr) -> bool:
+        """`np.r_` or `np.c_`, which join the arrays they are indexed with (`np.r_[a, 0:3]`).
+        The name of the call they become is made known to the namespace here."""
+        joiner = self.calls.resolve(node)  # nothing for a local name or attribute
+        if not any(joiner is known for known in (np.r_, np.c_)):
+            return False
+        namespace = self.calls.namespace
+        if namespace.globals.get("index_concatenate", index_concatenate) is not index_concatenate:
+            raise UnsupportedSyntaxError(
+                "np.r_[...] and np.c_[...] are differentiated as calls of sourcegrad's "
+                "index_concatenate, a name this module gives to something else",
+                getattr(self.stmt, "origin", None), hint="Rename index_concatenate.")
+        namespace.closure.setdefault("index_concatenate", index_concatenate)
+        return True
+
     def _opaque(self, node: gast.expr) -> bool:
         """Expressions that carry no gradient are kept whole: Python evaluates them as written."""
         if isinstance(node, gast.Compare):
@@ -309,6 +331,21 @@ class ANF(LoopLowering, CallLowering):
         if isinstance(node, gast.Call):
             return self.is_opaque_call(node)
         return False
+
+
+def _index_concatenation(node: gast.Subscript) -> gast.Call:
+    """`np.r_[a, 0:3]` as `index_concatenate(np.r_, a, slice(0, 3))`: a call of a function with
+    a rule, so activity sees the operands and the derivative joins their gradients back."""
+    key = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
+    items = [_slice_call(item) if isinstance(item, gast.Slice) else item for item in key]
+    return gast.Call(func=load("index_concatenate"), args=[node.value, *items], keywords=[])
+
+
+def _slice_call(item: gast.Slice) -> gast.Call:
+    """`0:3` as `slice(0, 3)`, `0:1:5j` as `slice(0, 1, 5j)`: a slice as a call's argument."""
+    parts = [item.lower, item.upper] + ([item.step] if item.step is not None else [])
+    return gast.Call(func=load("slice"), args=[const(None) if p is None else p for p in parts],
+                     keywords=[])
 
 
 # What normalize/augassign.py notes on a statement that changes what other names share; the

@@ -124,7 +124,7 @@ class CallLowering:
         kind = self.calls.classify(node)
         if kind.kind != "user":
             return None
-        params = inspect.signature(kind.target).parameters.values()
+        params = inspect.signature(kind.target, follow_wrapped=False).parameters.values()
         fillable = [p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
         return kind.target if fillable else None
 
@@ -134,7 +134,7 @@ class CallLowering:
         scale=params['scale'] if 'scale' in params else 1.0)`: each parameter reads its
         item, so the gradient reaches `params` item by item. A `**rest` of the callee takes
         the items left over."""
-        signature = inspect.signature(target)
+        signature = inspect.signature(target, follow_wrapped=False)
         args = [self._argument(a) for a in node.args]
         keywords = [gast.keyword(arg=kw.arg, value=self._argument(kw.value))
                     for kw in node.keywords if kw.arg is not None]
@@ -208,8 +208,9 @@ class CallLowering:
         if isinstance(target, np.ufunc):
             return (target.nin - plain, []) if not node.keywords and target.nin > plain \
                 else None
+        own = self.calls.classify(node).kind == "user"  # a wrapper's own, not the wrapped's
         try:
-            params = list(inspect.signature(target).parameters.values())
+            params = list(inspect.signature(target, follow_wrapped=not own).parameters.values())
         except (TypeError, ValueError):
             return None
         named = {kw.arg for kw in node.keywords}

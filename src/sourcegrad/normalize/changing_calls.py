@@ -11,7 +11,15 @@ import gast
 
 from ..errors import UnsupportedSyntaxError
 from ..gastutil import assign, load, store
-from .sharing import ARGUMENT, CHANGING_METHODS, copied, sliced_view, view_source, written_back
+from .sharing import (
+    ARGUMENT,
+    CHANGING_METHODS,
+    REWRITING_METHODS,
+    copied,
+    sliced_view,
+    view_source,
+    written_back,
+)
 
 
 class ChangingCalls:
@@ -25,9 +33,12 @@ class ChangingCalls:
                 if other.endswith(ARGUMENT)}
 
     def _note_method_change(self, value: gast.expr) -> None:
-        """`xs.append(v)` changes the list xs holds: note it when that is an argument."""
+        """`xs.append(v)` changes the list xs holds: note it when that is an argument (a
+        method that rewrites values, `v.fill(0.0)`, starts from a copy: it is followed as a
+        change like `v[:] = 0.0`)."""
         if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
-                isinstance(value.func.value, gast.Name) and value.func.attr in CHANGING_METHODS:
+                isinstance(value.func.value, gast.Name) and value.func.attr in \
+                CHANGING_METHODS - REWRITING_METHODS:
             self.changed_by_method |= self._arguments_held(value.func.value.id)
 
     def visit_Return(self, node: gast.Return) -> gast.Return | list[gast.stmt]:

@@ -69,6 +69,13 @@ class LiftedFunction:
             module = gast.Module(body=[self.parsed.tree], type_ignores=[])
             exec(compile(to_source(module), self.parsed.filename, "exec"), namespace)
             self._compiled = namespace[self.parsed.tree.name]
+        if self.changes:  # a variant run as written (an inactive call) changes copies: the
+            # caller binds what it returns, and its own arrays and saved values stay as they were
+            bound = self.__signature__.bind(*args, **kwargs)
+            for name in self.changes:
+                if name in bound.arguments:
+                    bound.arguments[name] = copy.deepcopy(bound.arguments[name])
+            args, kwargs = bound.args, bound.kwargs
         return self._compiled(*args, **kwargs)
 
 
@@ -143,7 +150,7 @@ class _RewriteCalls(gast.NodeTransformer):
             if self._is_it(keyword.value):
                 return keyword.arg
         position = next(i for i, a in enumerate(node.args) if self._is_it(a))
-        positional = [p for p in inspect.signature(callee).parameters.values()
+        positional = [p for p in inspect.signature(callee, follow_wrapped=False).parameters.values()
                       if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         if position >= len(positional):
             raise UnsupportedSyntaxError(

@@ -121,7 +121,7 @@ class CallEffects:
                 "passes arguments with * or **", getattr(call, "origin", None),
                 hint="Pass the arguments it changes by name or position.")
         try:
-            bound = inspect.signature(fn).bind_partial(
+            bound = inspect.signature(fn, follow_wrapped=False).bind_partial(
                 *call.args, **{k.arg: k.value for k in call.keywords})
         except TypeError:
             return {}  # the call fails as Python's would

@@ -20,7 +20,13 @@ VIEW_FUNCTIONS = {"reshape", "transpose", "ravel", "squeeze", "asarray", "asanya
                   "unstack"}
 ARGUMENT = "@argument"  # `p@argument`: a name no code has, for the object passed as `p`
 CHANGING_METHODS = {"append", "extend", "insert", "pop", "remove", "clear", "update",
-                    "setdefault", "popitem", "sort", "reverse", "fill", "resize", "put"}
+                    "setdefault", "popitem", "sort", "reverse", "fill", "resize", "put",
+                    "partition", "itemset"}
+# ... of those, the ones that rewrite values in place (`M.fill(0.0)`, `v.sort()`) rather than
+# grow or shrink a container: a copy before them keeps what the derivative saved
+REWRITING_METHODS = {"sort", "reverse", "fill", "resize", "put", "partition", "itemset"}
+# methods that change the arrays passed to them (NumPy's random generators)
+ARGUMENT_CHANGING_METHODS = {"shuffle"}
 
 
 def view_source(value: gast.expr) -> str | None:

@@ -6,10 +6,12 @@ it backwards, each block under a comment naming the user's file:line and the lin
 
 from __future__ import annotations
 
+import ast
+
 import gast
 
 from ..analysis.definedness import upward_exposed
-from ..emit import comment, to_source
+from ..emit import comment
 from ..errors import Origin
 from ..gastutil import assign, clone, const, load, store
 from .nodes import Branch, Loop, Node, Step
@@ -112,7 +114,8 @@ class Assembler:
         return upward_exposed(node.adjoint) & primal
 
     def _where(self, node: Step) -> str:
-        statement = to_source(node.primal).strip().splitlines()[0]
+        primal = ast.fix_missing_locations(gast.gast_to_ast(node.primal))
+        statement = ast.unparse(primal).splitlines()[0]
         origin = f"{node.origin.short} " if node.origin else ""
         return f"{origin}{statement}"
 

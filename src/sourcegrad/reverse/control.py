@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gast
 
-from ..analysis.abstract import UNKNOWN, specializable
+from ..analysis.abstract import specializable
 from ..analysis.activity import is_append
 from ..analysis.definedness import upward_exposed
 from ..errors import UnsupportedSyntaxError
@@ -75,9 +75,6 @@ class Differentiator:
         return nodes
 
     def visit_Assign(self, stmt: gast.Assign, state: AdjointState) -> Step | None:
-        if getattr(stmt, "alias_rebind", False) and isinstance(stmt.value, gast.Name) and \
-                self.ctx.shapes.env_at(stmt).get(stmt.value.id, UNKNOWN).shape == ():
-            return None  # `y = x; x += 1` on a number rebinds x alone
         if isinstance(stmt.targets[0], gast.Subscript):
             return store_step(self.ctx, stmt, state)
         return assignment_step(self.ctx, stmt, state)

@@ -78,6 +78,8 @@ class SavePlanner:
                 n2, s2, m2 = self.block(node.orelse, needed | node.orelse_init_reads, set(sure),
                                         set(maybe), loop, (id(node), "orelse"))
                 needed, sure, maybe = n1 | n2, s1 & s2, m1 | m2
+                if loop is not None:
+                    _lift_bound_on_both_arms(loop, node, s1 & s2, arm)
                 if reads_test(node, self.restored):
                     self.plan.branch_tests.add(id(node))
                     needed = needed | {node.stmt.test.id}
@@ -86,7 +88,8 @@ class SavePlanner:
                 # what the reversed loop reads at its exit: not the values it restores itself
                 read_at_exit = {v for v in all_reads(node.body, self.restored)
                                 if self._reads_unrestored([node], v)}
-                needed = needed | read_at_exit | node.header_reads
+                needed = needed | read_at_exit | node.header_reads | _recompute_reads(
+                    node, self.plan)
                 needed |= node.pre_init_reads | node.end_init_reads
                 maybe = maybe | assigned([node])
         return needed, sure, maybe
@@ -217,6 +220,40 @@ def _recomputable(node: Loop, loop_locals: list[str]) -> list[Step]:
     return chosen
 
 
+def _lift_bound_on_both_arms(loop: _LoopScope, node: Branch, both: set[str],
+                             arm: tuple[int, str] | None) -> None:
+    """A loop-local bound on both arms of `node` (`tmp = 1.0 if pen else 0.05`) is bound
+    whenever the enclosing arm runs: it is pushed at the end of that arm (and popped at the
+    start of its reversed copy), not in the arm that bound it first, so that statements after
+    the branch find it restored."""
+    arms = {(id(node), "body"), (id(node), "orelse")}
+    for var, bound_in in loop.locals.items():
+        if bound_in in arms and var in both:
+            loop.locals[var] = arm
+
+
+def _recompute_reads(node: Loop, plan: SavePlan) -> set[str]:
+    """What the reversed loop reads to recompute its cheap loop-locals (`a_plus_a = a + a`):
+    names from outside the body, which a statement after the loop must not leave changed."""
+    inner = assigned(node.body) | _header_bound(node)
+    return {name for step in plan.recompute.get(id(node), [])
+            for name in loaded_names(step.primal.value) if name not in inner}
+
+
+def _cheap_operands(nodes: list[Node], in_loop: bool = False) -> set[str]:
+    """Operands of every statement a reversed loop might recompute (see `_recomputable`)."""
+    names: set[str] = set()
+    for node in nodes:
+        if isinstance(node, Step) and in_loop and isinstance(
+                getattr(node.primal, "value", None), _CHEAP):
+            names |= loaded_names(node.primal.value)
+        elif isinstance(node, Branch):
+            names |= _cheap_operands(node.body, in_loop) | _cheap_operands(node.orelse, in_loop)
+        elif isinstance(node, Loop):
+            names |= _cheap_operands(node.body, True)
+    return names
+
+
 def _header_bound(node: Loop) -> set[str]:
     """What the loop header binds: its target (for) and its iteration counter."""
     names = {node.trips} if node.trips else set()
@@ -226,8 +263,8 @@ def _header_bound(node: Loop) -> set[str]:
 
 
 def plan_saves(nodes: list[Node], params: set[str], namer: Namer) -> SavePlan:
-    restored = all_reads(nodes, restored=set())
-    restored = all_reads(nodes, restored)
+    restored = all_reads(nodes, restored=set()) | _cheap_operands(nodes)
+    restored = all_reads(nodes, restored) | _cheap_operands(nodes)
     planner = SavePlanner(namer, restored)
     planner.block(nodes, set(), set(params), set(params), None)
     return planner.plan

@@ -60,6 +60,12 @@ def _viewed(value: gast.expr, local_names: set[str]) -> gast.expr | None:
     return None
 
 
+def _copy(value: gast.expr) -> gast.Call:
+    """`value.copy()`."""
+    return gast.Call(func=gast.Attribute(value=clone(value), attr="copy", ctx=gast.Load()),
+                     args=[], keywords=[])
+
+
 class _Rename(gast.NodeTransformer):
     def __init__(self, mapping: dict[str, str]):
         self.mapping = mapping
@@ -100,18 +106,21 @@ class AssignAdjoint(UserCalls):
     def _copy_parts_of_written_arrays(self) -> None:
         """`part = y[1:]`, `y_T = y.T`, `np.swapaxes(y, 0, 1)` may be views: if the function
         writes into y later, the write would show through them and change what their adjoints
-        read, so the primal takes a copy (a single element is already one). Names of the
-        user's that share y were followed before (normalize/sharing.py): y was copied before
-        the write, so it is not among the arrays written."""
-        value = self.stmt.value
+        read, so the primal takes a copy (a single element is already one). The same for
+        `prev = tanh_x` (ANF of `prev, e = np.tanh(x), 1.0`) when `prev` is written into later:
+        tanh's adjoint reads `tanh_x`. The user's own names that share an array were followed
+        before (normalize/sharing.py), copying it before the write: a name written into
+        shares its array with no name the user reads later."""
+        value, target = self.stmt.value, self.target
+        if not isinstance(target, gast.Name) or self.specializer.shapes.get(target.id) == ():
+            return
         base = _viewed(value, self.ctx.local_names)
-        if (isinstance(base, gast.Name)
-                and base.id in self.ctx.written and isinstance(self.target, gast.Name)
-                and not self.ctx.adds_item_by_item(base.id)  # a list's item: no view
-                and self.specializer.shapes.get(self.target.id) != ()):
-            copy = gast.Call(func=gast.Attribute(value=clone(value), attr="copy",
-                                                 ctx=gast.Load()), args=[], keywords=[])
-            self.primal = assign(clone(self.target), copy, self.stmt)
+        viewed_written = isinstance(base, gast.Name) and base.id in self.ctx.written \
+            and not self.ctx.adds_item_by_item(base.id)  # a list's item: no view
+        alias_written = isinstance(value, gast.Name) and target.id in self.ctx.written \
+            and not self.ctx.adds_item_by_item(target.id)  # a list appended to: followed
+        if viewed_written or alias_written:
+            self.primal = assign(clone(self.target), _copy(value), self.stmt)
 
     def _shape_map(self) -> dict:
         """Shapes of the names this block uses: operands before the statement (also under

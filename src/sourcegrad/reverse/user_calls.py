@@ -104,7 +104,7 @@ class UserCalls:
     @staticmethod
     def _left_to_default(fn, call: gast.Call, param: str) -> bool:
         try:
-            bound = inspect.signature(fn).bind_partial(
+            bound = inspect.signature(fn, follow_wrapped=False).bind_partial(
                 *(a for a in call.args if not isinstance(a, gast.Starred)),
                 **{k.arg: k.value for k in call.keywords if k.arg is not None})
         except TypeError:
@@ -124,7 +124,7 @@ class UserCalls:
 
     def _bind_user_call(self, fn, call: gast.Call) -> tuple[list[str], list[gast.expr]]:
         """Every parameter of `fn` with the expression passed for it (defaults made explicit)."""
-        signature = inspect.signature(fn)
+        signature = inspect.signature(fn, follow_wrapped=False)  # the wrapper, as called
         params = list(signature.parameters)
         # ANF packed *args and **kwargs into one variable each: `f(a, *xs, **kw)`
         star = next((a.value for a in call.args if isinstance(a, gast.Starred)), None)

@@ -13,10 +13,13 @@ from . import (  # noqa: F401  (registration side effects)
 )
 from .templates import (
     ADJOINTS,
+    ANY,
+    FLOAT_DTYPES,
     METHOD_ADJOINTS,
     Contribution,
     Local,
     Rule,
+    accepts,
     adjoint,
     adjoint_method,
     bind,
@@ -29,6 +32,7 @@ from .templates import (
 )
 
 __all__ = [
-    "ADJOINTS", "METHOD_ADJOINTS", "Contribution", "Local", "Rule", "adjoint", "adjoint_method",
-    "bind", "d", "fill", "is_zero_gradient", "nondifferentiable", "registry_version", "rule_for",
+    "ADJOINTS", "ANY", "FLOAT_DTYPES", "METHOD_ADJOINTS", "Contribution", "Local", "Rule",
+    "accepts", "adjoint", "adjoint_method", "bind", "d", "fill", "is_zero_gradient",
+    "nondifferentiable", "registry_version", "rule_for",
 ]

@@ -13,13 +13,14 @@ from ..runtime import (
     dict_key,
     leading_parts,
     pick_extremum,
+    shares_changes,
     spread_sum,
     stop_gradient,
     with_attribute,
     with_defaults,
     without_attribute,
 )
-from .templates import adjoint, d, nondifferentiable
+from .templates import ANY, accepts, adjoint, d, nondifferentiable
 
 
 @adjoint(builtins.abs)
@@ -54,6 +55,7 @@ def with_attribute(y, obj, name, value):
 
 
 @adjoint(with_defaults)
+@accepts(required=ANY, defaults=ANY)  # a count, and defaults fixed at definition: constants
 def with_defaults(y, items, required, defaults):
     d[items] += leading_parts(d[y], items)
 
@@ -64,6 +66,6 @@ def sum(y, items, start=0):
     d[start] += d[y]
 
 
-nondifferentiable(stop_gradient, dict_key, check_keywords, check_unshared)
+nondifferentiable(stop_gradient, dict_key, check_keywords, check_unshared, shares_changes)
 nondifferentiable(builtins.len, builtins.range, builtins.int, builtins.bool, builtins.round,
-                  builtins.isinstance, builtins.print)
+                  builtins.isinstance, builtins.print, builtins.slice)

@@ -33,16 +33,18 @@ from ..runtime import (
     swapped_norm,
     transformed_axes,
 )
-from .templates import adjoint, d
+from .templates import ANY, accepts, adjoint, d
 
 
 # -- complex transforms: the adjoint is the same transform -------------------------------------
 @adjoint(np.fft.fft)
+@accepts(n=ANY)  # read through the shapes of d[y] and a
 def fft(y, a, n=None, axis=-1, norm=None, out=None):
     d[a] += fit_to_input(np.fft.fft(d[y], axis=axis, norm=norm), a, axes=axis)
 
 
 @adjoint(np.fft.ifft)
+@accepts(n=ANY)  # read through the shapes of d[y] and a
 def ifft(y, a, n=None, axis=-1, norm=None, out=None):
     d[a] += fit_to_input(np.fft.ifft(d[y], axis=axis, norm=norm), a, axes=axis)
 
@@ -79,6 +81,7 @@ def rfft(y, a, n=None, axis=-1, norm=None, out=None):
 
 
 @adjoint(np.fft.irfft)
+@accepts(n=ANY)  # read through the shapes of d[y] and a
 def irfft(y, a, n=None, axis=-1, norm=None, out=None):
     full = np.fft.ifft(np.real(d[y]), axis=axis, norm=norm)
     d[a] += fit_to_input(fold_to_half_spectrum(full, axes=axis), a, axes=axis)
@@ -114,6 +117,7 @@ def irfftn(y, a, s=None, axes=None, norm=None, out=None):
 
 # -- Hermitian transforms: real transforms of the conjugate ------------------------------------
 @adjoint(np.fft.hfft)
+@accepts(n=ANY)  # read through the shapes of d[y] and a
 def hfft(y, a, n=None, axis=-1, norm=None, out=None):
     full = np.fft.ifft(np.real(d[y]), axis=axis, norm=swapped_norm(norm))
     d[a] += np.conj(fit_to_input(fold_to_half_spectrum(full, axes=axis), a, axes=axis))

@@ -40,7 +40,7 @@ from ..runtime import (
     unbroadcast,
     vector_norm_derivative,
 )
-from .templates import adjoint, adjoint_method, d, nondifferentiable
+from .templates import ANY, accepts, adjoint, adjoint_method, d, nondifferentiable
 
 
 # -- matrix and vector products --------------------------------------------------------------
@@ -147,6 +147,7 @@ def inv(y, a):
 
 
 @adjoint(np.linalg.pinv)
+@accepts(rcond=ANY, rtol=ANY)  # the cutoff sets the rank; the gradient at that rank reads y
 def pinv(y, a, rcond=None, hermitian=False, *, rtol=None):
     d[a] += pinv_adjoint(d[y], y, a, hermitian=hermitian)
 

@@ -34,7 +34,7 @@ def sqrt(y, x):
 @adjoint(math.pow)
 def pow(z, x, y):
     d[x] += d[z] * y * math.pow(x, y - 1)
-    d[y] += d[z] * z * math.log(x)
+    d[y] += d[z] * z * math.log(x if x != 0 else 1.0)  # 0 ** y: flat in y
 
 
 # -- trigonometric and hyperbolic ------------------------------------------------------------

@@ -30,7 +30,7 @@ from ..runtime import (
     select_parts,
     unbroadcast,
 )
-from .templates import adjoint, d
+from .templates import ANY, accepts, adjoint, d
 
 
 # -- trigonometric ------------------------------------------------------------------------
@@ -172,6 +172,7 @@ def sinc(y, x):
 
 
 @adjoint(np.copysign)
+@accepts(x2=ANY)  # only its sign is read: piecewise constant
 def copysign(z, x1, x2):
     d[x1] += unbroadcast(d[z] * np.sign(x1) * np.sign(z), x1)
 
@@ -244,9 +245,13 @@ def heaviside(z, x1, x2):
 @adjoint(np.nan_to_num)
 def nan_to_num(y, x, copy=True, nan=0.0, posinf=None, neginf=None):
     d[x] += d[y] * np.isfinite(x)
+    d[nan] += np.sum(d[y] * np.isnan(x))
+    d[posinf] += np.sum(d[y] * np.isposinf(x))
+    d[neginf] += np.sum(d[y] * np.isneginf(x))
 
 
 @adjoint(np.real_if_close)
+@accepts(tol=ANY)  # dropping imaginary parts passes the adjoint's real part, as np.real
 def real_if_close(y, a, tol=100):
     d[a] += d[y]
 

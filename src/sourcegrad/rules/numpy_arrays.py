@@ -18,14 +18,17 @@ from ..runtime import (
     einsum_adjoint,
     expand_reduced,
     extremum_mask,
+    index_concatenate,
     inner_left,
     inner_right,
     kron_left,
     kron_right,
     linspace_adjoint,
+    product_of_others,
     reduced_count,
     reshape_each,
     split_like,
+    std_derivative,
     tensordot_left,
     tensordot_right,
     trapezoid_weights,
@@ -42,6 +45,7 @@ from ..runtime import (
     undstack,
     ungradient,
     unhstack,
+    unindex_concatenate,
     unpad,
     unpermute,
     unrepeat,
@@ -53,7 +57,7 @@ from ..runtime import (
     untranspose,
     unvstack,
 )
-from .templates import adjoint, d
+from .templates import ANY, FLOAT_DTYPES, accepts, adjoint, d
 
 
 def _if_present(*names):
@@ -63,18 +67,22 @@ def _if_present(*names):
 
 # -- sums, products and statistics -------------------------------------------------------------
 @adjoint(np.sum)
+@accepts(dtype=FLOAT_DTYPES)
 def sum(y, a, axis=None, dtype=None, out=None, keepdims=False):
     d[a] += expand_reduced(d[y], a, axis=axis, keepdims=keepdims)
 
 
 @adjoint(np.mean)
+@accepts(dtype=FLOAT_DTYPES)
 def mean(y, a, axis=None, dtype=None, out=None, keepdims=False):
     d[a] += expand_reduced(d[y], a, axis=axis, keepdims=keepdims) / reduced_count(a, y)
 
 
 @adjoint(np.prod)
+@accepts(dtype=FLOAT_DTYPES)
 def prod(y, a, axis=None, dtype=None, out=None, keepdims=False):
-    d[a] += expand_reduced(d[y] * y, a, axis=axis, keepdims=keepdims) / a
+    g = expand_reduced(d[y], a, axis=axis, keepdims=keepdims)
+    d[a] += g * product_of_others(a, axis=axis)  # exact where a has zeros
 
 
 @adjoint(np.max, np.amax, np.min, np.amin, np.nanmax, np.nanmin)
@@ -84,6 +92,7 @@ def max(y, a, axis=None, out=None, keepdims=False):
 
 
 @adjoint(np.var)
+@accepts(dtype=FLOAT_DTYPES)
 def var(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     centered = a - np.mean(a, axis=axis, keepdims=True)
     count = reduced_count(a, y) - ddof
@@ -91,18 +100,20 @@ def var(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
 
 
 @adjoint(np.std)
+@accepts(dtype=FLOAT_DTYPES)
 def std(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
-    centered = a - np.mean(a, axis=axis, keepdims=True)
-    count = reduced_count(a, y) - ddof
-    d[a] += expand_reduced(d[y] / y, a, axis=axis, keepdims=keepdims) * centered / count
+    g = expand_reduced(d[y], a, axis=axis, keepdims=keepdims)
+    d[a] += g * std_derivative(a, axis=axis, ddof=ddof)  # 0 where the samples are all equal
 
 
 @adjoint(np.nansum)
+@accepts(dtype=FLOAT_DTYPES)
 def nansum(y, a, axis=None, dtype=None, out=None, keepdims=False):
     d[a] += expand_reduced(d[y], a, axis=axis, keepdims=keepdims) * ~np.isnan(a)
 
 
 @adjoint(np.nanmean)
+@accepts(dtype=FLOAT_DTYPES)
 def nanmean(y, a, axis=None, dtype=None, out=None, keepdims=False):
     counted = ~np.isnan(a)
     count = np.sum(counted, axis=axis, keepdims=True)
@@ -125,11 +136,13 @@ def average(y, a, axis=None, weights=None, returned=False, *, keepdims=False):
 
 # -- cumulative sums and products, differences, integrals --------------------------------------
 @adjoint(np.cumsum)
+@accepts(dtype=FLOAT_DTYPES)
 def cumsum(y, a, axis=None, dtype=None, out=None):
     d[a] += uncumsum(d[y], a, axis=axis)
 
 
 @adjoint(np.cumprod)
+@accepts(dtype=FLOAT_DTYPES)
 def cumprod(y, a, axis=None, dtype=None, out=None):
     d[a] += uncumprod(d[y], a, y, axis=axis)
 
@@ -195,6 +208,7 @@ def tensordot(z, a, b, axes=2):
 
 
 @adjoint(np.einsum)
+@accepts(dtype=FLOAT_DTYPES, order=ANY, casting=ANY, optimize=ANY)  # layout, checks, path
 def einsum(y, subscripts, *operands, out=None, dtype=None, order="K", casting="safe",
            optimize=False):
     d[operands] += einsum_adjoint(d[y], subscripts, operands)
@@ -208,27 +222,34 @@ def kron(z, a, b):
 
 
 @adjoint(np.trace)
+@accepts(dtype=FLOAT_DTYPES)
 def trace(y, a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     d[a] += undiagonal(np.expand_dims(d[y], -1), a, offset=offset, axis1=axis1, axis2=axis2)
 
 
 # -- changing shape ------------------------------------------------------------------------------
+# the gradient is read back in the same index order; "A" and "K" follow the memory layout,
+# which copies made by the derivative do not keep: refused
 @adjoint(np.reshape)
+@accepts(order=("C", "F"), shape=ANY, newshape=ANY, copy=ANY)
 def reshape(y, a, shape=None, order="C", newshape=None, copy=None):
-    d[a] += np.reshape(d[y], np.shape(a))
+    d[a] += np.reshape(d[y], np.shape(a), order=order)
 
 
 @adjoint(np.ravel)
+@accepts(order=("C", "F"))
 def ravel(y, a, order="C"):
-    d[a] += np.reshape(d[y], np.shape(a))
+    d[a] += np.reshape(d[y], np.shape(a), order=order)
 
 
 @adjoint(np.squeeze)
+@accepts(axis=ANY)  # the gradient takes a's shape back
 def squeeze(y, a, axis=None):
     d[a] += np.reshape(d[y], np.shape(a))
 
 
 @adjoint(np.expand_dims)
+@accepts(axis=ANY)
 def expand_dims(y, a, axis):
     d[a] += np.reshape(d[y], np.shape(a))
 
@@ -264,6 +285,7 @@ def atleast_1d(y, *arys):
 
 
 @adjoint(np.broadcast_to)
+@accepts(shape=ANY)
 def broadcast_to(y, array, shape):
     d[array] += unbroadcast(d[y], array)
 
@@ -275,21 +297,25 @@ def broadcast_arrays(y, *args, subok=False):
 
 # -- joining and building arrays -----------------------------------------------------------------
 @adjoint(np.concatenate)
-def concatenate(y, arrays, axis=0):
+@accepts(dtype=FLOAT_DTYPES, casting=ANY)
+def concatenate(y, arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     d[arrays] += split_like(d[y], arrays, axis)
 
 
 @adjoint(np.stack)
-def stack(y, arrays, axis=0):
+@accepts(dtype=FLOAT_DTYPES, casting=ANY)
+def stack(y, arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     d[arrays] += unstack(d[y], axis)
 
 
 @adjoint(np.vstack, *_if_present("row_stack"))
+@accepts(dtype=FLOAT_DTYPES, casting=ANY)
 def vstack(y, tup, *, dtype=None, casting="same_kind"):
     d[tup] += unvstack(d[y], tup)
 
 
 @adjoint(np.hstack)
+@accepts(dtype=FLOAT_DTYPES, casting=ANY)
 def hstack(y, tup, *, dtype=None, casting="same_kind"):
     d[tup] += unhstack(d[y], tup)
 
@@ -304,23 +330,32 @@ def column_stack(y, tup):
     d[tup] += uncolumn_stack(d[y], tup)
 
 
+@adjoint(index_concatenate)  # np.r_[a, 0:3, b], np.c_[a, b], as normalization writes them
+def index_concatenation(y, joiner, *items):
+    d[items] += unindex_concatenate(d[y], joiner, items)
+
+
 # -- splitting arrays: the parts' gradients joined back ------------------------------------------
 @adjoint(np.split, np.array_split)
+@accepts(indices_or_sections=ANY)
 def split(y, ary, indices_or_sections, axis=0):
     d[ary] += np.concatenate(d[y], axis=axis)
 
 
 @adjoint(np.dsplit)
+@accepts(indices_or_sections=ANY)
 def dsplit(y, ary, indices_or_sections):
     d[ary] += np.dstack(d[y])
 
 
 @adjoint(np.hsplit)
+@accepts(indices_or_sections=ANY)
 def hsplit(y, ary, indices_or_sections):
     d[ary] += np.hstack(d[y])
 
 
 @adjoint(np.vsplit)
+@accepts(indices_or_sections=ANY)
 def vsplit(y, ary, indices_or_sections):
     d[ary] += np.vstack(d[y])
 
@@ -344,6 +379,7 @@ def append(y, arr, values, axis=None):
 
 
 @adjoint(np.pad)
+@accepts(end_values=ANY, stat_length=ANY)  # for modes unpad refuses (linear_ramp, mean, ...)
 def pad(y, array, pad_width, mode="constant", constant_values=0, end_values=0,
         reflect_type="even", stat_length=None):
     d[array] += unpad(d[y], array, pad_width, mode=mode, reflect_type=reflect_type)
@@ -393,36 +429,43 @@ def diagonal(y, a, offset=0, axis1=0, axis2=1):
 
 
 @adjoint(np.sort)
+@accepts(kind=ANY, stable=ANY)  # ties have no gradient; order= sorts structured arrays
 def sort(y, a, axis=-1, kind=None, order=None, *, stable=None):
     d[a] += unpermute(d[y], a, y, axis=axis)
 
 
 @adjoint(np.partition)
+@accepts(kth=ANY, kind=ANY)  # unpermute reads where each entry went from y
 def partition(y, a, kth, axis=-1, kind="introselect", order=None):
     d[a] += unpermute(d[y], a, y, axis=axis)
 
 
 @adjoint(np.array, np.asarray)
+@accepts(dtype=FLOAT_DTYPES)
 def array(y, object, dtype=None):
     d[object] += d[y]
 
 
 @adjoint(np.copy)
+@accepts(order=ANY)  # the memory layout only
 def copy_function(y, a, order="K", subok=False):
     d[a] += d[y]
 
 
 @adjoint(np.astype)
+@accepts(device=ANY)  # copy=False may hand back x itself, which later writes would change
 def astype(y, x, dtype, *, copy=True, device=None):
     d[x] += d[y] * np.issubdtype(dtype, np.inexact)  # a cast to integers has no gradient
 
 
 @adjoint(np.full)
+@accepts(shape=ANY, dtype=FLOAT_DTYPES)
 def full(y, shape, fill_value, dtype=None):
     d[fill_value] += unbroadcast(d[y], fill_value)
 
 
 @adjoint(np.linspace)
+@accepts(dtype=FLOAT_DTYPES)
 def linspace(y, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
     d[start] += linspace_adjoint(d[y], start, stop, num=num, endpoint=endpoint,
                                  retstep=retstep, axis=axis)

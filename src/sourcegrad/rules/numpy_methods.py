@@ -10,7 +10,7 @@ from ..runtime import (
 )
 from . import numpy as elementwise
 from . import numpy_arrays as arrays
-from .templates import adjoint_method, d, nondifferentiable
+from .templates import ANY, accepts, adjoint_method, d, nondifferentiable
 
 # -- ndarray methods and attributes: the receiver binds to the first parameter -----------------
 adjoint_method("sum")(arrays.sum)
@@ -37,8 +37,9 @@ adjoint_method("mT")(arrays.matrix_transpose)
 
 
 @adjoint_method("reshape")
+@accepts(shape=ANY, order=("C", "F"))  # as np.reshape
 def reshape_method(y, a, *shape, order="C"):
-    d[a] += np.reshape(d[y], np.shape(a))
+    d[a] += np.reshape(d[y], np.shape(a), order=order)
 
 
 @adjoint_method("transpose")
@@ -52,11 +53,13 @@ def transpose_attribute(y, a):
 
 
 @adjoint_method("copy")
+@accepts(args=ANY, order=ANY)  # the memory layout only
 def copy(y, a, *args, order="K"):
     d[a] += d[y]
 
 
 @adjoint_method("astype")
+@accepts(order=ANY, casting=ANY)  # as np.astype: copy=False may hand back a itself
 def astype_method(y, a, dtype, order="K", casting="unsafe", subok=True, copy=True):
     d[a] += d[y] * np.issubdtype(dtype, np.inexact)  # a cast to integers has no gradient
 

@@ -37,7 +37,7 @@ def divide(z, x, y):
 @adjoint(operator.pow, np.power)
 def power(z, x, y):
     d[x] += unbroadcast(d[z] * y * x ** (y - 1), x)
-    d[y] += unbroadcast(d[z] * z * np.log(x), y)
+    d[y] += unbroadcast(d[z] * z * np.log(np.where(x == 0, 1.0, x)), y)  # 0 ** y: flat in y
 
 
 @adjoint(operator.neg, np.negative)

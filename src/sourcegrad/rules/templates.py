@@ -10,10 +10,21 @@ the first parameter is the call's result:
 The differentiator never runs a rule: it parses it once, substitutes the real expressions for
 the parameters and inlines the body into the emitted code. A rule body holds only contributions
 `d[p] += expr` and local assignments `name = expr` used by them.
+
+A rule handles the options its body reads. Any other parameter given a value that is not its
+default is refused when the call is bound (`np.reshape with order='A' has no rule yet`), unless
+the rule declares it with `@accepts`: harmless to the gradient whatever its value (`copy=ANY`),
+or handled for the listed literal values only (`order=("C", "F")`, `dtype=FLOAT_DTYPES`):
+
+    @adjoint(np.reshape)
+    @accepts(order=("C", "F"), shape=ANY, copy=ANY)
+    def reshape(y, a, shape=None, order="C", copy=None):
+        d[a] += np.reshape(d[y], np.shape(a), order=order)
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 import inspect
 import textwrap
@@ -23,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import gast
+import numpy as np
 
 from ..errors import TemplateError
 
@@ -35,6 +47,71 @@ class _AdjointPlaceholder:
 
 
 d = _AdjointPlaceholder()
+
+
+# -- options a rule declares: harmless whatever their value, or handled for some values ----------
+
+class OptionValues:
+    """The values of one option a rule handles: literals (`order=("C", "F")`), or any (`ANY`)."""
+
+    def __init__(self, *values: Any, description: str = ""):
+        self.values = values
+        self.description = description or " or ".join(repr(v) for v in values)
+
+    def matches(self, node: gast.expr) -> bool:
+        """Whether the call's argument is one of the values (a literal: known when binding)."""
+        known, value = literal_value(node)
+        return known and any(type(value) is type(v) and value == v for v in self.values)
+
+
+class _AnyValue(OptionValues):
+    def matches(self, node: gast.expr) -> bool:
+        return True
+
+
+class _FloatDtypes(OptionValues):
+    """`dtype=` naming a real floating type: the result is computed at another precision, its
+    gradient is the same. Integer, boolean and complex dtypes change it: they are refused."""
+
+    def matches(self, node: gast.expr) -> bool:
+        known, value = literal_value(node)
+        if known:  # None, or a string NumPy reads as a float dtype ('float32', 'f8')
+            return value is None or isinstance(value, str) and _is_float_string(value)
+        name = node.id if isinstance(node, gast.Name) else getattr(node, "attr", None)
+        return name == "float" or _is_float_type_name(name)  # `float`, `np.float32`
+
+
+def _is_float_string(text: str) -> bool:
+    try:
+        return np.dtype(text).kind == "f"
+    except (TypeError, ValueError):
+        return False
+
+
+def _is_float_type_name(name: str | None) -> bool:
+    """`float64`, `float32`, `double`, ...: the name of one of NumPy's floating types (not a
+    one-letter code, which a variable of the user's may be called)."""
+    kind = getattr(np, name, None) if name else None
+    return isinstance(kind, type) and issubclass(kind, np.floating)
+
+
+ANY = _AnyValue(description="any value")
+FLOAT_DTYPES = _FloatDtypes(description="None or a real floating type (float, np.float32, ...)")
+
+
+def accepts(**options: OptionValues | tuple) -> Callable[[Callable], Callable]:
+    """Declare, on a rule's template, options its body handles only for some values (a tuple of
+    literals or `FLOAT_DTYPES`) or that cannot change the gradient (`ANY`: memory layout,
+    casting checks, a shape the body reads back from the operand; not `copy=False`, whose result
+    may share the input). Put it under `@adjoint`; every other parameter the body does not read
+    is refused unless left at its default."""
+    specs = {name: spec if isinstance(spec, OptionValues) else OptionValues(*spec)
+             for name, spec in options.items()}
+
+    def declare(template: Callable) -> Callable:
+        template.__sourcegrad_accepts__ = specs
+        return template
+    return declare
 
 
 @dataclass
@@ -53,6 +130,12 @@ class Rule:
     kwonly: frozenset[str] = field(default_factory=frozenset)
     globals: dict[str, Any] = field(default_factory=dict)   # what free names refer to
     builtin: bool = True  # one of sourcegrad's own rules (a user's rule gets shape checks)
+    accepts: dict[str, OptionValues] = field(default_factory=dict)  # declared with @accepts
+
+    @property
+    def read(self) -> frozenset[str]:
+        """Parameters the body reads (an operand `d[x]` accumulates into counts as read)."""
+        return frozenset(names_of(self.body)) & frozenset([*self.params, self.vararg])
 
     @property
     def free_names(self) -> set[str]:
@@ -113,10 +196,15 @@ def _parse_rule(fn: Callable) -> Rule:
     unknown = differentiable - set(params) - ({vararg} if vararg else set())
     if unknown:
         raise TemplateError(f"rule {fn.__name__} writes d[...] of unknown names {sorted(unknown)}")
+    declared = getattr(fn, "__sourcegrad_accepts__", {})
+    if set(declared) - set(params) - {vararg}:
+        raise TemplateError(f"rule {fn.__name__} declares @accepts for "
+                            f"{sorted(set(declared) - set(params) - {vararg})}, which are not "
+                            "its parameters")
     return Rule(fn.__name__, result, params, defaults, vararg, body, frozenset(differentiable),
                 f"{inspect.getsourcefile(fn)}:{fn.__code__.co_firstlineno}",
                 frozenset(local_names), frozenset(a.id for a in args.kwonlyargs),
-                fn.__globals__, _is_builtin_rule(fn))
+                fn.__globals__, _is_builtin_rule(fn), dict(declared))
 
 
 def _is_builtin_rule(fn: Callable) -> bool:
@@ -238,7 +326,8 @@ class Local:
 
 def bind(rule: Rule, args: list[gast.expr], keywords: dict[str, gast.expr],
          what: str) -> dict[str, gast.expr]:
-    """Map the rule's parameters to the call's argument expressions, filling defaults."""
+    """Map the rule's parameters to the call's argument expressions, filling defaults; refuse
+    an option the rule does not handle (`TemplateError`, a NoRuleError at the user's line)."""
     bound: dict[str, gast.expr] = {}
     positional = [p for p in rule.params if p not in rule.kwonly]
     extra = list(args[len(positional):])
@@ -250,13 +339,14 @@ def bind(rule: Rule, args: list[gast.expr], keywords: dict[str, gast.expr],
                                 f"its rule {rule.name} ({rule.defined_at}) takes "
                                 f"{len(positional)}")
         bound[rule.vararg] = gast.Tuple(elts=extra, ctx=gast.Load())
-    elif rule.vararg is not None:
-        bound[rule.vararg] = gast.Tuple(elts=[], ctx=gast.Load())
     for key, value in keywords.items():
         if key not in rule.params:
-            raise TemplateError(f"{what} was called with keyword {key}=, which its rule "
-                                f"{rule.name} ({rule.defined_at}) does not know")
+            raise TemplateError(f"{what} with {key}={source_of(value)} has no rule yet: its "
+                                f"rule {rule.name} ({rule.defined_at}) has no parameter {key}")
         bound[key] = value
+    check_options(rule, bound, what)
+    if rule.vararg is not None and rule.vararg not in bound:
+        bound[rule.vararg] = gast.Tuple(elts=[], ctx=gast.Load())
     for param in rule.params:
         if param not in bound:
             if param not in rule.defaults:
@@ -264,6 +354,58 @@ def bind(rule: Rule, args: list[gast.expr], keywords: dict[str, gast.expr],
                                     f"{rule.name} ({rule.defined_at})")
             bound[param] = rule.defaults[param]
     return bound
+
+
+def check_options(rule: Rule, given: dict[str, gast.expr], what: str) -> None:
+    """Refuse an argument the rule would silently ignore: a parameter its body does not read,
+    given a value other than its default, unless declared harmless; or a declared option given
+    a value the rule does not handle. A rule with no contribution (no gradient) takes any."""
+    if not rule.differentiable:
+        return
+    for param, value in given.items():
+        spec = rule.accepts.get(param)
+        if spec is not None and not spec.matches(value):
+            literal = " written in the call" if not literal_value(value)[0] else ""
+            raise TemplateError(f"{what} with {param}={source_of(value)} has no rule yet: its "
+                                f"rule {rule.name} ({rule.defined_at}) handles {param}="
+                                f"{spec.description}{literal}")
+        if spec is None and param not in rule.read and not _is_default(rule, param, value):
+            default = rule.defaults.get(param)
+            handled = (f"handles only the default {param}={source_of(default)}"
+                       if default is not None else f"does not read {param}")
+            raise TemplateError(f"{what} with {param}={source_of(value)} has no rule yet: its "
+                                f"rule {rule.name} ({rule.defined_at}) {handled}")
+
+
+def _is_default(rule: Rule, param: str, value: gast.expr) -> bool:
+    """`value` is the literal the template's signature has as `param`'s default."""
+    if param not in rule.defaults:
+        return False
+    known, given = literal_value(value)
+    _, default = literal_value(rule.defaults[param])
+    return known and type(given) is type(default) and given == default
+
+
+def literal_value(node: gast.expr | None) -> tuple[bool, Any]:
+    """(True, value) for a literal (`'F'`, `-1`, `(0, 1)`, `None`), else (False, None)."""
+    if isinstance(node, gast.Constant):
+        return True, node.value
+    if (isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd))
+            and isinstance(node.operand, gast.Constant)
+            and type(node.operand.value) in (int, float)):
+        value = node.operand.value
+        return True, -value if isinstance(node.op, gast.USub) else value
+    if isinstance(node, (gast.Tuple, gast.List)):
+        items = [literal_value(elt) for elt in node.elts]
+        return all(k for k, _ in items), tuple(v for _, v in items)
+    return False, None
+
+
+def source_of(node: gast.expr | None) -> str:
+    """How the user wrote an argument, for messages."""
+    if node is None:
+        return "None"
+    return ast.unparse(gast.gast_to_ast(node))
 
 
 class _Substitute(gast.NodeTransformer):
@@ -324,13 +466,22 @@ def _number(node: gast.expr) -> float | None:
     return None
 
 
-def _runtime_defaults(name: str) -> dict[str, Any]:
+def _defaults_of(func: gast.expr) -> dict[str, Any]:
+    """The defaults of a runtime helper (`unbroadcast`) or a NumPy function (`np.reshape`)
+    called in a template, so an argument repeating one can be dropped."""
     from .. import runtime
-    fn = getattr(runtime, name, None) if name in runtime.__all__ else None
-    if fn is None:
+    if isinstance(func, gast.Name) and func.id in runtime.__all__:
+        fn = getattr(runtime, func.id)
+    elif (isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name)
+          and func.value.id == "np"):
+        fn = getattr(np, func.attr, None)
+    else:
         return {}
-    return {p.name: p.default for p in inspect.signature(fn).parameters.values()
-            if p.default is not p.empty}
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # ufuncs and other compiled functions
+        return {}
+    return {p.name: p.default for p in parameters if p.default is not p.empty}
 
 
 class _Simplify(gast.NodeTransformer):
@@ -343,14 +494,14 @@ class _Simplify(gast.NodeTransformer):
         return node.body if test else node.orelse
 
     def visit_Call(self, node: gast.Call) -> gast.expr:
-        """Drop keyword arguments of runtime helpers that repeat the helper's default."""
+        """Drop keyword arguments of runtime helpers and NumPy functions that repeat the
+        function's default (`np.reshape(g, shape, order='C')` reads `np.reshape(g, shape)`)."""
         self.generic_visit(node)
-        if isinstance(node.func, gast.Name):
-            defaults = _runtime_defaults(node.func.id)
-            node.keywords = [kw for kw in node.keywords if not (
-                isinstance(kw.value, gast.Constant) and kw.arg in defaults
-                and type(defaults[kw.arg]) is type(kw.value.value)
-                and defaults[kw.arg] == kw.value.value)]
+        defaults = _defaults_of(node.func)
+        node.keywords = [kw for kw in node.keywords if not (
+            isinstance(kw.value, gast.Constant) and kw.arg in defaults
+            and type(defaults[kw.arg]) is type(kw.value.value)
+            and defaults[kw.arg] == kw.value.value)]
         return node
 
     def visit_BinOp(self, node: gast.BinOp) -> gast.expr:

@@ -17,7 +17,7 @@ __all__ = [
     "untranspose", "split_like", "unstack", "clip_mask", "pick_extremum", "spread_sum", "add_at",
     "written_part", "dict_key", "owned_copy", "check_keywords", "with_attribute",
     "attribute_adjoint", "without_attribute", "zero_adjoint", "check_unshared", "with_defaults",
-    "leading_parts",
+    "leading_parts", "shares_changes",
 ]
 
 
@@ -98,6 +98,13 @@ def with_defaults(items, required, defaults):
 def leading_parts(g, items):
     """The adjoint of `with_defaults(items, ...)` handed back to `items`: its first parts."""
     return adjoint_like(list(g)[:len(items)], items)
+
+
+def shares_changes(value):
+    """Whether an in-place change of `value` (`x += d` while `y = x`) shows through every name
+    bound to it: not for numbers and other immutable values, which Python rebinds instead."""
+    return not isinstance(value, (int, float, complex, np.generic, str, bytes, tuple,
+                                  type(None)))
 
 
 def check_unshared(container, key):

@@ -17,8 +17,9 @@ import numpy as np
 from .core import unbroadcast
 
 __all__ = [
-    "match_complex", "uncumsum", "uncumprod", "undiff", "ungradient", "trapezoid_weights",
-    "trapezoid_x_adjoint", "interp_slope", "interp_fp_adjoint", "interp_xp_adjoint",
+    "match_complex", "product_of_others", "std_derivative", "uncumsum", "uncumprod", "undiff",
+    "ungradient", "trapezoid_weights", "trapezoid_x_adjoint", "interp_slope",
+    "interp_fp_adjoint", "interp_xp_adjoint",
     "convolve_left", "correlate_left", "correlate_right", "cross_left", "cross_right",
     "inner_left", "inner_right", "tensordot_left", "tensordot_right", "kron_left", "kron_right",
     "einsum_adjoint",
@@ -44,6 +45,40 @@ def match_complex(g, x):
 
 
 # -- sums, products, differences ------------------------------------------------------------------
+
+def product_of_others(a, axis=None):
+    """For each entry of `a`, the product of the other entries reduced with it by
+    `np.prod(a, axis)`: the derivative of the product, exact where `a` has zeros (`y / a` is
+    NaN there)."""
+    a = np.asarray(a)
+    if a.size == 0:
+        return np.zeros(a.shape, dtype=np.result_type(a, np.float64))
+    axes = list(range(a.ndim)) if axis is None else sorted(
+        {int(i) % a.ndim for i in np.atleast_1d(axis)})
+    kept = [i for i in range(a.ndim) if i not in axes]
+    moved = np.transpose(a, kept + axes)
+    rows = np.reshape(moved, moved.shape[:len(kept)] + (-1,))
+    # the product of the entries before each one, times the product of those after it
+    ones = np.ones_like(rows[..., :1])
+    before = np.cumprod(np.concatenate([ones, rows[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, rows[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    others = np.reshape(before * after, moved.shape)
+    return np.transpose(others, np.argsort(kept + axes))
+
+
+def std_derivative(a, axis=None, ddof=0):
+    """Derivative of `np.std(a, axis, ddof=ddof)` by each entry of `a`: the entry's deviation
+    from the mean over (count - ddof) * std. Where the samples are all equal (one sample, or a
+    constant) it is 0: exact for one sample, whose std is always 0; for several, std is at its
+    smallest there and 0 is a subgradient (as for np.linalg.norm at 0). Equality is decided on
+    the samples: the rounded mean leaves deviations and a std of ~1e-17 whose ratio is noise."""
+    a = np.asarray(a)
+    deviations = a - np.mean(a, axis=axis, keepdims=True)
+    std = np.std(a, axis=axis, ddof=ddof, keepdims=True)
+    equal = np.ptp(a, axis=axis, keepdims=True) == 0
+    count = a.size // max(std.size, 1) - ddof
+    return np.where(equal, 0.0, deviations / (count * np.where(equal, 1.0, std)))
+
 
 def uncumsum(g, a, axis=None):
     """Gradient of `np.cumsum(a, axis)`: the cumulative sum of `g` taken from the end."""

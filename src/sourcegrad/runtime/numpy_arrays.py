@@ -16,7 +16,7 @@ __all__ = [
     "linspace_adjoint", "unappend", "reshape_each", "unbroadcast_each", "unhstack", "unvstack",
     "undstack", "uncolumn_stack", "unrollaxis", "undiagonal", "undiag", "unrepeat", "untile",
     "untake", "untake_along_axis", "unpermute", "unpad", "select_parts", "none_selected", "unitem",
-    "average_weights", "average_weights_adjoint",
+    "average_weights", "average_weights_adjoint", "index_concatenate", "unindex_concatenate",
 ]
 
 
@@ -84,6 +84,40 @@ def uncolumn_stack(g, tup):
     """Gradient of `np.column_stack(tup)`: one piece of `g` per array, shaped like it."""
     promoted = [np.reshape(a, (-1, 1)) if np.ndim(a) < 2 else a for a in tup]
     return _split_joined(g, tup, promoted, 1)
+
+
+def index_concatenate(joiner, *items):
+    """`joiner[items]` for np.r_ or np.c_: normalization writes `np.r_[a, 0:3]` as
+    `index_concatenate(np.r_, a, slice(0, 3))`, a call whose operands activity sees."""
+    return joiner[items]
+
+
+def unindex_concatenate(g, joiner, items):
+    """Gradient of `joiner[items]` (np.r_, np.c_) for each item: the entries of `g` it became,
+    shaped like it (None for slices and directives)."""
+    # the entries of the array and number items are numbered 1, 2, ... and the numbers joined
+    # the same way (directive and slices as given, the slices' entries numbered 0)
+    numbered, sizes = [], []
+    for item in items:
+        size = 0 if isinstance(item, (slice, str)) else int(np.size(item))
+        start = 1 + sum(sizes)
+        if isinstance(item, slice):
+            numbered.append(np.zeros(np.shape(np.r_[item])))
+        elif isinstance(item, str):
+            numbered.append(item)
+        else:
+            numbered.append(np.reshape(np.arange(start, start + size, dtype=np.float64),
+                                       np.shape(item)))
+        sizes.append(size)
+    joined = joiner[tuple(numbered)]
+    if isinstance(joined, np.matrix):
+        raise _no_rule(f"np.r_ or np.c_ with the directive {items[0]!r} (an np.matrix)",
+                       hint="Join arrays: np.r_[a, b], np.c_[a, b], np.r_['0,2', a, b].")
+    flat = _zeros(1 + sum(sizes), g)
+    flat[np.ravel(joined).astype(np.intp)] = np.ravel(np.broadcast_to(g, np.shape(joined)))
+    bounds = np.cumsum([1, *sizes])
+    return [None if isinstance(item, (slice, str)) else np.reshape(flat[lo:hi], np.shape(item))
+            for item, lo, hi in zip(items, bounds[:-1], bounds[1:], strict=True)]
 
 
 # -- moving axes, diagonals, repeating ------------------------------------------------------------
