@@ -91,6 +91,18 @@ def independent_of_x(x, y):
     return y * 2.0
 
 
+# negative constants, folded and printed without parentheses (issue 9 "No silent wrong gradient",
+# kind 6)
+
+
+def negative_constant_power(x):
+    return x * (-0.77) ** 2
+
+
+def negative_constants_everywhere(x):
+    return np.sum(x ** (-2.0) * (-1.5) ** 3 + (-x) ** 2 - (-0.5) ** 2 * x)
+
+
 # -- assignment -----------------------------------------------------------------------------------
 
 
@@ -293,7 +305,10 @@ CASES = [
     case(vecvec, arr(3, seed=19), arr(3, seed=20), wrt=(0, 1)),
     case(quadratic_form, arr(3, seed=21), arr(3, 3, seed=22), wrt=(0, 1)),
     case(matmat_chain, arr(2, 3, seed=23), arr(3, 3, seed=24), arr(3, 2, seed=25), wrt=(0, 1, 2)),
-]
+] + found_in("issue9", [
+    case(negative_constant_power, 0.3, name="kind6-power"),
+    case(negative_constants_everywhere, arr(3, lo=0.5, hi=2.0), name="kind6-mixed"),
+])
 
 
 def test_closed_form_product_rule():
@@ -417,12 +432,45 @@ def augmented_chain(x):
     return y
 
 
+# numbers re-bound after += (issue 9 "No silent wrong gradient", kind 8): a number's alias keeps
+# the old value, an array's alias sees the change
+
+
+def number_alias_then_augmented_in_loop(w):
+    y = w * 1.0
+    a = y
+    t = 0.0
+    for i in range(3):
+        y += 1.0
+        t = t + a * a
+    return t + y
+
+
+def number_alias_becomes_array(x, n):
+    g = x * 2.0
+    d = g
+    d += np.zeros(n) + x
+    return np.sum(d) + g
+
+
+def array_alias_then_augmented(x):
+    y = x * 1.0
+    a = y
+    for i in range(2):
+        y += np.sin(a)
+    return np.sum(a * y)
+
+
 ASSIGNMENT = found_in("unseen", [
     case(scalar_then_array, arr(3)),
     case(self_assign, 0.7),
     case(alias_then_rebind, arr(3)),
     case(alias_array_augmented, arr(3)),
     case(augmented_chain, 0.8),
+]) + found_in("issue9", [
+    case(number_alias_then_augmented_in_loop, 0.4, name="kind8-number-alias-loop"),
+    case(number_alias_becomes_array, 0.4, 3, name="kind8-number-becomes-array"),
+    case(array_alias_then_augmented, arr(3), name="kind8-array-alias"),
 ])
 
 
@@ -491,6 +539,26 @@ ZERO_D = found_in("unseen", [
     case(zero_d_with_vector, np.array(0.7), arr(3), wrt=(0, 1)),
     case(zero_d_where_loop, np.array(0.7), signed(3), 2, wrt=(0, 1)),
 ])
+
+
+# a 0-d array changed in place while another name holds it: refused (issue 9 "No silent wrong
+# gradient", kind 13); a number or a 1-d array in its place is followed
+
+
+def zero_d_alias(x):
+    y = x
+    x += 1.0
+    return np.sum(y * y)
+
+
+def test_zero_d_array_shared_and_changed_is_refused():
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError, match="0-d array"):
+        sourcegrad.grad(zero_d_alias)(np.array(0.5))
+
+
+def test_zero_d_alias_of_a_number_and_of_an_array():
+    assert_grad(zero_d_alias, 0.5)  # a float: y keeps 0.5
+    assert_grad(zero_d_alias, np.array([0.5, 1.0]))  # an array: y sees the change
 
 
 # -- float32 and float64 together -----------------------------------------------------------------

@@ -197,10 +197,63 @@ PROGRAMS_VJP = found_in("unseen", [
 ])
 
 
+# -- a branch whose arm rebinds its own test; conditional expressions and and/or in loops ---------
+# (issue 9 "No silent wrong gradient", kind 1)
+
+
+def conditional_in_elif(g, v, k):
+    total = 0.0
+    for i in range(len(g)):
+        pen = g[i] < 0.0
+        if pen and v[i] < 0.0:
+            force = -k * g[i] - 2.0 * v[i]
+        elif pen or v[i] < -0.5:
+            force = -k * g[i] * (1.0 if pen else 0.05)
+        else:
+            force = 0.0
+        total += force**2
+    return total
+
+
+def flag_rebound_in_its_branch(x):
+    total = 0.0
+    for i in range(len(x)):
+        flag = x[i] > 0.0
+        if flag:
+            flag = x[i] > 1.0
+            total = total + x[i] * 2.0
+        if flag:
+            total = total + x[i] ** 3
+    return total
+
+
+def nested_and_or(x, w):
+    total = 0.0
+    for i in range(len(x)):
+        a = x[i] > -0.5
+        b = x[i] < 0.8
+        if (a and b) or w > 1.0:
+            total = total + np.sin(x[i] * w) * (1.0 if a and not b else 0.25)
+        else:
+            total = total + x[i] * w
+    return total
+
+
+REBOUND_TESTS = found_in("issue9", [
+    case(conditional_in_elif, np.array([-0.5, 0.3, -1.2, 0.8, -0.7, 1.1]),
+         np.array([0.4, -0.9, -0.3, 0.2, 0.6, -0.8]), 2.0, name="kind1-elif-ifexp"),
+    case(conditional_in_elif, signed(6, seed=3), arr(6, seed=4), 2.0, wrt=(0, 2),
+         name="kind1-elif-ifexp-wrt-k"),
+    case(flag_rebound_in_its_branch, arr(8, lo=-2.0, hi=2.0), name="kind1-user-flag"),
+    case(nested_and_or, arr(6), 0.7, wrt=(0, 1), name="kind1-nested-and-or"),
+    case(nested_and_or, arr(6), 1.3, wrt=(0, 1), name="kind1-nested-and-or-other-arm"),
+])
+
+
 # -- the cases above against the oracle -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("f, args, kwargs, wrt", BRANCHES + PROGRAMS)
+@pytest.mark.parametrize("f, args, kwargs, wrt", BRANCHES + PROGRAMS + REBOUND_TESTS)
 def test_grad(f, args, kwargs, wrt):
     assert_value_and_grad(f, *args, wrt=wrt, **kwargs)
 

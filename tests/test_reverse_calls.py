@@ -546,6 +546,48 @@ def leapfrog_diagnostics_indexed(x, v, k):
     return out[0] + out[1][0] * out[1][1]
 
 
+# a helper's tape holds its argument, which the caller writes afterwards (issue 9 "No silent wrong
+# gradient", kind 4)
+
+
+def squared_sum(s):
+    return np.sum(s * s)
+
+
+def weighted_tanh(s, w=2.0):
+    return np.sum(np.tanh(s) * w)
+
+
+def helper_then_write(x):
+    z = x * 1.0
+    a = squared_sum(z)
+    z[0] = 0.0
+    return a + np.sum(z)
+
+
+def helper_in_loop_then_row_write(x):
+    z = x * 1.0
+    total = 0.0
+    for i in range(2):
+        total = total + weighted_tanh(z[i], w=1.5) + squared_sum(z)
+        z[i] = z[i] * 0.5
+    return total + np.sum(z**2)
+
+
+def helper_then_list_append(x):
+    xs = [x * 1.0, x * 2.0]
+    a = sum_of_list(xs)
+    xs.append(x * 3.0)
+    return a + np.sum(xs[2])
+
+
+def sum_of_list(xs):
+    total = 0.0
+    for item in xs:
+        total = total + np.sum(item**2)
+    return total
+
+
 HELPERS = found_in("unseen", [
     case(helper_tuple_in_loop, arr(3), 0.8, 3, wrt=(0, 1)),
     case(helper_kwargs_orders, 0.7, -1.2, wrt=(0, 1)),
@@ -572,6 +614,10 @@ HELPERS = found_in("unseen", [
     case(helper_tuple_loop_accumulate, arr(3), 3),
     case(leapfrog_diagnostics, 0.7, 0.3, 1.3, 3, wrt=(0, 1, 2)),
     case(leapfrog_diagnostics_indexed, 0.7, 0.3, 1.3, wrt=(0, 1, 2)),
+]) + found_in("issue9", [
+    case(helper_then_write, arr(3), name="kind4-helper"),
+    case(helper_in_loop_then_row_write, arr(2, 3), name="kind4-helper-in-loop-row"),
+    case(helper_then_list_append, arr(3), name="kind4-list-appended"),
 ])
 
 

@@ -477,6 +477,27 @@ def list_of_vars_rebound(x, y):
     return s
 
 
+# a local recomputed in the loop's adjoint reads a name rebound after the loop (issue 9 "No silent
+# wrong gradient", kind 5)
+
+
+def recomputed_then_rebound(a):
+    t = 0.0
+    for i in range(2):
+        t = t + np.sin(a + a)
+    a = a * 3.0
+    return t + a
+
+
+def recomputed_then_rebound_in_branch(a, b):
+    t = 0.0
+    for i in range(3):
+        t = t + np.tanh(a * b)
+    if b > 0.0:
+        a = a * b
+    return t + a * a
+
+
 TARGETS = found_in("round4", [
     case(reversed_range_with_writes, arr(4)),
 ]) + found_in("unseen", [
@@ -491,6 +512,11 @@ TARGETS = found_in("round4", [
     case(loop_var_after_loop, 0.7, 3),
     case(data_loop_var_after_loop, arr(3)),
     case(list_of_vars_rebound, 0.7, 1.3, wrt=(0, 1)),
+]) + found_in("issue9", [
+    case(recomputed_then_rebound, 0.3, name="kind5-for"),
+    case(recomputed_then_rebound_in_branch, 0.4, 0.8, wrt=(0, 1), name="kind5-branch"),
+    case(recomputed_then_rebound_in_branch, 0.4, -0.8, wrt=(0, 1),
+         name="kind5-branch-other-arm"),
 ])
 
 

@@ -1,9 +1,10 @@
 """Calls of the user's functions that change the arrays they are handed, as NumPy code does
 (`fill(out, x)`, a helper that relaxes `u` in place): the caller sees the change, so the
 derivative does too; also helpers that return the array they changed, recurse, call other
-helpers, take views, transposes or defaults, and run in loops and branches. Changing a list or
-dict argument with a method, one array handed twice, and a method changing an argument are
-refused."""
+helpers, take views, transposes or defaults, and run in loops and branches; NumPy calls whose
+result is dropped (np.fill_diagonal, np.copyto, .fill, shuffle, np.add.at, np.put). Changing a
+list or dict argument with a method, one array handed twice, and a method changing an argument
+are refused."""
 
 import copy
 from pathlib import Path
@@ -588,6 +589,73 @@ def helper_mutates_without_return(x):
     return np.sum(y * x)
 
 
+# NumPy calls and methods whose result is dropped change their arguments, and helpers that
+# change theirs are called with inactive arguments (issue 9 "No silent wrong gradient", kind 13)
+
+
+def diagonal_zeroed_by_numpy(x, m):
+    y = x * m
+    np.fill_diagonal(m, 0.0)
+    return np.sum(y) + np.sum(m * x)
+
+
+def copied_into_by_numpy(x):
+    m = np.ones(3) * 2.0
+    y = np.sum(x * m)
+    np.copyto(m, np.arange(3.0))
+    return y + np.sum(m * x)
+
+
+def filled_by_a_method(x):
+    m = np.ones(3) * 2.0
+    y = np.sum(x * m)
+    m.fill(5.0)
+    return y + np.sum(m * x)
+
+
+def shuffled_by_a_generator(x):
+    m = np.arange(3.0)
+    y = np.sum(x * m)
+    np.random.default_rng(0).shuffle(m)
+    return y + np.sum(m * x)
+
+
+def added_at_repeated_indices(x):
+    m = np.ones(3) * 2.0
+    y = np.sum(x * m)
+    np.add.at(m, [0, 0], 1.0)
+    return y + np.sum(m * x)
+
+
+def put_by_numpy_while_shared(x):
+    m = np.ones(3) * 2.0
+    alias = m
+    y = np.sum(x * m)
+    np.put(m, [0], 7.0)
+    return y + np.sum(alias * x)
+
+
+def zero_the_diagonal(m):
+    np.fill_diagonal(m, 0.0)
+
+
+def set_first(v):
+    v[0] = 0.0
+
+
+def helper_changing_through_numpy(x):
+    m = np.ones((3, 3)) * 2.0
+    y = np.sum(x * m)
+    zero_the_diagonal(m)
+    return y + np.sum(m * x)
+
+
+def inactive_helper_writing_an_argument(x, m):
+    y = np.sum(x * m)
+    set_first(m)
+    return y + np.sum(m * x)
+
+
 CHANGING = found_in("round5", [
     case(fills_a_buffer, X3),
     case(fills_a_tail_slice, X3),
@@ -636,6 +704,16 @@ CHANGING = found_in("round5", [
     case(helper_writes_its_argument, arr(5), 0.9, wrt=(0, 1)),
     case(recursive_fill, arr(4)),
     case(helper_mutates_without_return, arr(3)),
+]) + found_in("issue9", [
+    case(diagonal_zeroed_by_numpy, arr(3), np.full((3, 3), 2.0), name="kind13-fill-diagonal"),
+    case(copied_into_by_numpy, arr(3), name="kind13-copyto"),
+    case(filled_by_a_method, arr(3), name="kind13-fill-method"),
+    case(shuffled_by_a_generator, arr(3), name="kind13-shuffle"),
+    case(added_at_repeated_indices, arr(3), name="kind13-add-at"),
+    case(put_by_numpy_while_shared, arr(3), name="kind13-put-shared"),
+    case(helper_changing_through_numpy, arr(3), name="kind13-helper-fill-diagonal"),
+    case(inactive_helper_writing_an_argument, arr(3), np.full(3, 2.0),
+         name="kind13-inactive-helper-writes-argument"),
 ])
 
 

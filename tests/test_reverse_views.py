@@ -509,6 +509,68 @@ def alias_read_by_while_condition(x, w):
     return np.sum(b)
 
 
+# a temporary that views an array written later: .T, transpose, moveaxis, swapaxes, asarray,
+# reshape (issue 9 "No silent wrong gradient", kind 3)
+
+
+def transposed_then_written(x):
+    z = x * 1.0
+    s = np.sum(z.T * x)
+    z[0] = 0.0
+    return s + np.sum(z)
+
+
+def np_transpose_then_written(x):
+    z = x * 1.0
+    s = np.sum(np.transpose(z) * x)
+    z[0] = 0.0
+    return s + np.sum(z)
+
+
+def method_transpose_then_written(x):
+    z = x * 1.0
+    s = np.sum(z.transpose() * x)
+    z[0] = 0.0
+    return s + np.sum(z)
+
+
+def moveaxis_then_written(x):
+    z = x * 1.0
+    s = np.sum(np.moveaxis(z, 0, 1) * x)
+    z[:, 1] = 2.0
+    return s + np.sum(z * z)
+
+
+def swapaxes_then_written(x):
+    z = x * 1.0
+    s = np.sum(np.swapaxes(z, 0, 1) * x)
+    z[1] = 0.5
+    return s + np.sum(z)
+
+
+def asarray_then_written(x):
+    z = x * 1.0
+    s = np.sum(np.asarray(z) * x)
+    z[0] = 0.0
+    return s + np.sum(z)
+
+
+def reshape_ravel_squeeze_then_written(x):
+    z = x * 1.0
+    s = np.sum(z.reshape(9) ** 2) + np.sum(np.ravel(z) * 3.0) + np.sum(np.squeeze(z) ** 3)
+    z[2, :] = 1.0
+    return s + np.sum(z * z)
+
+
+def column_view_then_written_in_loop(x):
+    z = x * 1.0
+    s = 0.0
+    for j in range(3):
+        s = s + np.sum(np.sin(z.T[j]) * x[:, j])
+        z[:, j] = 0.0
+    return s + np.sum(z)
+
+
 X4, A23, X5 = arr(4), arr(2, 3, seed=1), arr(5, seed=2)
 
 
@@ -554,6 +616,15 @@ VIEWS = found_in("round5", [
     case(view_made_each_iteration, X5, 0.3, wrt=(0, 1)),
     case(base_written_in_loop_view_read_after, X5, 0.3, wrt=(0, 1)),
     case(alias_read_by_while_condition, X5, 0.3, wrt=(0, 1)),
+]) + found_in("issue9", [
+    case(transposed_then_written, arr(3, 3), name="kind3-T"),
+    case(np_transpose_then_written, arr(3, 3), name="kind3-np-transpose"),
+    case(method_transpose_then_written, arr(3, 3), name="kind3-transpose-method"),
+    case(moveaxis_then_written, arr(3, 3), name="kind3-moveaxis"),
+    case(swapaxes_then_written, arr(3, 3), name="kind3-swapaxes"),
+    case(asarray_then_written, arr(3, 3), name="kind3-asarray"),
+    case(reshape_ravel_squeeze_then_written, arr(3, 3), name="kind3-reshape-ravel-squeeze"),
+    case(column_view_then_written_in_loop, arr(3, 3), name="kind3-column-in-loop"),
 ])
 
 
@@ -581,6 +652,23 @@ V4 = np.array([0.3, -1.2, 0.8, 1.5])
 Y3 = arr(3, seed=11)
 
 
+# tuple assignment through temporaries that alias, then a write (issue 9 "No silent wrong
+# gradient", kind 7)
+
+
+def tuple_then_item_write(x):
+    prev, e = np.tanh(x), 1.0
+    prev[2] = prev[2] * 3.0
+    return np.sum(prev) * e
+
+
+def swapped_then_written(x, y):
+    a, b = np.sin(x), np.cos(y)
+    a, b = b, a
+    b[0] = b[0] * 2.0
+    return np.sum(a * b)
+
+
 W = 0.7
 
 
@@ -598,6 +686,9 @@ ALIASES = found_in("round5-found", [
     case(tuple_assignment_alias, V4, 0.7, wrt=(0, 1)),
 ]) + found_in("round6", [
     case(arrays_swapped_in_loop_then_written, Y3, W, wrt=(0, 1)),
+]) + found_in("issue9", [
+    case(tuple_then_item_write, arr(4), name="kind7-tuple"),
+    case(swapped_then_written, arr(3), arr(3, seed=2), wrt=(0, 1), name="kind7-swap"),
 ])
 
 

@@ -355,12 +355,45 @@ PROGRAMS = found_in("unseen", [
 ])
 
 
+# -- a conditional expression in a branch; a recomputed local whose input is rebound after -------
+# (issue 9 "No silent wrong gradient", kinds 1 and 5)
+
+
+def conditional_in_else_of_while(g, k):
+    total = 0.0
+    i = 0
+    while i < len(g):
+        small = g[i] < 0.5
+        if small and g[i] > -0.5:
+            total = total + g[i] * (k if small else 2.0)
+        else:
+            total = total + g[i] ** 2 * (3.0 if g[i] > 0.0 else 0.5)
+        i += 1
+    return total
+
+
+def recomputed_in_while_then_rebound(a):
+    t = 0.0
+    i = 0
+    while i < 3:
+        t = t + np.cos(a * 2.0) * t + 1.0
+        i += 1
+    a = a - 1.0
+    return t * a
+
+
+REBOUND = found_in("issue9", [
+    case(conditional_in_else_of_while, arr(7), 1.5, wrt=(0, 1), name="kind1-while"),
+    case(recomputed_in_while_then_rebound, 0.3, name="kind5-while"),
+])
+
+
 # -- the cases above against the oracle -----------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "f, args, kwargs, wrt",
-    TOLERANCE + COUNTERS + JUMPS + NESTED + HELPERS + PROGRAMS,
+    TOLERANCE + COUNTERS + JUMPS + NESTED + HELPERS + PROGRAMS + REBOUND,
 )
 def test_grad(f, args, kwargs, wrt):
     assert_value_and_grad(f, *args, wrt=wrt, **kwargs)

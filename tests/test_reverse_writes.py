@@ -124,6 +124,32 @@ def matrix_fill(w):
     return np.sum(m @ m)
 
 
+# rows and columns of a shape known only in part (issue 9 "No silent wrong gradient", kind 2: the
+# store's adjoint was handed on as a view of the part it zeroes)
+
+
+def store_row_of_partly_known_shape(x, n):
+    v = np.zeros(n) + x
+    G = np.zeros((2, 3))
+    G[1, :] = v * v
+    return np.sum(G * G)
+
+
+def store_column_of_partly_known_shape(x, n):
+    v = np.zeros(n) + x
+    G = np.zeros((3, 2))
+    G[:, 0] = np.sin(v)
+    G[:, 1] = v * 3.0
+    return np.sum(G * G)
+
+
+def store_rows_in_a_loop(x, n):
+    G = np.zeros((3, 4))
+    for i in range(3):
+        G[i, :] = np.tanh(np.zeros(n) + x * (i + 1.0))
+    return np.sum(G**3)
+
+
 CASES = [
     case(cumulative_sum, arr(5)),
     case(euler_trajectory, 0.8, 1.1, 6),
@@ -138,7 +164,11 @@ CASES = [
     case(write_scalar_into_slice, arr(5), 0.3, wrt=(0, 1)),
     case(prefix_products, arr(5)),
     case(matrix_fill, 0.4),
-]
+] + found_in("issue9", [
+    case(store_row_of_partly_known_shape, 0.7, 3, name="kind2-row"),
+    case(store_column_of_partly_known_shape, 0.4, 3, name="kind2-column"),
+    case(store_rows_in_a_loop, 0.3, 4, name="kind2-rows-in-loop"),
+])
 
 
 def test_writing_into_an_argument_leaves_the_callers_array_alone():

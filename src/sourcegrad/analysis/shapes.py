@@ -313,6 +313,8 @@ class ShapeFacts:
         fn = kind.target
         if fn is with_attribute and len(args) == 3 and args[0].cls is not None and isinstance(
                 node.args[1], gast.Constant):  # `obj.h = v`: the object with h set
+            if args[0].items is None:  # attributes the paths before disagree on: unknown
+                return args[0]
             items = {**dict(args[0].items), node.args[1].value: args[2]}
             return dataclasses.replace(args[0], items=tuple(items.items()))
         if kind.kind == "user" and getattr(fn, "changes", ()):

@@ -28,6 +28,7 @@ import copy
 
 import gast
 
+from ..errors import UnsupportedSyntaxError
 from ..gastutil import (
     as_load,
     assign,
@@ -77,6 +78,7 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
         self.returned_params: set[str] = set()  # whose argument it may return (or a part)
         self.returned_whole: set[str] = set()  # ... whose argument itself it may return
         self.always_returned: set[str] | None = None  # ... it returns on every path, as is
+        self.iterated: list[tuple[set[str], set[str], gast.For]] = []  # enclosing `for x in a`
         for param in params:
             self._bind(param + ARGUMENT, param, same=True)
 
@@ -238,6 +240,7 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
         it, and follow those who surely do. A `whole` change (`obj.h = v`) sets an attribute
         of the object and leaves the arrays it held alone: names holding those arrays (`h =
         obj.h`) do not see it."""
+        self._refuse_change_of_iterated(stmt, name)
         if isinstance(stmt, gast.Assign) and whole:
             self.rebound_params |= self._arguments_held(name, whole=True)
         elif isinstance(stmt, gast.Assign):  # a method's change is noted apart (by_method)
@@ -252,6 +255,25 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
         if isinstance(stmt, gast.Expr) or isinstance(stmt.targets[0], gast.Subscript):
             return [copied(name, stmt), stmt, *follow_ups]  # what was saved stays as it was
         return [stmt, *follow_ups]
+
+    def _refuse_change_of_iterated(self, stmt: gast.stmt, name: str) -> None:
+        """`for e in a: a[k] += e`: Python's loop reads the items as it goes and sees the
+        change; the lowered loop reads a copy taken before (the change starts from a copy of
+        `a`). Changing the item the loop is at (`for row in a: row *= 2`) is fine."""
+        for iterated, targets, loop in self.iterated:
+            if name in targets:
+                continue
+            shared = ({name} | self.aliases.get(name, set())) & iterated
+            if shared:
+                raise UnsupportedSyntaxError(
+                    f"{name} is changed in place while the loop at line "
+                    f"{getattr(getattr(loop, 'origin', None), 'lineno', '?')} iterates over "
+                    f"{sorted(shared)[0]}", getattr(stmt, "origin", None),
+                    why="Python's loop reads each item when it gets to it, so it sees the "
+                        "change; sourcegrad's loop reads the array as it was.",
+                    hint=f"Iterate over a copy (for ... in {sorted(shared)[0]}.copy()) if the "
+                         "loop should see the values from before, or loop over indices "
+                         "(for i in range(len(...))) and read the items by index.")
 
     def _follow_ups(self, name: str, origin: gast.stmt
                     ) -> tuple[list[gast.stmt], set[str], set[str]]:
@@ -418,14 +440,21 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
     def _branches(self, node):
         """May-relations join over both arms; sure ones (`same`, views) hold after both only."""
         before = self._snapshot()
-        if isinstance(node, gast.For) and not (isinstance(node.iter, gast.Call) and getattr(
-                node.iter.func, "id", None) == "range"):  # `for row in a`: a view or an item
+        iterating = isinstance(node, gast.For) and not (isinstance(
+            node.iter, gast.Call) and getattr(node.iter.func, "id", None) == "range")
+        if iterating:  # `for row in a`: a view or an item
             for name in target_names(node.target):
                 self._bind(name, None)
                 for source in loaded_names(node.iter):
                     self._join(name, source)
                     self._hold(source, load(name))
-        node.body = self._block(node.body)
+            self.iterated.append((_iterated(node.iter) & self.local_names,
+                                  set(target_names(node.target)), node))
+        try:
+            node.body = self._block(node.body)
+        finally:
+            if iterating:
+                self.iterated.pop()
         after_body = {field: getattr(self, field) for field in before}
         for field, value in before.items():
             setattr(self, field, value)
@@ -480,6 +509,16 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
 
 
 _MAX_LOOP_PASSES = 8
+
+
+def _iterated(iterable: gast.expr) -> set[str]:
+    """The names whose arrays (or lists) a loop walks: `a` in `for e in a`, `zip(a, b)`,
+    `enumerate(a[1:])`, `reversed(a.T)`; not in `a.copy()`, a new array."""
+    if isinstance(iterable, gast.Call) and getattr(iterable.func, "id", None) in (
+            "zip", "enumerate", "reversed"):
+        return {name for arg in iterable.args for name in _iterated(arg)}
+    source = view_source(iterable)
+    return {source} if source is not None else set()
 
 
 def _sources(value: gast.expr) -> list[tuple[str, bool, bool]]:

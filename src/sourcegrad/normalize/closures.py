@@ -13,6 +13,7 @@ lambda argument, `h(lambda t: t * w, y)`, is first bound to a name.
 
 from __future__ import annotations
 
+import ast
 import copy
 import inspect
 from dataclasses import dataclass, field
@@ -50,11 +51,22 @@ class LiftedFunction:
         kind = inspect.Parameter
         first_default = len(args.args) - len(args.defaults)
         params = [kind(a.id, kind.POSITIONAL_OR_KEYWORD,
-                       default=args.defaults[i - first_default].value if i >= first_default
-                       else kind.empty) for i, a in enumerate(args.args)]
-        params += [kind(a.id, kind.KEYWORD_ONLY, default=kind.empty if d is None else d.value)
+                       default=self._default(args.defaults[i - first_default])
+                       if i >= first_default else kind.empty) for i, a in enumerate(args.args)]
+        params += [kind(a.id, kind.KEYWORD_ONLY,
+                        default=kind.empty if d is None else self._default(d))
                    for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)]
         return inspect.Signature(params)
+
+    def _default(self, node: gast.expr) -> Any:
+        """A default's value: a constant, or an expression (`-0.3`, `np.pi`) evaluated where
+        the function was defined. (An error here would make inspect fall back to
+        `__call__`'s `(*args, **kwargs)` silently.)"""
+        if isinstance(node, gast.Constant):
+            return node.value
+        namespace = {**self.parsed.namespace.globals, **self.parsed.namespace.closure}
+        expression = ast.fix_missing_locations(ast.Expression(body=gast.gast_to_ast(node)))
+        return eval(compile(expression, self.parsed.filename, "eval"), namespace)
 
     def fresh_parsed(self) -> ParsedFunction:
         """Its parsed form with a tree of its own: normalizing changes the tree in place."""

@@ -107,8 +107,9 @@ class AssignAdjoint(UserCalls):
         """`part = y[1:]`, `y_T = y.T`, `np.swapaxes(y, 0, 1)` may be views: if the function
         writes into y later, the write would show through them and change what their adjoints
         read, so the primal takes a copy (a single element is already one). The same for
-        `prev = tanh_x` (ANF of `prev, e = np.tanh(x), 1.0`) when `prev` is written into later:
-        tanh's adjoint reads `tanh_x`. The user's own names that share an array were followed
+        `prev = tanh_x` (ANF of `prev, e = np.tanh(x), 1.0`) or `u = joined_tmp[:, 0]` when
+        `prev` or `u` is written into later: the adjoints of tanh or of the join read the
+        temporary. The user's own names that share an array were followed
         before (normalize/sharing.py), copying it before the write: a name written into
         shares its array with no name the user reads later."""
         value, target = self.stmt.value, self.target
@@ -117,7 +118,8 @@ class AssignAdjoint(UserCalls):
         base = _viewed(value, self.ctx.local_names)
         viewed_written = isinstance(base, gast.Name) and base.id in self.ctx.written \
             and not self.ctx.adds_item_by_item(base.id)  # a list's item: no view
-        alias_written = isinstance(value, gast.Name) and target.id in self.ctx.written \
+        alias_written = (isinstance(value, gast.Name) or base is not None) \
+            and target.id in self.ctx.written \
             and not self.ctx.adds_item_by_item(target.id)  # a list appended to: followed
         if viewed_written or alias_written:
             self.primal = assign(clone(self.target), _copy(value), self.stmt)

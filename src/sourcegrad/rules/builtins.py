@@ -25,7 +25,7 @@ from .templates import ANY, accepts, adjoint, d, nondifferentiable
 
 @adjoint(builtins.abs)
 def abs(y, x):
-    d[x] += d[y] * np.sign(x)
+    d[x] += d[y] * np.conj(np.sign(x))  # as np.abs: x / |x| conjugated for a complex x
 
 
 @adjoint(builtins.float)

@@ -186,8 +186,30 @@ def sum_repeats(g, xs):
     return total
 
 
+def _real_if_real(g, x):
+    """`g` as the adjoint of `x` as far as its dtype goes: its real part when `x` is real and
+    `g` complex. The adjoint of a real value is real (README, complex numbers): an imaginary
+    part left in it turns into a wrong real part wherever it later meets a complex factor
+    (`np.abs(z)`'s adjoint, `z = r * w`), which the real part taken at the end cannot undo.
+    Every helper here that hands an operand its share of a result's adjoint goes through it
+    (`match_complex` of runtime/numpy.py is the same rule, for the elementwise rules)."""
+    if _is_complex(g) and not _is_complex(x):
+        return np.real(g)
+    return g
+
+
+def _is_complex(value) -> bool:
+    """Whether `value` holds complex numbers (a complex number, or an array of them)."""
+    if isinstance(value, complex):  # np.complex128 too
+        return True
+    dtype = getattr(value, "dtype", None)
+    return dtype.kind == "c" if dtype is not None else np.iscomplexobj(value)
+
+
 def unbroadcast(g, x):
-    """Sum the gradient `g` over the axes along which `x` was broadcast, to `x`'s shape."""
+    """`g` as the adjoint of the operand `x`: its real part when `x` is real
+    (`_real_if_real`), summed over the axes along which `x` was broadcast, to `x`'s shape."""
+    g = _real_if_real(g, x)
     x_shape = np.shape(x)
     g_shape = np.shape(g)
     if g_shape == x_shape:
@@ -239,22 +261,25 @@ def matmul_left(g, a, b):
     """Gradient of `a @ b` with respect to `a`, for 1-d, 2-d and stacked operands."""
     a_nd, b_nd = np.ndim(a), np.ndim(b)
     if b_nd == 1:
-        return np.multiply.outer(g, b) if a_nd > 1 else g * b
-    if a_nd == 1:
-        return np.matmul(b, g) if b_nd == 2 else unbroadcast(np.matmul(b, g[..., None])[..., 0],
-                                                             a)
-    return unbroadcast(np.matmul(g, np.swapaxes(b, -1, -2)), a)
+        part = np.multiply.outer(g, b) if a_nd > 1 else g * b
+    elif a_nd == 1:
+        part = np.matmul(b, g) if b_nd == 2 else np.matmul(b, g[..., None])[..., 0]
+    else:
+        part = np.matmul(g, np.swapaxes(b, -1, -2))
+    return unbroadcast(part, a)
 
 
 def matmul_right(g, a, b):
     """Gradient of `a @ b` with respect to `b`, for 1-d, 2-d and stacked operands."""
     a_nd, b_nd = np.ndim(a), np.ndim(b)
     if a_nd == 1:
-        return a[:, None] * np.expand_dims(g, -2) if b_nd > 1 else g * a
-    if b_nd == 1:
-        return unbroadcast(np.matmul(np.swapaxes(a, -1, -2), g[..., None])[..., 0], b) \
-            if a_nd > 2 else np.matmul(g, a)
-    return unbroadcast(np.matmul(np.swapaxes(a, -1, -2), g), b)
+        part = a[:, None] * np.expand_dims(g, -2) if b_nd > 1 else g * a
+    elif b_nd == 1:
+        part = np.matmul(np.swapaxes(a, -1, -2), g[..., None])[..., 0] if a_nd > 2 \
+            else np.matmul(g, a)
+    else:
+        part = np.matmul(np.swapaxes(a, -1, -2), g)
+    return unbroadcast(part, b)
 
 
 def dot_left(g, a, b):
@@ -291,7 +316,8 @@ def untranspose(g, axes=None):
 def split_like(g, parts, axis=0):
     """Cut the gradient of `np.concatenate(parts, axis)` into one piece per part."""
     sizes = [np.shape(p)[axis] if np.ndim(p) else 1 for p in parts]
-    return np.split(g, np.cumsum(sizes)[:-1], axis=axis)
+    pieces = np.split(g, np.cumsum(sizes)[:-1], axis=axis)
+    return [_real_if_real(piece, part) for piece, part in zip(pieces, parts, strict=True)]
 
 
 def unstack(g, axis=0):
@@ -327,8 +353,8 @@ def pick_extremum(g, y, items):
 def spread_sum(g, items):
     """Gradient of builtin `sum(items)`: the same `g` for every item."""
     if isinstance(items, np.ndarray):
-        return np.broadcast_to(g, items.shape)
-    return [g] * len(items)
+        return np.broadcast_to(_real_if_real(g, items), items.shape)
+    return [_real_if_real(g, item) for item in items]
 
 
 def written_part(g, index, value):
