@@ -10,7 +10,7 @@ import pytest
 from provenance import found_in
 
 import sourcegrad
-from oracle import arr, assert_value_and_grad, assert_vjp, case, signed
+from oracle import arr, assert_value_and_grad, assert_vjp, case, line_of, signed
 
 # -- for over ranges, rows, elements and lists ----------------------------------------------------
 
@@ -498,6 +498,21 @@ def recomputed_then_rebound_in_branch(a, b):
     return t + a * a
 
 
+# Found by the fuzzer (seed 90015): Python's loop reads each item as it gets there, so it sees
+# a change made by an earlier iteration; the lowered loop would read the array as it was.
+def changes_the_array_it_walks(a, n):
+    alias = a
+    for e, _ in zip(alias, a, strict=True):
+        a[n] += e
+    return np.sum(alias)
+
+
+def changes_the_array_a_copy_of_which_it_walks(a, n):
+    for e in a.copy():
+        a[n] += np.sin(e)
+    return np.sum(a * a)
+
+
 TARGETS = found_in("round4", [
     case(reversed_range_with_writes, arr(4)),
 ]) + found_in("unseen", [
@@ -517,7 +532,16 @@ TARGETS = found_in("round4", [
     case(recomputed_then_rebound_in_branch, 0.4, 0.8, wrt=(0, 1), name="kind5-branch"),
     case(recomputed_then_rebound_in_branch, 0.4, -0.8, wrt=(0, 1),
          name="kind5-branch-other-arm"),
+    case(changes_the_array_a_copy_of_which_it_walks, arr(3), 1, name="fuzz-90015-over-a-copy"),
 ])
+
+
+def test_changing_the_array_a_loop_walks_is_refused_at_the_change():
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError,
+                       match="changed in place while the loop at line") as error:
+        sourcegrad.grad(changes_the_array_it_walks)(arr(3), 1)
+    line, text = line_of(changes_the_array_it_walks, "a[n] += e")
+    assert f"test_reverse_loops.py:{line}" in str(error.value) and text in str(error.value)
 
 
 # -- bounds from shapes, lengths and integer arithmetic -------------------------------------------

@@ -656,6 +656,18 @@ def inactive_helper_writing_an_argument(x, m):
     return y + np.sum(m * x)
 
 
+def _copy_along(p, k3=0.3, k4=-0.3):
+    k4 += k3
+    p[2] = p[1] * k4
+
+
+def helper_with_negative_default_changes_argument(a, x):
+    a = a * 1.0
+    _copy_along(a, k3=x, k4=float(x))
+    _copy_along(a)
+    return np.sum(a * a)
+
+
 CHANGING = found_in("round5", [
     case(fills_a_buffer, X3),
     case(fills_a_tail_slice, X3),
@@ -714,6 +726,8 @@ CHANGING = found_in("round5", [
     case(helper_changing_through_numpy, arr(3), name="kind13-helper-fill-diagonal"),
     case(inactive_helper_writing_an_argument, arr(3), np.full(3, 2.0),
          name="kind13-inactive-helper-writes-argument"),
+    case(helper_with_negative_default_changes_argument, arr(4), 0.9, wrt=(0, 1),
+         name="fuzz-90008-negative-default"),
 ])
 
 

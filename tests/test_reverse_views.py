@@ -574,6 +574,19 @@ def column_view_then_written_in_loop(x):
 X4, A23, X5 = arr(4), arr(2, 3, seed=1), arr(5, seed=2)
 
 
+def column_of_a_join_then_written(x, a):
+    # u views the joined temporary, whose adjoint reads it: the write must not reach it
+    u = np.concatenate([x * np.ones((3, 1)), x * np.ones((3, 2))], axis=1)[:, 0]
+    u[::2] += a[:2]
+    return np.sum(np.sin(u)) * x
+
+
+def column_of_a_product_then_written(x):
+    u = (x * np.linspace(-0.78, 0.22, 12).reshape(4, 3))[:, 1]
+    u[0] = u[1] * x
+    return np.sum(u * u)
+
+
 VIEWS = found_in("round5", [
     case(augment_through_tail_view, X4, 0.3, wrt=(0, 1)),
     case(scale_through_transpose, A23, 0.7, wrt=(0, 1)),
@@ -625,6 +638,8 @@ VIEWS = found_in("round5", [
     case(asarray_then_written, arr(3, 3), name="kind3-asarray"),
     case(reshape_ravel_squeeze_then_written, arr(3, 3), name="kind3-reshape-ravel-squeeze"),
     case(column_view_then_written_in_loop, arr(3, 3), name="kind3-column-in-loop"),
+    case(column_of_a_join_then_written, 0.9, arr(3), name="fuzz-90096-view-of-a-temporary"),
+    case(column_of_a_product_then_written, 0.7, name="fuzz-90014-view-of-a-product"),
 ])
 
 

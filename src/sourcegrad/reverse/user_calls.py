@@ -78,7 +78,8 @@ class UserCalls:
                             - set(getattr(fn, "changes", ()))):
             arg = args[params.index(param)]
             if isinstance(arg, gast.Name) and self.ctx.shapes.value(
-                    rename_back(self, arg), self.env).shape == ():
+                    rename_back(self, arg), self.env).shape == () or isinstance(
+                    arg, gast.Constant) and isinstance(arg.value, (int, float, complex)):
                 continue  # a number: changing it rebinds the callee's name only
             if self._rebinds_the_change(arg, param in effects.always_returned):
                 continue
