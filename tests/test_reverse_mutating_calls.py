@@ -913,7 +913,22 @@ def test_unsupported_points_at_user_line(f, args, marker, holder):
     assert text in message, f"expected the line {text!r} in:\n{message}"
 
 
-REFUSED_AT_LINE = found_in("round5", [
+# Found by the fuzzer: the helper changes M, called inside a dict display; it ran as written
+# and changed the caller's array
+def changing_call_inside_a_display(m, scale):
+    d = {"k0": scale, "k1": _shifts_third_row(m, scale)}
+    return d["k0"] * np.sum(m)
+
+
+def _shifts_third_row(p, k=1.5):
+    row = p
+    row[2] += 1.04 * k
+
+
+REFUSED_AT_LINE = found_in("issue9", [
+    (changing_call_inside_a_display, (np.ones((3, 3)), 0.7), "_shifts_third_row(m, scale)}",
+     "called inside a larger expression"),
+]) + found_in("round5", [
     (changing_call_in_an_expression, (X3,), "return np.sum(buf)", "changes its argument out"),
     (changing_call_with_star_star, (X3, 0.7), "_axpy(**kw)", "with \\* or \\*\\*"),
     # refused though Python reads `a * x` before the write: sourcegrad does not look that close

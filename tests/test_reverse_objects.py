@@ -473,6 +473,27 @@ def test_a_method_setting_its_objects_attribute():
     assert_value_and_grad(method_changes_its_object, _Stateful(0.5), X3, wrt=(0, 1))
 
 
+class _Nudged:
+    def __init__(self, w, b):
+        self.w, self.b = w, b
+
+    def nudge(self, v):
+        self.b = 0.5 * v
+
+
+def nudged_without_result(ws, cell):
+    # found by the fuzzer: the method ran on the caller's object (an argument that is not
+    # an atom kept it from being followed)
+    cell.nudge(cell.b * 2.0)
+    return np.sum(ws * cell.w) * cell.b
+
+
+def test_a_method_setting_attributes_with_its_result_dropped_leaves_the_callers_object():
+    cell = _Nudged(arr(3), -0.8)
+    assert_value_and_grad(nudged_without_result, arr(3, seed=1), cell, wrt=0)
+    assert cell.b == -0.8
+
+
 def test_a_method_writing_into_its_object_is_refused():
     # the caller's object would change: sourcegrad follows that for functions called by name
     with pytest.raises(sourcegrad.UnsupportedSyntaxError, match="changes its argument self"):

@@ -18,7 +18,7 @@ from typing import Any
 
 import gast
 
-from ..gastutil import assign, copy_replacing, is_atom, load, store
+from ..gastutil import assign, copy_replacing, load, store
 from ..names import Namer
 from ..normalize.mutations import call_effects, variant_of
 from .calls import CallClassifier
@@ -45,7 +45,7 @@ def follow_method_changes(tree: gast.FunctionDef, facts: Callable[[], ShapeFacts
 def _method(call: gast.Call, cls: type | None) -> Any:
     """The method `call` calls, when all it changes is attributes of its object."""
     method = getattr(cls, call.func.attr, None) if cls is not None else None
-    if not inspect.isfunction(method) or not all(map(is_atom, call.args)):
+    if not inspect.isfunction(method) or any(isinstance(a, gast.Starred) for a in call.args):
         return None
     receiver = next(iter(inspect.signature(method, follow_wrapped=False).parameters), None)
     effects = call_effects(method)

@@ -126,6 +126,7 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
             self._hold(target.value.id, node.value)  # obj holds the value
             return changed
         self._note_method_change(node.value)
+        self._refuse_nested_changing_calls(node.value, node)
         if isinstance(node.value, gast.Call) and len(node.targets) == 1:
             changing = self._changing_call(node.value, target, node)
             if changing is not None:
@@ -322,6 +323,7 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
 
     def visit_Expr(self, node: gast.Expr) -> gast.stmt | list[gast.stmt]:
         self._note_method_change(node.value)
+        self._refuse_nested_changing_calls(node.value, node)
         self._note_receiver_sharers(node)
         if isinstance(node.value, gast.Call):
             changing = self._changing_call(node.value, None, node)

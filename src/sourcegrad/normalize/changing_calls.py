@@ -65,6 +65,30 @@ class ChangingCalls:
             self.always_returned & surely
         return node
 
+    def _refuse_nested_changing_calls(self, value: gast.expr, origin: gast.stmt) -> None:
+        """`d = {"k": fill(buf, x)}`, `y = buf[0] + fill(buf, x)`: a call that changes its
+        argument inside a larger expression. Only a call that is a statement's whole value
+        can be turned into a call of the variant that returns the change (and moving it out
+        would change what the rest of the expression reads, which Python reads before)."""
+        if self.effects is None or not hasattr(self.effects, "namespace"):
+            return
+        for call in gast.walk(value):
+            if call is value or not isinstance(call, gast.Call):
+                continue
+            fn = self.effects.callee(call)
+            if fn is None:
+                continue
+            effects = self.effects.of(fn)
+            passed = self.effects.arguments(call, fn, effects.changed | effects.rebound
+                                            | effects.by_method)
+            changed = sorted(p for p, a in passed.items() if view_source(a) is not None)
+            if changed:
+                raise UnsupportedSyntaxError(
+                    f"{fn.__name__} changes its argument {changed[0]} in place, and is called "
+                    "inside a larger expression", getattr(origin, "origin", None),
+                    hint=f"Call it in a statement of its own (r = {fn.__name__}(...)) and use "
+                         "r in the expression.")
+
     def _hoist_changing_calls(self, parts: list[gast.expr], origin: gast.stmt) -> list[gast.stmt]:
         """Calls in a returned value that change an argument become statements before the
         `return` (in order, as Python evaluates them); `parts` then names their results."""
