@@ -382,9 +382,27 @@ def recomputed_in_while_then_rebound(a):
     return t * a
 
 
+# Found by the fuzzer: the counter of a while loop on one arm of a branch that breaks was pushed
+# on the other arm too, where it is unbound (an UnboundLocalError in the derivative)
+def while_on_the_arm_that_does_not_break(a, x, scale):
+    total = scale * 1.0
+    for i in range(len(a)):
+        if x <= a[i]:
+            break
+        g = 1.0
+        while g > 1e-3:
+            g = g * 0.5
+            total = total + np.sin(scale * g) * a[i]
+    return total
+
+
 REBOUND = found_in("issue9", [
     case(conditional_in_else_of_while, arr(7), 1.5, wrt=(0, 1), name="kind1-while"),
     case(recomputed_in_while_then_rebound, 0.3, name="kind5-while"),
+    case(while_on_the_arm_that_does_not_break, np.array([-0.5, 0.5, 1.2, -1.3]), 0.9, 0.7,
+         wrt=(0, 2), name="fuzz-while-counter-on-one-arm"),
+    case(while_on_the_arm_that_does_not_break, np.array([-0.5, 0.5, 1.2, -1.3]), -0.9, 0.7,
+         wrt=(0, 2), name="fuzz-while-counter-on-one-arm-breaks-first"),
 ])
 
 

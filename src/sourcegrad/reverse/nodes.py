@@ -112,10 +112,16 @@ def all_reads(nodes: list[Node], restored: set[str] | None = None) -> set[str]:
                 reads.add(node.stmt.test.id)
             reads |= node.body_init_reads | node.orelse_init_reads
             reads |= all_reads(node.body, restored) | all_reads(node.orelse, restored)
-        else:
+        elif restored is None or replays(node, restored):  # else it is never replayed
             reads |= node.header_reads | node.pre_init_reads | node.end_init_reads
             reads |= all_reads(node.body, restored)
     return reads
+
+
+def replays(node: Loop, restored: set[str]) -> bool:
+    """Whether the adjoint sweep runs the loop again: it has adjoint code, or it binds a
+    variable that the adjoint may have to restore (as `reads_test` for branches)."""
+    return has_adjoint([node]) or bool(assigned([node]) & restored)
 
 
 def assigned(nodes: list[Node]) -> set[str]:

@@ -17,7 +17,7 @@ import gast
 from ..errors import UnsupportedSyntaxError
 from ..gastutil import loaded_names
 from ..names import Namer
-from .nodes import Branch, Loop, Node, Step, all_reads, assigned, reads_test
+from .nodes import Branch, Loop, Node, Step, all_reads, assigned, reads_test, replays
 
 
 @dataclass
@@ -83,8 +83,10 @@ class SavePlanner:
                 if reads_test(node, self.restored):
                     self.plan.branch_tests.add(id(node))
                     needed = needed | {node.stmt.test.id}
+            elif not replays(node, self.restored):  # no adjoint, nothing to restore
+                sure, maybe = sure | _surely_bound_by(node), maybe | assigned([node])
             else:
-                self._loop(node, needed, sure, maybe, loop)
+                self._loop(node, needed, sure, maybe, loop, arm)
                 # what the reversed loop reads at its exit: not the values it restores itself
                 read_at_exit = {v for v in all_reads(node.body, self.restored)
                                 if self._reads_unrestored([node], v)}
@@ -127,7 +129,8 @@ class SavePlanner:
             save = Save(var, prev, self.plan.stack_of(var, self.namer), restore)
         self.plan.saves.setdefault(id(node), []).append(save)
 
-    def _loop(self, node: Loop, needed, sure, maybe, outer: _LoopScope | None) -> None:
+    def _loop(self, node: Loop, needed, sure, maybe, outer: _LoopScope | None,
+              arm: tuple[int, str] | None = None) -> None:
         body_reads = all_reads(node.body, self.restored) | node.end_init_reads
         bound = assigned([node])
         for var in sorted(bound):
@@ -138,7 +141,7 @@ class SavePlanner:
                 prev = None if outer else self.namer.fresh(f"{var}_prev")
                 self.plan.target_saves[id(node)] = Save(var, prev, stack, True)
             elif outer is not None and var not in outer.sure_before:
-                outer.locals.setdefault(var, None)
+                outer.locals.setdefault(var, arm)  # bound where the loop runs
         scope = _LoopScope(set(sure))
         inner_sure = sure | _header_bound(node)
         _, sure_end, _ = self.block(node.body, needed | body_reads, set(inner_sure),
@@ -177,7 +180,7 @@ class SavePlanner:
                     if var not in restored_inside and self._reads_unrestored(
                             getattr(node, arm), var):
                         return True
-            else:
+            elif replays(node, self.restored):
                 if var in node.header_reads | node.pre_init_reads | node.end_init_reads:
                     return True
                 restored_inside = set(self.plan.loop_locals.get(id(node), []))
@@ -252,6 +255,11 @@ def _cheap_operands(nodes: list[Node], in_loop: bool = False) -> set[str]:
         elif isinstance(node, Loop):
             names |= _cheap_operands(node.body, True)
     return names
+
+
+def _surely_bound_by(node: Loop) -> set[str]:
+    """What a loop binds whether or not its body runs: its iteration counter."""
+    return {node.trips} if node.trips else set()
 
 
 def _header_bound(node: Loop) -> set[str]:
