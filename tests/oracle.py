@@ -188,6 +188,9 @@ def _assert_unchanged(before, after, what: str) -> None:
     elif _is_object(before):
         for key, value in vars(before).items():
             _assert_unchanged(value, getattr(after, key), f"{what}.{key}")
+    elif isinstance(before, (int, float, complex, np.number)):
+        assert type(after) is type(before) and (after == before or after != after), \
+            f"{what} changed: {before!r} became {after!r}"
 
 
 def _describe(f, wrt) -> str:

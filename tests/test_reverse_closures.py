@@ -231,7 +231,24 @@ def sorts_with_a_lambda(w, xs):
     return sum(sorted(xs, key=lambda t: t * w))
 
 
+class _Cell:
+    def __init__(self, w, b):
+        self.w, self.b = w, b
+
+
+def closure_setting_an_attribute_in_an_expression(x, ws, cell):
+    # found by the fuzzer: the closure ran on the caller's object, which changed
+    def read(q):
+        cell.b = np.mean(q)
+        return cell.w
+
+    x -= np.sum(read(ws[-1]))
+    return x * cell.b
+
+
 @pytest.mark.parametrize("f, args, match", [
+    (closure_setting_an_attribute_in_an_expression, (0.5, [arr(3)], _Cell(arr(3), 0.3)),
+     "called inside a larger expression"),
     (keeps_a_lambda, (0.7,), "used as a value"),
     (returns_a_nested_function, (0.7,), "a function held in a variable"),
     (sorts_with_a_lambda, (0.7, [1.0, 2.0]), "used as a value"),

@@ -925,9 +925,23 @@ def _shifts_third_row(p, k=1.5):
     row[2] += 1.04 * k
 
 
+def _scales_down(p, k=0.5):
+    p /= 1.0 + k**2
+    return np.arctan(k)
+
+
+def changing_call_in_a_condition(a, x):
+    # found by the fuzzer: the helper ran as written and changed u, read later: a wrong gradient
+    u = a * x
+    if _scales_down(u) > -0.77:
+        x = x * 2.0
+    return np.sum(u * u) * x
+
+
 REFUSED_AT_LINE = found_in("issue9", [
     (changing_call_inside_a_display, (np.ones((3, 3)), 0.7), "_shifts_third_row(m, scale)}",
      "called inside a larger expression"),
+    (changing_call_in_a_condition, (X3, 0.7), "if _scales_down(u) > -0.77:", "or a condition"),
 ]) + found_in("round5", [
     (changing_call_in_an_expression, (X3,), "return np.sum(buf)", "changes its argument out"),
     (changing_call_with_star_star, (X3, 0.7), "_axpy(**kw)", "with \\* or \\*\\*"),

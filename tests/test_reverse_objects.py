@@ -482,15 +482,28 @@ class _Nudged:
 
 
 def nudged_without_result(ws, cell):
-    # found by the fuzzer: the method ran on the caller's object (an argument that is not
-    # an atom kept it from being followed)
-    cell.nudge(cell.b * 2.0)
+    v = cell.b * 2.0
+    cell.nudge(v)
     return np.sum(ws * cell.w) * cell.b
+
+
+def nudged_by_its_own_attribute(cell):
+    # found by the fuzzer: the method ran on the caller's object when its argument was not a
+    # plain name (and, followed with the argument moved out, lost that argument's gradient)
+    cell.nudge(cell.w[1])
+    return np.sum(cell.w * cell.b)
 
 
 def test_a_method_setting_attributes_with_its_result_dropped_leaves_the_callers_object():
     cell = _Nudged(arr(3), -0.8)
-    assert_value_and_grad(nudged_without_result, arr(3, seed=1), cell, wrt=0)
+    assert_value_and_grad(nudged_without_result, arr(3, seed=1), cell, wrt=(0, 1))
+    assert cell.b == -0.8
+
+
+def test_a_method_setting_attributes_given_an_expression_is_refused():
+    cell = _Nudged(arr(3), -0.8)
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError, match="Pass it plain variables"):
+        sourcegrad.grad(nudged_by_its_own_attribute)(cell)
     assert cell.b == -0.8
 
 

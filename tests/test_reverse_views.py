@@ -571,6 +571,72 @@ def column_view_then_written_in_loop(x):
     return s + np.sum(z)
 
 
+# Found by the fuzzer: a temporary's view bound to a name written later (`u[0] = 0.5`) is a
+# copy; the rule of the temporary (tanh, exp, sqrt read their result) reads it unchanged
+
+
+def slice_of_slice_of_product_written(y):
+    u22 = (y * np.linspace(0.92, 0.62, 4))[1:][::1]
+    u22[[0, 2]] = 0.5
+    return np.sum(u22 * u22)
+
+
+def columns_of_product_written(y):
+    p = (y * np.linspace(0.9, 0.6, 6).reshape(2, 3))[:, :-1]
+    p[0] = 0.5
+    return np.sum(p * p)
+
+
+def row_of_sin_written(y):
+    s = np.sin(y * np.ones((3, 2)))[-2]
+    s[0] = 0.5
+    return np.sum(s * s)
+
+
+def row_of_matmul_written(y):
+    m = (np.linspace(0.1, 0.6, 6).reshape(3, 2) @ np.tanh(y * np.ones((2, 2))))[1]
+    m[0] = 0.3
+    return np.sum(m * m)
+
+
+def slice_of_r_written(x):
+    r = np.r_[np.tanh(x), x * 2.0][1:]
+    r[0] = 0.4
+    return np.sum(r * r)
+
+
+def slice_of_tanh_written(x):
+    u = np.tanh(x)[1:][::1]
+    u[[0, 2]] = 0.5
+    return np.sum(u * u)
+
+
+def reshaped_exp_written(x):
+    u = np.exp(x).reshape((2, 2))
+    u[0, 0] = 0.5
+    return np.sum(u * u)
+
+
+def transposed_tanh_written(x):
+    r = np.tanh(x).T
+    r[0] = 0.4
+    return np.sum(r * r)
+
+
+def tail_of_sqrt_written_in_loop(x):
+    u = np.sqrt(x * x + 1.0)[-2:]
+    for i in range(2):
+        u[i] = u[i] * 0.5
+    return np.sum(u * u)
+
+
+def view_of_named_tanh_scaled(x):
+    t = np.tanh(x)
+    u = t[1:]
+    u *= 2.0
+    return np.sum(u * u) + np.sum(t)
+
+
 X4, A23, X5 = arr(4), arr(2, 3, seed=1), arr(5, seed=2)
 
 
@@ -640,6 +706,17 @@ VIEWS = found_in("round5", [
     case(column_view_then_written_in_loop, arr(3, 3), name="kind3-column-in-loop"),
     case(column_of_a_join_then_written, 0.9, arr(3), name="fuzz-90096-view-of-a-temporary"),
     case(column_of_a_product_then_written, 0.7, name="fuzz-90014-view-of-a-product"),
+]) + found_in("fuzz", [
+    case(slice_of_slice_of_product_written, 0.115),
+    case(columns_of_product_written, 0.7),
+    case(row_of_sin_written, 0.7),
+    case(row_of_matmul_written, 0.7),
+    case(slice_of_r_written, X4),
+    case(slice_of_tanh_written, X4),
+    case(reshaped_exp_written, X4),
+    case(transposed_tanh_written, A23),
+    case(tail_of_sqrt_written_in_loop, X4),
+    case(view_of_named_tanh_scaled, X4),
 ])
 
 
@@ -696,6 +773,21 @@ def arrays_swapped_in_loop_then_written(x, w):
     return np.sum(a**2) + np.sum(b**3)
 
 
+# Found by the fuzzer: both targets get the one array u held; the write must reach u too
+def one_array_to_two_targets(a, w):
+    u = a * 1.0
+    u, b = (u, u)
+    b[1] += w
+    return np.sum(u * u)
+
+
+def one_fresh_array_to_two_targets(a, w):
+    b, c = a * w, a * w
+    p, q = b, b
+    q[0] = w * 3.0
+    return np.sum(p * c)
+
+
 ALIASES = found_in("round5-found", [
     case(chained_assignment, V4, 0.7, wrt=(0, 1)),
     case(tuple_assignment_alias, V4, 0.7, wrt=(0, 1)),
@@ -704,6 +796,9 @@ ALIASES = found_in("round5-found", [
 ]) + found_in("issue9", [
     case(tuple_then_item_write, arr(4), name="kind7-tuple"),
     case(swapped_then_written, arr(3), arr(3, seed=2), wrt=(0, 1), name="kind7-swap"),
+]) + found_in("fuzz", [
+    case(one_array_to_two_targets, arr(3), 0.7, wrt=(0, 1)),
+    case(one_fresh_array_to_two_targets, arr(3), 0.7, wrt=(0, 1)),
 ])
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import gast
 
-from ..gastutil import assign, copy_replacing, load, store
+from ..gastutil import assign, copy_replacing, is_atom, load, store
 from ..names import Namer
 from ..normalize.mutations import call_effects, variant_of
 from .calls import CallClassifier
@@ -45,8 +45,8 @@ def follow_method_changes(tree: gast.FunctionDef, facts: Callable[[], ShapeFacts
 def _method(call: gast.Call, cls: type | None) -> Any:
     """The method `call` calls, when all it changes is attributes of its object."""
     method = getattr(cls, call.func.attr, None) if cls is not None else None
-    if not inspect.isfunction(method) or any(isinstance(a, gast.Starred) for a in call.args):
-        return None
+    if not inspect.isfunction(method) or not all(map(is_atom, call.args)):
+        return None  # `cell.step(cell.w)` is refused (reverse/control.py): `v = cell.w` first
     receiver = next(iter(inspect.signature(method, follow_wrapped=False).parameters), None)
     effects = call_effects(method)
     if effects.rebound != {receiver} or effects.changed or effects.by_method:

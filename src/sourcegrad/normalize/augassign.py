@@ -178,14 +178,34 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
                         self._join(name, other, whole=whole and plain and other in wholly)
                 else:
                     self._join(name, source, same and plain, whole and plain)
+        self._join_targets_of_one_source(bound, before)
         for other in targets[1:]:  # `a = b = x`: the other targets hold what the first holds
             for name in target_names(other):
                 self._bind(name, None)
                 if isinstance(first, gast.Name) and isinstance(other, gast.Name):
                     self._join(name, first.id, same=True)
 
+    def _join_targets_of_one_source(self, bound: list, before: dict) -> None:
+        """`u, a = u, u`, `b, c = x, x`: targets given the same object share it with each
+        other too (a source that is itself rebound is joined with nobody above)."""
+        def held(sources) -> set[str]:
+            names: set[str] = set()
+            for source, _, _ in sources:
+                names |= before[source][0] if source in before else {source}
+            return names
+        for i, (name, sources, plain) in enumerate(bound):
+            for other, other_sources, other_plain in bound[i + 1:]:
+                if name == other or not held(sources) & held(other_sources):
+                    continue
+                both_whole = plain and other_plain and all(
+                    whole for _, _, whole in sources + other_sources)
+                same = both_whole and all(s for _, s, _ in sources + other_sources) and len(
+                    {s for s, _, _ in sources + other_sources}) == 1
+                self._join(name, other, same=same, whole=both_whole)
+
     def visit_AugAssign(self, node: gast.AugAssign) -> list[gast.stmt]:
         value = gast.BinOp(left=as_load(node.target), op=node.op, right=node.value)
+        self._refuse_nested_changing_calls(value, node)  # `x -= fill(buf, x)`
         lowered = assign(node.target, value, node)
         if isinstance(node.target, gast.Attribute) and isinstance(node.target.value, gast.Name):
             lowered.augmented = True  # NumPy changes the attribute's array in place
@@ -406,14 +426,16 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
     def _hold(self, container: str, value: gast.expr) -> None:
         """`container` now holds `value` (a write into it shows through the container): the
         object of a name (`[x]`), or a part of one (`[x[1:]]`, `[obj.h]`)."""
-        item = view_source(value)
-        if item is None or item == container or container not in self.local_names:
+        if container not in self.local_names:
             return
-        wholly = {item} | self.whole.get(item, set()) if isinstance(value, gast.Name) else set()
-        for held in wholly - {container}:
-            self.holders.setdefault(held, set()).add(container)
-        for held in ({item} | self.aliases.get(item, set())) - wholly - {container}:
-            self.part_holders.setdefault(held, set()).add(container)
+        for item, _, whole in _sources(value):  # `x`, `x[1:]`, `x if c else y`
+            if item == container:
+                continue
+            wholly = {item} | self.whole.get(item, set()) if whole else set()
+            for held in wholly - {container}:
+                self.holders.setdefault(held, set()).add(container)
+            for held in ({item} | self.aliases.get(item, set())) - wholly - {container}:
+                self.part_holders.setdefault(held, set()).add(container)
 
     def _mark_shared(self, node: gast.Assign, name: str, whole: bool = False) -> None:
         """Note the other names that may share the array `node` updates in place, and the
@@ -441,6 +463,8 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
 
     def _branches(self, node):
         """May-relations join over both arms; sure ones (`same`, views) hold after both only."""
+        header = node.iter if isinstance(node, gast.For) else node.test
+        self._refuse_nested_changing_calls(header, node, whole_too=True)  # `if h(buf) > 0:`
         before = self._snapshot()
         iterating = isinstance(node, gast.For) and not (isinstance(
             node.iter, gast.Call) and getattr(node.iter.func, "id", None) == "range")

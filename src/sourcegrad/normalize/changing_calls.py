@@ -46,6 +46,9 @@ class ChangingCalls:
             self._note_receiver_sharers(node)
         value = node.value
         parts = value.elts if isinstance(value, (gast.Tuple, gast.List)) else [value]
+        for part in parts:  # `return np.sum(fill(buf, x))`; `return fill(buf, x)` is hoisted
+            if part is not None:
+                self._refuse_nested_changing_calls(part, node)
         hoisted = self._hoist_changing_calls(parts, node)
         if hoisted:  # `return fill(buf, x)`, `return fill(buf, x), buf`: fill changes buf
             result = gast.Return(value=value if isinstance(value, (gast.Tuple, gast.List))
@@ -65,15 +68,17 @@ class ChangingCalls:
             self.always_returned & surely
         return node
 
-    def _refuse_nested_changing_calls(self, value: gast.expr, origin: gast.stmt) -> None:
+    def _refuse_nested_changing_calls(self, value: gast.expr, origin: gast.stmt,
+                                      whole_too: bool = False) -> None:
         """`d = {"k": fill(buf, x)}`, `y = buf[0] + fill(buf, x)`: a call that changes its
         argument inside a larger expression. Only a call that is a statement's whole value
         can be turned into a call of the variant that returns the change (and moving it out
-        would change what the rest of the expression reads, which Python reads before)."""
+        would change what the rest of the expression reads, which Python reads before).
+        `whole_too`: the value is a test or a loop header, where no call is followed."""
         if self.effects is None or not hasattr(self.effects, "namespace"):
             return
         for call in gast.walk(value):
-            if call is value or not isinstance(call, gast.Call):
+            if call is value and not whole_too or not isinstance(call, gast.Call):
                 continue
             fn = self.effects.callee(call)
             if fn is None:
@@ -85,7 +90,7 @@ class ChangingCalls:
             if changed:
                 raise UnsupportedSyntaxError(
                     f"{fn.__name__} changes its argument {changed[0]} in place, and is called "
-                    "inside a larger expression", getattr(origin, "origin", None),
+                    "inside a larger expression or a condition", getattr(origin, "origin", None),
                     hint=f"Call it in a statement of its own (r = {fn.__name__}(...)) and use "
                          "r in the expression.")
 

@@ -9,6 +9,8 @@ accumulates across iterations.
 
 from __future__ import annotations
 
+import inspect
+
 import gast
 
 from ..analysis.abstract import specializable
@@ -16,6 +18,7 @@ from ..analysis.activity import is_append
 from ..analysis.definedness import upward_exposed
 from ..errors import UnsupportedSyntaxError
 from ..gastutil import assign, load, loaded_names
+from ..normalize.mutations import call_effects
 from .accumulate import zeros_like
 from .appends import append_step
 from .context import Context
@@ -52,6 +55,16 @@ def _contains_break(stmts: list[gast.stmt]) -> bool:
                                           or _contains_break(stmt.orelse)):
             return True
     return False
+
+
+def _changes_its_object(cls: type, name: str) -> bool:
+    """Whether the method `name` of `cls` sets attributes of (or writes into) its object."""
+    method = getattr(cls, name, None)
+    if not inspect.isfunction(method):
+        return False
+    receiver = next(iter(inspect.signature(method, follow_wrapped=False).parameters), None)
+    effects = call_effects(method)
+    return receiver in effects.changed | effects.rebound | effects.by_method
 
 
 class Differentiator:
@@ -97,16 +110,19 @@ class Differentiator:
         if not isinstance(call, gast.Call) or getattr(call.func, "id", None) in (
                 "print", "check_keywords", "check_unshared"):
             return
-        if not loaded_names(call) & self.ctx.activity.varied:
-            return
         func = call.func
-        if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) and \
-                self.ctx.shapes.value(func.value, self.ctx.shapes.env_at(stmt)).cls is not None:
-            raise UnsupportedSyntaxError(
+        owner = self.ctx.shapes.value(func.value, self.ctx.shapes.env_at(stmt)).cls if \
+            isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) else None
+        changes_its_object = owner is not None and _changes_its_object(owner, func.attr)
+        if not changes_its_object and not loaded_names(call) & self.ctx.activity.varied:
+            return
+        if owner is not None:  # not followed (analysis/method_changes.py): its arguments
+            raise UnsupportedSyntaxError(  # are not plain names, or others hold the object
                 f"{func.value.id}.{func.attr}(...) is called for what it changes (its result "
-                "is dropped): sourcegrad cannot follow a method's changes to its object",
+                "is dropped): sourcegrad cannot follow this method's changes to its object",
                 getattr(stmt, "origin", None),
-                hint=f"Write it as a function called by name, {func.attr}({func.value.id}, "
+                hint=f"Pass it plain variables (v = ...; {func.value.id}.{func.attr}(v)), or "
+                     f"write it as a function called by name, {func.attr}({func.value.id}, "
                      "...), which may set attributes of its argument.")
         raise UnsupportedSyntaxError(
             "a call whose result is not used, on values that carry a gradient",
@@ -179,14 +195,17 @@ class Differentiator:
         entry = state.copy()
         owned_start = set(entry.owned)
         snapshot = self.ctx.namer.snapshot()
-        for _ in range(_MAX_OWNERSHIP_PASSES):
+        for attempt in range(_MAX_OWNERSHIP_PASSES):
+            if attempt:  # names of a body built before and dropped; the last one keeps its own
+                self.ctx.namer.restore(snapshot)
             body_state = AdjointState(set(entry.init), set(owned_start))
             body = self.block(stmt.body, body_state)
             end_names = carried - body_state.init
             end_owned = body_state.owned | end_names
-            copy_once = body_state.copied & carried & entry.init - owned_start
+            copy_once = body_state.copied & carried & entry.init & end_owned - owned_start
             if copy_once:
-                # written into in place on every iteration: copy once, before the loop
+                # written into in place on every iteration and still owned at its end: copy
+                # once, before the loop
                 pre_inits += [assign(self.ctx.namer.adjoint(n), _copied(
                     self.ctx.namer.adjoint(n), n in self.ctx.containers), stmt)
                     for n in sorted(copy_once)]
@@ -195,7 +214,6 @@ class Differentiator:
                 break
             else:
                 owned_start &= end_owned
-            self.ctx.namer.restore(snapshot)
         end_inits = self._zero(end_names, stmt, exit_env)
         state.init = entry.init & (body_state.init | end_names) & before
         state.owned = owned_start & end_owned & state.init
