@@ -180,3 +180,36 @@ def bound_on_some_paths(x):
 def test_a_value_bound_on_some_paths_that_the_adjoint_needs_is_refused():
     with pytest.raises(sourcegrad.UnsupportedSyntaxError, match="y is bound on only some paths"):
         plan(bound_on_some_paths, 0.5, wrt={"x"})
+
+
+def tail_copied_into_two_arms(a, x, n):
+    for i in range(n):
+        if x > 0.3:
+            if x < 1.2 - i:
+                break
+        t = np.sin(a * x)  # lowering the break copies these two lines into both outer arms
+        a = a + t * t
+    return np.sum(a * a)
+
+
+def test_a_local_bound_in_two_arms_is_pushed_at_the_end_of_each():
+    saves, nodes = plan(tail_copied_into_two_arms, np.ones(3), 0.2, 3, wrt={"a", "x"})
+    # the inner orelse (no break) and the outer orelse (x <= 0.3) both bind t and a_times_x
+    arms = [names for names in saves.arm_locals.values() if "t" in names]
+    assert arms == [["a_times_x", "t"], ["a_times_x", "t"]]
+
+
+def recomputed_in_inner_loop(y, M):
+    for i in range(3):
+        for j in range(2):
+            M = M * (0.5 * y)  # v0_5_times_y = 0.5 * y: recomputed in the reversed inner loop
+    y = y + 0.3
+    return y * y + np.sum(M * M)
+
+
+def test_a_name_an_inner_loop_recomputes_from_is_restored_after_the_outer_loop():
+    saves, nodes = plan(recomputed_in_inner_loop, 0.5, np.ones(3), wrt={"y", "M"})
+    assert [step.primal.targets[0].id for step in saves.recompute[id(nodes["for j in range(2):"])]
+            ] == ["v0_5_times_y"]
+    (save,) = saves.saves[id(nodes["y = y + 0.3"])]  # kept and put back after its block
+    assert (save.var, save.stack, save.restore) == ("y", None, True)

@@ -187,6 +187,78 @@ def nested_data_loops(m):
     return s
 
 
+# Found by the fuzzer: the reversed inner loop recomputes `v = 0.2 * y` (a cheap loop-local);
+# `y` changed after the outer loop must be put back for it, not only after an inner loop
+
+
+def inner_recompute_reads_name_changed_after(y, M):
+    M = M * 1.0
+    for _ in range(3):
+        for _ in range(2):
+            M = M * (0.5 * y)
+    y += 0.3
+    return np.sum(y * y) + np.sum(M * M)
+
+
+def inner_recompute_in_generic_shape_read(y, M, n):
+    M = (M[n, 1] * np.linspace(-0.6, 0.74, 6)).reshape((3, 2), order="F") ** 2
+    for _ in range(4):
+        for _ in range(n):
+            M -= 0.2 * y
+    y += 0.3
+    return np.sum(y * y) + np.sum(M * M)
+
+
+def inner_recompute_read_by_rule(y, M):
+    for _ in range(2):
+        for _ in range(2):
+            M = np.sin(M * (y + 0.5))
+    y = y * 2.0
+    return y + np.sum(M)
+
+
+# Found by the fuzzer: a loop whose adjoint's ownership passes did not settle dropped the names
+# of the body it kept; `a_prev` of the statement before the loop was then the loop's own
+
+
+def scaled_then_loop_reads_view_from_before(a, ws):
+    w13 = a[:1]
+    a *= 0.9
+    for _ in range(len(a)):
+        a += ws[-2]
+    return np.sum(w13)
+
+
+def squared_then_loop_reads_view_from_before(a, ws):
+    w13 = a[:1]
+    a *= a
+    for _ in range(len(a)):
+        a += ws[-2]
+    return np.sum(w13) + np.sum(a * a)
+
+
+def squared_then_view_taken_in_loop(a, ws):
+    w13 = a[:1]
+    a = a * a
+    for _ in range(len(a)):
+        a = a + ws[-2]
+        w13 = a[:1]
+    return np.sum(w13 * w13)
+
+
+def rebound_to_itself_then_added_item(a):
+    a = a * 0.8
+    for i in range(len(a)):
+        a = a
+        a += a[i]
+    return np.sum(a)
+
+
+M32 = np.array([[0.853, -0.738], [1.205, -1.169], [-0.279, 0.311]])
+A3 = np.array([-0.893, 1.16, 0.124])
+WS = [np.array([-0.866, 1.111, -0.188]), np.array([-0.096, -1.227, 0.789])]
+
+
 NESTED = found_in("round4", [
     case(deep_nesting, arr(3), 0.7, wrt=(0, 1)),
     case(deep_nesting_with_break_while, arr(3, lo=0.2, hi=1.5)),
@@ -198,7 +270,18 @@ NESTED = found_in("round4", [
 ]) + [
     case(nested_loops, arr(3), arr(2, seed=1), wrt=(0, 1)),
     case(nested_data_loops, arr(2, 3)),
-]
+] + found_in("fuzz", [
+    case(inner_recompute_reads_name_changed_after, -1.046, M32, wrt=(0, 1)),
+    case(inner_recompute_in_generic_shape_read, -1.046, M32, 1, wrt=(0, 1)),
+    case(inner_recompute_read_by_rule, 0.3, M32, wrt=(0, 1)),
+    case(scaled_then_loop_reads_view_from_before, A3, WS, wrt=(0, 1),
+         name="scaled_then_loop_reads_view_from_before-3-list"),
+    case(squared_then_loop_reads_view_from_before, A3, WS, wrt=(0, 1),
+         name="squared_then_loop_reads_view_from_before-3-list"),
+    case(squared_then_view_taken_in_loop, A3, WS, wrt=(0, 1),
+         name="squared_then_view_taken_in_loop-3-list"),
+    case(rebound_to_itself_then_added_item, np.array([1.227, 0.243, -0.283, -1.166])),
+])
 
 
 # -- branches inside loops ------------------------------------------------------------------------
@@ -235,12 +318,46 @@ def loop_with_branch(a):
     return s
 
 
+# Neighbours of a fuzzer find: a loop-local bound in an arm, then again after the branch; the
+# arm's value is pushed at the end of the arm (its adjoint reads it), the later one at the end
+
+
+def bound_in_arm_then_after_branch(x, a):
+    for _ in range(3):
+        if a[0] > 0:
+            t = np.sin(a * x)
+            a = a + t * t
+        t = np.cos(a)
+        a = a * t
+    return np.sum(a)
+
+
+def bound_in_nested_arm_then_in_both_arms(x, a):
+    for i in range(3):
+        if a[i] > 0:
+            if x > 0.1:
+                t = np.sin(a * x)
+                a = a + t * t
+            t = np.tanh(a)
+            a = a * t
+        else:
+            t = np.cos(a * x)
+            a = a - t * x
+    return np.sum(a)
+
+
+A3D = np.array([0.3, -0.5, 0.9])
 BRANCHES = found_in("unseen", [
     case(bound_in_if_in_loop, signed(5)),
     case(bound_in_if_used_same_iteration, 0.8, 5),
 ]) + [
     case(loop_with_branch, signed(5)),
-]
+] + found_in("fuzz", [
+    case(bound_in_arm_then_after_branch, 0.7, A3D, wrt=(0, 1), name="arm_then_after-taken"),
+    case(bound_in_arm_then_after_branch, 0.7, -A3D, wrt=(0, 1), name="arm_then_after-skipped"),
+    case(bound_in_nested_arm_then_in_both_arms, 0.7, A3D, wrt=(0, 1), name="nested_arm-taken"),
+    case(bound_in_nested_arm_then_in_both_arms, 0.05, A3D, wrt=(0, 1), name="nested_arm-skipped"),
+])
 
 
 # -- break, continue and return inside loops ------------------------------------------------------
@@ -361,6 +478,85 @@ def return_inside_loop(x, y, n):
     return -x * y
 
 
+# Found by the fuzzer: lowering `break` / `continue` copies the statements after it into each
+# arm; a loop-local they bind is pushed at the end of every arm that binds it, not only the first
+
+
+def break_in_nested_if_then_write_through_ellipsis(a, x, n):
+    a = a * 1.0
+    for i in range(n):
+        if x > 0.3:
+            if x < 1.2 - i:
+                break
+        a[...] *= np.array([x, x, x]) + a
+    return np.sum(a * a)
+
+
+def break_in_nested_if_then_temporary(a, x, n):
+    for i in range(n):
+        if x > 0.3:
+            if x < 1.2 - i:
+                break
+        t = np.sin(a * x)
+        a = a + t * t
+    return np.sum(a * a)
+
+
+def break_in_nested_if_elif_then_temporary(a, x, n):
+    for i in range(n):
+        if x > 0.3:
+            if x < 1.2 - i:
+                break
+        elif x < -5.0:
+            a = a * 2.0
+        else:
+            a = a + 0.1
+        t = np.sin(a * x)
+        a = a + t * t
+    return np.sum(a * a)
+
+
+def continue_in_nested_if_then_temporary(a, x, n):
+    for i in range(n):
+        if x > 0.3:
+            if x < 1.2 - i:
+                continue
+        t = np.sin(a * x)
+        a = a + t * t
+    return np.sum(a * a)
+
+
+def break_then_array_subtracted(a, x, n):
+    a = a * 1.0
+    for _ in range(n):
+        if not x <= 0.3:
+            break
+        a[...] -= np.array([x, x, x])
+    return np.sum(a * a)
+
+
+def continue_then_rebound_from_temporaries(x, a):
+    for i in range(len(a)):
+        if x * a[i] < 0.5:
+            if x > 3.0:
+                continue
+        a = a * x + 0.1 * (a * a)
+    return np.sum(np.tanh(a))
+
+
+def continue_then_affine_update(x, a):
+    for i in range(len(a)):
+        if x * a[i] < 0.5:
+            if x > 3.0:
+                continue
+        a = a * 0.8 + 0.1 * (a + 0.0)
+    return np.sum(x * x) + np.sum(np.tanh(a))
+
+
+A3B = np.array([-0.138, 0.873, -1.212])
+A3C = np.array([-0.091, 1.181, -0.879])
+
+
 JUMPS = found_in("unseen", [
     case(return_from_nested_loops, 1.1, 4),
     case(return_from_nested_loops, 0.5, 2),
@@ -383,7 +579,16 @@ JUMPS = found_in("unseen", [
     case(return_inside_loop, 1.0, 0.7, 6, wrt=(0, 1)),
     case(return_inside_loop, 1.0, 0.7, 2, wrt=(0, 1)),
     case(return_inside_loop, 1.0, 0.7, 0, wrt=(0, 1)),
-]
+] + found_in("fuzz", [
+    *[case(f, A3B, x, 3, wrt=(0, 1), name=f"{f.__name__}-{x}")
+      for f in (break_in_nested_if_then_write_through_ellipsis,
+                break_in_nested_if_then_temporary, break_in_nested_if_elif_then_temporary,
+                continue_in_nested_if_then_temporary) for x in (0.2, 0.7)],
+    case(break_then_array_subtracted, A3B, -1.378, 3, wrt=1),
+    case(break_then_array_subtracted, A3B, 0.5, 3, wrt=(0, 1)),
+    case(continue_then_rebound_from_temporaries, -0.914, A3C, wrt=(0, 1)),
+    case(continue_then_affine_update, -0.914, A3C, wrt=(0, 1)),
+])
 
 
 # -- loop targets, iterables and bounds rebound; tuple swaps --------------------------------------

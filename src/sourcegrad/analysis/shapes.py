@@ -20,12 +20,13 @@ import dataclasses
 import inspect
 import math
 import operator
+import warnings
 from typing import Any
 
 import gast
 import numpy as np
 
-from ..gastutil import loaded_names, target_names
+from ..gastutil import target_names
 from ..normalize.mutations import call_effects
 from ..runtime import stop_gradient, with_attribute
 from .abstract import (
@@ -195,9 +196,30 @@ class ShapeFacts:
     def value(self, node: gast.expr, env: Env) -> Abstract:
         visitor = getattr(self, "_" + type(node).__name__, None)
         result = visitor(node, env) if visitor else UNKNOWN
-        if not result.complex and any(env[n].complex for n in loaded_names(node) if n in env):
+        if not result.complex and self._reads_complex(node, env):
             result = dataclasses.replace(result, complex=True)  # complex in, maybe complex out
         return result
+
+    def _reads_complex(self, node: gast.expr, env: Env) -> bool:
+        """Whether `node` reads a value that may be complex: a variable, a global or a constant
+        holding complex numbers, or a complex dtype (`dtype=complex`, `astype(np.complex64)`)."""
+        for sub in gast.walk(node):
+            if isinstance(sub, gast.Constant) and (isinstance(sub.value, complex) or isinstance(
+                    sub.value, str) and _complex_dtype_name(sub.value)):
+                return True
+            if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load):
+                if sub.id in env:
+                    if env[sub.id].complex:
+                        return True
+                    continue
+                if sub.id in self.calls.local_names:
+                    continue
+                resolved = self.calls.resolve(sub)
+                if _complex_kind(resolved):
+                    return True
+            if isinstance(sub, gast.Attribute) and _complex_kind(self.calls.resolve(sub)):
+                return True
+        return False
 
     def _Name(self, node: gast.Name, env: Env) -> Abstract:
         if node.id in env:
@@ -431,3 +453,21 @@ class ShapeFacts:
 
 
 _NOT_CONSTANT = object()
+
+
+def _complex_kind(value) -> bool:
+    """A complex number or array, or a complex type (`complex`, `np.complex128`)."""
+    if isinstance(value, type):
+        return issubclass(value, (complex, np.complexfloating))
+    return isinstance(value, (complex, np.complexfloating)) or (
+        isinstance(value, np.ndarray) and value.dtype.kind == "c")
+
+
+def _complex_dtype_name(text: str) -> bool:
+    """`'complex64'`, `'c16'`, `'D'`: a string NumPy reads as a complex dtype."""
+    try:
+        with warnings.catch_warnings():  # `np.dtype("a")` warns of a deprecated alias
+            warnings.simplefilter("ignore")
+            return np.dtype(text).kind == "c"
+    except (TypeError, ValueError, SyntaxError):
+        return False

@@ -50,10 +50,12 @@ class SavePlan:
 @dataclass
 class _LoopScope:
     """Planning inside one loop body: what was bound before the loop, and the loop-locals
-    found so far, each with the innermost branch arm that binds it (None: the body itself)."""
+    found so far, each with the innermost branch arms that bind it (None: the body itself).
+    A loop-local bound in several arms (`break` or `continue` lowered copies the statements
+    after it into each arm) is pushed at the end of each of them."""
 
     sure_before: set[str]
-    locals: dict[str, tuple[int, str] | None] = field(default_factory=dict)
+    locals: dict[str, set[tuple[int, str] | None]] = field(default_factory=dict)
 
 
 class SavePlanner:
@@ -112,7 +114,7 @@ class SavePlanner:
             if var in sure:
                 self._save(node, var, restore=var in needed, loop=loop)
             elif loop is not None and var not in loop.sure_before:
-                loop.locals.setdefault(var, arm)
+                loop.locals.setdefault(var, set()).add(arm)
                 if uses_prev:
                     self._save(node, var, restore=var in needed, loop=loop)
             elif var in maybe:
@@ -141,18 +143,18 @@ class SavePlanner:
                 prev = None if outer else self.namer.fresh(f"{var}_prev")
                 self.plan.target_saves[id(node)] = Save(var, prev, stack, True)
             elif outer is not None and var not in outer.sure_before:
-                outer.locals.setdefault(var, arm)  # bound where the loop runs
+                outer.locals.setdefault(var, set()).add(arm)  # bound where the loop runs
         scope = _LoopScope(set(sure))
         inner_sure = sure | _header_bound(node)
         _, sure_end, _ = self.block(node.body, needed | body_reads, set(inner_sure),
                                     maybe | bound, scope)
         at_end = []
-        for var, arm in sorted(scope.locals.items(), key=lambda item: item[0]):
+        for var, arms in sorted(scope.locals.items(), key=lambda item: item[0]):
             if not self._reads_unrestored(node.body, var):
                 continue
-            if var in sure_end or arm is None:
+            if var in sure_end or None in arms:
                 at_end.append(var)
-            else:
+            for arm in sorted(arms - {None}):
                 self.plan.stack_of(var, self.namer)
                 self.plan.arm_locals.setdefault(arm, []).append(var)
         recomputed = _recomputable(node, at_end)
@@ -231,16 +233,28 @@ def _lift_bound_on_both_arms(loop: _LoopScope, node: Branch, both: set[str],
     the branch find it restored."""
     arms = {(id(node), "body"), (id(node), "orelse")}
     for var, bound_in in loop.locals.items():
-        if bound_in in arms and var in both:
-            loop.locals[var] = arm
+        if bound_in & arms and var in both:
+            loop.locals[var] = bound_in - arms | {arm}
 
 
 def _recompute_reads(node: Loop, plan: SavePlan) -> set[str]:
-    """What the reversed loop reads to recompute its cheap loop-locals (`a_plus_a = a + a`):
-    names from outside the body, which a statement after the loop must not leave changed."""
+    """What the reversed loop reads to recompute its cheap loop-locals (`a_plus_a = a + a`),
+    its own and those of the loops nested in it: names from outside the body, which a
+    statement after the loop must not leave changed."""
     inner = assigned(node.body) | _header_bound(node)
-    return {name for step in plan.recompute.get(id(node), [])
+    return {name for loop in _loops_in([node]) for step in plan.recompute.get(id(loop), [])
             for name in loaded_names(step.primal.value) if name not in inner}
+
+
+def _loops_in(nodes: list[Node]) -> list[Loop]:
+    """The loops among `nodes` and nested in them, in branches or loops."""
+    loops: list[Loop] = []
+    for node in nodes:
+        if isinstance(node, Branch):
+            loops += _loops_in(node.body) + _loops_in(node.orelse)
+        elif isinstance(node, Loop):
+            loops += [node] + _loops_in(node.body)
+    return loops
 
 
 def _cheap_operands(nodes: list[Node], in_loop: bool = False) -> set[str]:

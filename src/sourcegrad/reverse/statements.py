@@ -90,6 +90,7 @@ class AssignAdjoint(UserCalls):
         self.prev_names = {name: ctx.namer.fresh(f"{name}_prev") for name in sorted(overwritten)}
         self.value = _Rename(self.prev_names).visit(clone(stmt.value))
         self.env = ctx.shapes.env_at(stmt)
+        self._reads_complex = ctx.shapes.value(stmt.value, self.env).complex
         self.specializer = Specializer(self._shape_map())
         self._copy_parts_of_written_arrays()
         self._keys_of_dicts()
@@ -131,7 +132,8 @@ class AssignAdjoint(UserCalls):
         for var, prev in self.prev_names.items():
             shapes[prev] = shapes.get(var)
         if isinstance(self.target, gast.Name):
-            result = self.ctx.shapes.value(self.stmt.value, self.env).shape
+            value = self.ctx.shapes.value(self.stmt.value, self.env)
+            result = None if value.complex else value.shape  # as `specializable`
             shapes[self.target.id] = result
             shapes[self.ctx.namer.adjoint(self.target.id)] = result
         return shapes
@@ -382,9 +384,21 @@ class AssignAdjoint(UserCalls):
                               item.value, self.code, self.specializer)
             return
         if isinstance(target, gast.Name):
-            accumulate(self.ctx, self.state, original(self, target.id), item.value, self.code)
+            accumulate(self.ctx, self.state, original(self, target.id),
+                       self._as_real_if_real(item.value, target), self.code)
         elif isinstance(target, (gast.Tuple, gast.List)):
             self._contribute_to_display(target, item.value)
+
+    def _as_real_if_real(self, value: gast.expr, operand: gast.Name) -> gast.expr:
+        """The adjoint of a real value is real: where this statement reads complex values,
+        a contribution to an operand that may be real keeps its real part (`match_complex`),
+        unless it comes out of `unbroadcast`, which takes it. Nothing changes elsewhere."""
+        if not self._reads_complex:
+            return value
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
+                and value.func.id in ("unbroadcast", "match_complex"):
+            return value
+        return gast.Call(func=load("match_complex"), args=[value, clone(operand)], keywords=[])
 
     def _contribute_to_display(self, display: gast.expr, value: gast.expr) -> None:
         """`d[[a, b]] += parts`: split the parts over the display's active elements."""
@@ -393,7 +407,8 @@ class AssignAdjoint(UserCalls):
         for i, elt in enumerate(display.elts):
             part = gast.Subscript(value=load(parts), slice=const(i), ctx=gast.Load())
             if isinstance(elt, gast.Name):
-                accumulate(self.ctx, self.state, original(self, elt.id), part, self.code)
+                accumulate(self.ctx, self.state, original(self, elt.id),
+                           self._as_real_if_real(part, elt), self.code)
             elif isinstance(elt, (gast.Tuple, gast.List)) and _has_active(self, elt):
                 self._contribute_to_display(elt, part)
 
