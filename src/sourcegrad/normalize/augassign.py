@@ -145,6 +145,9 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
             for item in items:
                 self._hold(target.id, item)
             return node
+        if isinstance(target, gast.Name) and isinstance(node.value, _COMPREHENSIONS):
+            self._hold_comprehension(target.id, node.value)  # `xs = [a for _ in ys]` holds a
+            return node
         self._bind_targets(node.targets, node.value)
         viewed = sliced_view(node.value)
         if isinstance(target, gast.Name) and viewed is not None and viewed != target.id:
@@ -152,6 +155,16 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
         if isinstance(node.value, gast.Call) and isinstance(target, gast.Name):
             self._share_returned(target.id, node.value)
         return node
+
+    def _hold_comprehension(self, container: str, value: gast.expr) -> None:
+        """The list a comprehension makes holds what its items name from outside it (`a` in
+        `[a for q in qs]`, `w[1:]` in `{k: w[1:] for k in d}`), not its own loop variables."""
+        self._bind(container, None)
+        own = {n for g in value.generators for n in target_names(g.target)}
+        items = [value.key, value.value] if isinstance(value, gast.DictComp) else [value.elt]
+        for item in items:
+            if not any(source in own for source, _, _ in _sources(item)):
+                self._hold(container, item)
 
     def _bind_targets(self, targets: list[gast.expr], value: gast.expr) -> None:
         """What the names an assignment binds may share: `a = b = x` (both hold x's array),
@@ -307,7 +320,12 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
         top = name
         while top in self.views and self.views[top][0] not in followed | {name}:
             base, view = self.views[top]
-            stmts += [copied(base, origin), written_back(base, view, top, origin)]
+            back = written_back(base, view, top, origin)
+            held = (self.holders.get(base, set()) | self.part_holders.get(base, set())) \
+                & self.read_anywhere
+            if held:  # `xs = [a]; v = a[1:]; v += d`: what xs holds changes (refused)
+                back.held_by = sorted(held)
+            stmts += [copied(base, origin), back]
             followed.add(base)
             top = base
         through_views = set(followed)
@@ -535,6 +553,9 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
 
 
 _MAX_LOOP_PASSES = 8
+
+
+_COMPREHENSIONS = (gast.ListComp, gast.GeneratorExp, gast.DictComp, gast.SetComp)
 
 
 def _iterated(iterable: gast.expr) -> set[str]:
