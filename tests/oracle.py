@@ -333,6 +333,18 @@ def case(f, *args, wrt=0, name=None, **kwargs):
     return pytest.param(f, args, kwargs, wrt, id=name)
 
 
+def assert_refused_at(f, args, marker, holder):
+    """grad(f)(*args) raises a SourcegradError naming the file:line of the first line of
+    `holder`'s source that contains `marker`, and showing that line."""
+    with pytest.raises(sourcegrad.SourcegradError) as info:
+        sourcegrad.grad(f)(*args)
+    message = str(info.value)
+    lineno, text = line_of(holder, marker)
+    where = f"{Path(inspect.getsourcefile(holder)).name}:{lineno}"
+    assert where in message, f"expected {where} in:\n{message}"
+    assert text in message, f"expected the line {text!r} in:\n{message}"
+
+
 def line_of(f, marker):
     """Absolute line number and stripped text of the first line of f's source containing marker:
     where an error about f must point."""
