@@ -1471,7 +1471,20 @@ def held_by_a_list_changed_through_a_view(a, w):
     return np.sum(xs[0] * xs[1])
 
 
+def _third(p, q, r):
+    return r
+
+
+def held_by_a_dict_through_a_helper(a, w):
+    # found by the fuzzer: the dict holds what the helper returns, u itself
+    u = a * w
+    d = {"k0": _third(u, w, u), "k1": w}
+    u += 0.3
+    return np.sum(d["k0"])
+
+
 REFUSED = found_in("fuzz", [
+    (held_by_a_dict_through_a_helper, (V4, 0.7), (0, 1)),
     (held_by_a_comprehension_changed_through_a_view, (V4, 0.7), (0, 1)),
     (held_by_a_list_changed_through_a_view, (V4, 0.7), (0, 1)),
 ]) + found_in("round5-found", [

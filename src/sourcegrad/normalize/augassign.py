@@ -156,6 +156,22 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
             self._share_returned(target.id, node.value)
         return node
 
+    def _held_sources(self, value: gast.expr) -> list[tuple[str, bool, bool]]:
+        """`_sources`, and for a call of a user function that may return an argument (or a
+        part of it), that argument: `{"k": f(u)}` may hold u's array."""
+        sources = _sources(value)
+        fn = self.effects.callee(value) if isinstance(value, gast.Call) and \
+            self.effects is not None else None
+        if fn is None:
+            return sources
+        effects = self.effects.of(fn)
+        for param, argument in self.effects.arguments(value, fn, effects.returned).items():
+            source = view_source(argument)
+            if source is not None:
+                whole = param in effects.returned_whole and isinstance(argument, gast.Name)
+                sources.append((source, False, whole))
+        return sources
+
     def _hold_comprehension(self, container: str, value: gast.expr) -> None:
         """The list a comprehension makes holds what its items name from outside it (`a` in
         `[a for q in qs]`, `w[1:]` in `{k: w[1:] for k in d}`), not its own loop variables."""
@@ -446,7 +462,7 @@ class LowerAugAssign(ChangingCalls, gast.NodeTransformer):
         object of a name (`[x]`), or a part of one (`[x[1:]]`, `[obj.h]`)."""
         if container not in self.local_names:
             return
-        for item, _, whole in _sources(value):  # `x`, `x[1:]`, `x if c else y`
+        for item, _, whole in self._held_sources(value):  # `x`, `x[1:]`, `f(x)`
             if item == container:
                 continue
             wholly = {item} | self.whole.get(item, set()) if whole else set()

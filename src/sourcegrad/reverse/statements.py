@@ -110,9 +110,9 @@ class AssignAdjoint(UserCalls):
         read, so the primal takes a copy (a single element is already one). The same for
         `prev = tanh_x` (ANF of `prev, e = np.tanh(x), 1.0`) or `u = joined_tmp[:, 0]` when
         `prev` or `u` is written into later: the adjoints of tanh or of the join read the
-        temporary. The user's own names that share an array were followed
-        before (normalize/sharing.py), copying it before the write: a name written into
-        shares its array with no name the user reads later."""
+        temporary. The user's own names that share an array were followed before
+        (normalize/sharing.py), copying it before the write: a name written into shares its
+        array with no name the user reads later."""
         value, target = self.stmt.value, self.target
         if not isinstance(target, gast.Name) or self.specializer.shapes.get(target.id) == ():
             return
