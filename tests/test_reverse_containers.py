@@ -1078,3 +1078,17 @@ PROGRAMS = found_in("newer", [
 )
 def test_value_and_grad(f, args, kwargs, wrt):
     assert_value_and_grad(f, *args, wrt=wrt, **kwargs)
+
+
+def summed_list_written_by_index(p):
+    # found by the fuzzer: np.sum's adjoint of a list was an array, and the list's pop failed
+    m = p["b"] * 2.0
+    xs = []
+    xs.append(p["b"])
+    xs.append(np.sin(p["w"][0]))
+    xs[0] = m
+    return np.sum(xs)
+
+
+def test_np_sum_of_a_list_written_by_index():
+    assert_value_and_grad(summed_list_written_by_index, {"w": arr(2), "b": 1.5})

@@ -226,10 +226,14 @@ def unbroadcast(g, x):
 
 
 def expand_reduced(g, x, axis=None, keepdims=False):
-    """Broadcast the gradient of a reduction over `axis` back to the shape of `x`."""
+    """Broadcast the gradient of a reduction over `axis` back to the shape of `x`; for a list
+    (`np.sum(xs)`), a list of one part per item, as the list's own adjoint is."""
     if axis is not None and not keepdims and np.ndim(x):
         g = np.expand_dims(g, axis)
-    return np.broadcast_to(g, np.shape(x))
+    expanded = np.broadcast_to(g, np.shape(x))
+    if isinstance(x, list):
+        return [np.array(part) if np.ndim(part) else part for part in expanded]
+    return expanded
 
 
 def reduced_count(x, y):
