@@ -48,6 +48,12 @@ def parse_stmts(source: str) -> list[gast.stmt]:
     return gast.parse(source).body
 
 
+def copy_of(node: gast.expr) -> gast.Call:
+    """`node.copy()`: the array (or list) `node` holds, as a new object."""
+    return gast.Call(func=gast.Attribute(value=node, attr="copy", ctx=gast.Load()), args=[],
+                     keywords=[])
+
+
 def clone(node: Node) -> Node:
     """A deep copy that keeps origins (they are immutable, so shared)."""
     return copy.deepcopy(node)

@@ -40,6 +40,7 @@ from .gastutil import (
     assign,
     assigned_names,
     const,
+    copy_of,
     load,
     loaded_names,
     parameter_names,
@@ -326,9 +327,7 @@ def _rebound_first(tree: gast.FunctionDef) -> set[str]:
 
 def _copy_on_entry(name: str, tree: gast.FunctionDef) -> gast.stmt:
     """The derivative writes into its own copy of an argument, never the caller's array."""
-    return assign(name, gast.Call(func=gast.Attribute(value=load(name), attr="copy",
-                                                      ctx=gast.Load()), args=[], keywords=[]),
-                  tree)
+    return assign(name, copy_of(load(name)), tree)
 
 
 def top_level_prev_names(nodes: list[Node], plan: SavePlan) -> set[str]:

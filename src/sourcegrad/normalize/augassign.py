@@ -33,6 +33,7 @@ from ..gastutil import (
     assign,
     assigned_names,
     clone,
+    copy_of,
     load,
     loaded_names,
     parameter_names,
@@ -267,8 +268,7 @@ class LowerAugAssign(ChangingCalls, LibraryCalls, gast.NodeTransformer):
             stmts.append(check_unshared(inner, origin))
         taken = clone(inner)
         if isinstance(target, gast.Subscript):  # `part = xs[k].copy()`
-            taken = gast.Call(func=gast.Attribute(value=taken, attr="copy", ctx=gast.Load()),
-                              args=[], keywords=[])
+            taken = copy_of(taken)
         taken = assign(part, taken, origin)
         self._bind(part, None)  # a copy (a new object, for an attribute): put back below
         written = type(target)(**{**{f: getattr(target, f) for f in target._fields},

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import gast
 
-from ..gastutil import assign, clone, load, loaded_names, store, with_origin
+from ..gastutil import assign, clone, copy_of, load, loaded_names, store, with_origin
 
 # calls and attributes whose result may be a view of their first operand
 VIEW_METHODS = {"reshape", "view", "transpose", "ravel", "squeeze", "swapaxes", "diagonal",
@@ -65,9 +65,7 @@ def sliced_view(value: gast.expr) -> str | None:
 
 def copied(name: str, origin: gast.stmt) -> gast.Assign:
     """`x = x.copy()`: a change of `x` leaves the array others saved untouched."""
-    call = gast.Call(func=gast.Attribute(value=load(name), attr="copy", ctx=gast.Load()),
-                     args=[], keywords=[])
-    return assign(name, call, origin)
+    return assign(name, copy_of(load(name)), origin)
 
 
 def written_back(base: str, view: gast.expr, name: str, origin: gast.stmt) -> gast.Assign:

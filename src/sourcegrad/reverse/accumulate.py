@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gast
 
-from ..gastutil import assign, load, store
+from ..gastutil import assign, copy_of, load, store
 from .context import Context
 from .nodes import AdjointState
 
@@ -86,9 +86,7 @@ def accumulate_at(ctx: Context, state: AdjointState, var: str, index: gast.expr,
     if var not in state.init:
         code.append(assign(store(dvar), specializer.visit(zeros_like(var))))
     elif var not in state.owned:
-        copy_call = gast.Call(func=gast.Attribute(value=load(dvar), attr="copy", ctx=gast.Load()),
-                              args=[], keywords=[])
-        code.append(assign(store(dvar), copy_call))
+        code.append(assign(store(dvar), copy_of(load(dvar))))
         state.copied.add(var)
     state.init.add(var)
     state.owned.add(var)

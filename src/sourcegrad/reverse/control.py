@@ -17,7 +17,7 @@ from ..analysis.abstract import specializable
 from ..analysis.activity import is_append
 from ..analysis.definedness import upward_exposed
 from ..errors import UnsupportedSyntaxError
-from ..gastutil import assign, load, loaded_names
+from ..gastutil import assign, copy_of, load, loaded_names
 from ..normalize.mutations import call_effects
 from .accumulate import zeros_like
 from .appends import append_step
@@ -43,8 +43,7 @@ def _touched(stmts: list[gast.stmt], ctx: Context) -> set[str]:
 def _copied(name: str, container: bool) -> gast.Call:
     if container:  # a list, tuple or dict of adjoints
         return gast.Call(func=load("owned_copy"), args=[load(name)], keywords=[])
-    return gast.Call(func=gast.Attribute(value=load(name), attr="copy", ctx=gast.Load()),
-                     args=[], keywords=[])
+    return copy_of(load(name))
 
 
 def _contains_break(stmts: list[gast.stmt]) -> bool:

@@ -17,7 +17,7 @@ import gast
 
 from ..analysis.abstract import specializable
 from ..errors import NoRuleError, UnsupportedSyntaxError
-from ..gastutil import assign, clone, const, load, loaded_names, target_names
+from ..gastutil import assign, clone, const, copy_of, load, loaded_names, target_names
 from ..normalize.sharing import VIEW_FUNCTIONS, VIEW_METHODS
 from ..parse import is_library_function
 from ..rules import Contribution, Local, bind, fill
@@ -58,12 +58,6 @@ def _viewed(value: gast.expr, local_names: set[str]) -> gast.expr | None:
             return value.args[0] if value.args else None
         return owner  # y.swapaxes(0, 1)
     return None
-
-
-def _copy(value: gast.expr) -> gast.Call:
-    """`value.copy()`."""
-    return gast.Call(func=gast.Attribute(value=clone(value), attr="copy", ctx=gast.Load()),
-                     args=[], keywords=[])
 
 
 class _Rename(gast.NodeTransformer):
@@ -123,7 +117,7 @@ class AssignAdjoint(UserCalls):
             and target.id in self.ctx.written \
             and not self.ctx.adds_item_by_item(target.id)  # a list appended to: followed
         if viewed_written or alias_written:
-            self.primal = assign(clone(self.target), _copy(value), self.stmt)
+            self.primal = assign(clone(self.target), copy_of(clone(value)), self.stmt)
 
     def _shape_map(self) -> dict:
         """Shapes of the names this block uses: operands before the statement (also under

@@ -11,16 +11,11 @@ from __future__ import annotations
 import gast
 
 from ..analysis.abstract import UNKNOWN, known, specializable
-from ..gastutil import assign, clone, const, load, loaded_names
+from ..gastutil import assign, clone, const, copy_of, load, loaded_names
 from .accumulate import _is_basic_index, _is_whole, accumulate
 from .context import Context
 from .nodes import AdjointState, Step
 from .specialize import Specializer
-
-
-def _copy(node: gast.expr) -> gast.Call:
-    return gast.Call(func=gast.Attribute(value=node, attr="copy", ctx=gast.Load()), args=[],
-                     keywords=[])
 
 
 def _part(name: str, index: gast.expr) -> gast.Subscript:
@@ -54,7 +49,7 @@ def store_step(ctx: Context, stmt: gast.Assign, state: AdjointState) -> Step:
         elif flows:
             accumulate(ctx, state, value.id, part, code, shares_nothing=not item)
         if array not in state.owned:
-            code.append(assign(dy, _copy(load(dy))))
+            code.append(assign(dy, copy_of(load(dy))))
             state.copied.add(array)
             state.owned.add(array)
         written = gast.Subscript(value=load(dy), slice=clone(index), ctx=gast.Store())
@@ -64,7 +59,7 @@ def store_step(ctx: Context, stmt: gast.Assign, state: AdjointState) -> Step:
         for var, held in later:
             accumulate(ctx, state, var, held, code)
     reads = set().union(*(loaded_names(s) for s in code)) & ctx.local_names if code else set()
-    save = _part(array, index) if part_shape == () else _copy(_part(array, index))
+    save = _part(array, index) if part_shape == () else copy_of(_part(array, index))
     return Step(stmt, code, [], reads - {array}, set(), {}, getattr(stmt, "origin", None),
                 writes=array, save_value=save)
 
@@ -88,7 +83,7 @@ def _flowing_part(ctx: Context, specializer: Specializer, dy: str, index: gast.e
     part = _part(dy, index)
     value_shape = specializer.shapes.get(value.id)
     if known(part_shape) and part_shape == value_shape:
-        return part if part_shape == () else _copy(part)
+        return part if part_shape == () else copy_of(part)
     if part_shape is not None and value_shape is not None:
         specializer.shapes["_written_part"] = part_shape
         summed = specializer.visit(gast.Call(func=load("unbroadcast"), args=[
@@ -97,9 +92,9 @@ def _flowing_part(ctx: Context, specializer: Specializer, dy: str, index: gast.e
         # array; the part itself or unbroadcast (which may return its argument) do not
         summed_anew = isinstance(summed, gast.Call) and isinstance(summed.func, gast.Attribute) \
             and summed.func.attr == "sum"
-        return _Replace("_written_part", part if summed_anew else _copy(part)).visit(summed)
+        return _Replace("_written_part", part if summed_anew else copy_of(part)).visit(summed)
     if _is_basic_index(index, ctx):
-        return gast.Call(func=load("unbroadcast"), args=[_copy(part), load(value.id)],
+        return gast.Call(func=load("unbroadcast"), args=[copy_of(part), load(value.id)],
                          keywords=[])
     return gast.Call(func=load("written_part"), args=[load(dy), clone(index), load(value.id)],
                      keywords=[])
