@@ -1092,3 +1092,17 @@ def summed_list_written_by_index(p):
 
 def test_np_sum_of_a_list_written_by_index():
     assert_value_and_grad(summed_list_written_by_index, {"w": arr(2), "b": 1.5})
+
+
+def number_written_into_a_list_of_arrays(x, a, n):
+    # found by the fuzzer (seed 63203962 L5): the written number's adjoint was taken with
+    # `.copy()`, which a float does not have
+    xs = []
+    for _ in range(n):
+        xs.append(a)
+    xs[1] = x
+    return xs[1] * np.sum(xs[0]) + xs[2][1]
+
+
+def test_number_written_into_a_list_of_arrays():
+    assert_value_and_grad(number_written_into_a_list_of_arrays, 0.7, arr(3), 3, wrt=(0, 1))

@@ -40,7 +40,8 @@ def store_step(ctx: Context, stmt: gast.Assign, state: AdjointState) -> Step:
         if flows and item:
             part = _part(dy, index)  # the item's adjoint, whole: shared, not copied
         elif flows:
-            part = _flowing_part(ctx, specializer, dy, index, value, part_shape)
+            part = _flowing_part(ctx, specializer, dy, index, value, part_shape,
+                                 container.shape is None)
         later = []
         if flows and value.id == array:  # `y[::-1] = y`: zero the part first, then add it
             held = ctx.namer.fresh(f"{dy}_written")
@@ -78,8 +79,10 @@ def _whole_write(ctx: Context, stmt: gast.Assign, state: AdjointState, array: st
 
 
 def _flowing_part(ctx: Context, specializer: Specializer, dy: str, index: gast.expr,
-                  value: gast.Name, part_shape) -> gast.expr:
-    """What of `dy` flows into the written value: an owned copy shaped like the value."""
+                  value: gast.Name, part_shape, maybe_list: bool) -> gast.expr:
+    """What of `dy` flows into the written value: an owned copy shaped like the value. Into a
+    container that may be a list, the item may be a number, which has no `.copy()`: the
+    runtime `written_part` copies only arrays."""
     part = _part(dy, index)
     value_shape = specializer.shapes.get(value.id)
     if known(part_shape) and part_shape == value_shape:
@@ -93,7 +96,7 @@ def _flowing_part(ctx: Context, specializer: Specializer, dy: str, index: gast.e
         summed_anew = isinstance(summed, gast.Call) and isinstance(summed.func, gast.Attribute) \
             and summed.func.attr == "sum"
         return _Replace("_written_part", part if summed_anew else copy_of(part)).visit(summed)
-    if _is_basic_index(index, ctx):
+    if _is_basic_index(index, ctx) and not maybe_list:
         return gast.Call(func=load("unbroadcast"), args=[copy_of(part), load(value.id)],
                          keywords=[])
     return gast.Call(func=load("written_part"), args=[load(dy), clone(index), load(value.id)],

@@ -371,7 +371,8 @@ def written_part(g, index, value):
             from ..errors import NoRuleError
             raise NoRuleError("a write into an array with repeated indices has no derivative "
                               "rule", None, hint="Use unique indices, or np.add.at for sums.")
-    return unbroadcast(np.array(g[index]), value)
+    part = g[index]  # of a list: an item, which may be a number
+    return unbroadcast(np.array(part) if isinstance(part, np.ndarray) else part, value)
 
 
 def add_at(dx, index, g):
