@@ -274,7 +274,7 @@ def test_a_method_writing_into_its_object_says_why_and_what_to_do():
     with pytest.raises(sourcegrad.UnsupportedSyntaxError) as info:
         sourcegrad.grad(fills_the_object, wrt=1)(_Buffer(), np.ones(2))
     message = str(info.value)
-    assert "changes its argument self in place" in message and "called by name" in message
+    assert "writes into its object's arrays" in message and "called by name" in message
     _assert_points_at(message, fills_the_object, "return holder.fill(x)")
 
 

@@ -250,7 +250,7 @@ def closure_setting_an_attribute_in_an_expression(x, ws, cell):
     (closure_setting_an_attribute_in_an_expression, (0.5, [arr(3)], _Cell(arr(3), 0.3)),
      "called inside a larger expression"),
     (keeps_a_lambda, (0.7,), "used as a value"),
-    (returns_a_nested_function, (0.7,), "a function held in a variable"),
+    (returns_a_nested_function, (0.7,), "used as a value"),
     (sorts_with_a_lambda, (0.7, [1.0, 2.0]), "used as a value"),
 ])
 def test_nested_function_stored_or_given_to_library_code_is_refused(f, args, match):

@@ -1104,5 +1104,21 @@ def number_written_into_a_list_of_arrays(x, a, n):
     return xs[1] * np.sum(xs[0]) + xs[2][1]
 
 
+def list_item_written_with_itself(a, scale):
+    # found by the fuzzer (seed 41000669): the item saved before the write was taken with
+    # `.copy()`, which a float does not have
+    xs = []
+    for _ in range(3):
+        xs.append(scale)
+    for _ in range(2):
+        xs[1] = xs[1]
+        total = sum(q for q in xs)
+    return np.sum(a) * total
+
+
+def test_list_item_written_with_itself():
+    assert_value_and_grad(list_item_written_with_itself, arr(3), -1.091, wrt=(0, 1))
+
+
 def test_number_written_into_a_list_of_arrays():
     assert_value_and_grad(number_written_into_a_list_of_arrays, 0.7, arr(3), 3, wrt=(0, 1))

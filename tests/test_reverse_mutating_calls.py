@@ -971,3 +971,38 @@ def test_grad(f, args, kwargs, wrt):
 def test_refused(f, args, wrt):
     with pytest.raises(sourcegrad.UnsupportedSyntaxError):
         sourcegrad.grad(f, wrt=wrt)(*copy.deepcopy(args))
+
+
+# -- helpers sourcegrad cannot read ---------------------------------------------------------------
+
+
+def _guarded_fill(m):
+    try:
+        m[0] = 5.0
+    except ValueError:
+        pass
+    return 0.0
+
+
+def mask_changed_by_an_unreadable_helper(x):
+    # the helper changes `m` after `x * m` was taken; assumed to change nothing, the adjoint
+    # read the changed mask and gave [5, 1, 1] instead of [1, 1, 1]
+    m = np.ones(3)
+    y = np.sum(x * m)
+    _guarded_fill(m)
+    return y
+
+
+def test_a_call_handing_an_unreadable_helper_a_name_is_refused():
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError, match="try/except") as err:
+        sourcegrad.grad(mask_changed_by_an_unreadable_helper)(np.ones(3))
+    assert "sourcegrad reads _guarded_fill to know whether this call changes" in str(err.value)
+    assert "called from:" in str(err.value) and "_guarded_fill(m)" in str(err.value)
+
+
+def unreadable_helper_handed_a_new_array(x):
+    return x * (_guarded_fill(np.ones(3)) + 2.0)
+
+
+def test_an_unreadable_helper_handed_only_new_values_runs_as_written():
+    assert_value_and_grad(unreadable_helper_handed_a_new_array, 0.7)

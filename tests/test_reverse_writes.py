@@ -150,6 +150,24 @@ def store_rows_in_a_loop(x, n):
     return np.sum(G**3)
 
 
+def _scaled_grid(p):
+    return np.linspace(0.24, 0.21, 12).reshape(4, 3) * p
+
+
+def helper_result_squared_in_part(x):
+    # found by the fuzzer (seed 41000693): a helper's result may be a list, so the part read
+    # for `u[1:] **= 2` was not copied, and the write changed what its adjoint reads
+    u = _scaled_grid(x)
+    u[1:] **= 2
+    return np.sum(u)
+
+
+def helper_result_part_replaced(x):
+    u = _scaled_grid(x)
+    u[1:] = np.sin(u[1:])
+    return np.sum(u * u)
+
+
 CASES = [
     case(cumulative_sum, arr(5)),
     case(euler_trajectory, 0.8, 1.1, 6),
@@ -168,6 +186,9 @@ CASES = [
     case(store_row_of_partly_known_shape, 0.7, 3, name="kind2-row"),
     case(store_column_of_partly_known_shape, 0.4, 3, name="kind2-column"),
     case(store_rows_in_a_loop, 0.3, 4, name="kind2-rows-in-loop"),
+]) + found_in("fuzz", [
+    case(helper_result_squared_in_part, 1.3),
+    case(helper_result_part_replaced, 1.3),
 ])
 
 

@@ -53,6 +53,15 @@ def is_package_class(cls: type) -> bool:
     return False
 
 
+def is_user_class(cls: Any) -> bool:
+    """A class the user wrote (its module is a file outside the standard library and the
+    installed packages): its methods have source sourcegrad reads."""
+    if not inspect.isclass(cls):
+        return False
+    file = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    return bool(file) and not str(Path(file).resolve()).startswith(_LIBRARY_DIRS)
+
+
 @dataclass
 class Namespace:
     """The names a function can see besides its locals: closure cells, globals, builtins."""

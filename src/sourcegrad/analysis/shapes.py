@@ -28,6 +28,7 @@ import numpy as np
 
 from ..gastutil import target_names
 from ..normalize.mutations import call_effects
+from ..parse import is_user_class
 from ..runtime import stop_gradient, with_attribute
 from .abstract import (
     INTEGER,
@@ -343,6 +344,8 @@ class ShapeFacts:
             return self._returned_arguments(fn, node, env)
         if kind.kind == "user":
             return self._returned_argument(fn, node, env)
+        if is_user_class(fn):  # `b = Box()`: its methods
+            return Abstract(None, cls=fn)  # are known, its attributes not
         if kind.kind not in ("rule", "zero") or fn is None:
             return UNKNOWN
         return self._function(fn, args, node)

@@ -164,7 +164,7 @@ class LowerAugAssign(ChangingCalls, LibraryCalls, gast.NodeTransformer):
             self.effects is not None else None
         if fn is None:
             return sources
-        effects = self.effects.of(fn)
+        effects = self.effects.of(fn, value)
         for param, argument in self.effects.arguments(value, fn, effects.returned).items():
             source = view_source(argument)
             if source is not None:

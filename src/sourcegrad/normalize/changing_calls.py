@@ -83,7 +83,7 @@ class ChangingCalls:
             fn = self.effects.callee(call)
             if fn is None:
                 continue
-            effects = self.effects.of(fn)
+            effects = self.effects.of(fn, call)
             passed = self.effects.arguments(call, fn, effects.changed | effects.rebound
                                             | effects.by_method)
             changed = sorted(p for p, a in passed.items() if view_source(a) is not None)
@@ -126,7 +126,7 @@ class ChangingCalls:
         fn = self.effects.callee(call) if self.effects is not None else None
         if fn is None:
             return None
-        effects = self.effects.of(fn)
+        effects = self.effects.of(fn, call)
         passed = self.effects.arguments(call, fn, effects.changed | effects.rebound
                                         | effects.by_method)
         passed = {p: a for p, a in passed.items() if view_source(a) is not None}
@@ -173,7 +173,7 @@ class ChangingCalls:
         fn = self.effects.callee(call) if self.effects is not None else None
         if fn is None:
             return
-        effects = self.effects.of(fn)
+        effects = self.effects.of(fn, call)
         returned = self.effects.arguments(call, fn, effects.returned)
         for param, argument in returned.items():
             source = view_source(argument)

@@ -20,7 +20,7 @@ from typing import Any
 
 import gast
 
-from ..errors import SourcegradError, UnsupportedSyntaxError
+from ..errors import SourcegradError, UnsupportedSyntaxError, UserCodeError
 from ..gastutil import assign, assigned_names, load, parameter_names, target_names
 from ..names import Namer, names_in
 from ..parse import Namespace, ParsedFunction, is_library_function, parse_function
@@ -37,6 +37,7 @@ class Effects:
     returned: frozenset[str] = frozenset()  # parameters whose argument it may return (a part)
     returned_whole: frozenset[str] = frozenset()  # ... whose argument itself it may return
     always_returned: frozenset[str] = frozenset()  # ... that it returns, as is, on every path
+    unreadable: SourcegradError | None = None  # why its source could not be walked: unknown
 
 
 _EFFECTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # function -> Effects
@@ -67,8 +68,8 @@ def _parsed(fn: Any) -> ParsedFunction:
 
 
 def _walk(fn: Any) -> Effects:
-    """The effects of `fn`, from its source; none known when sourcegrad cannot read it (its
-    own errors are raised where it is differentiated: an inactive call runs as written)."""
+    """The effects of `fn`, from its source; unknown (`unreadable`) when sourcegrad cannot
+    read it: `CallEffects.of` then refuses a call that hands it anything it might change."""
     try:
         parsed = _parsed(fn)
         parsed = ParsedFunction(parsed.fn, copy.deepcopy(parsed.tree), parsed.filename,
@@ -81,8 +82,8 @@ def _walk(fn: Any) -> Effects:
         effects = CallEffects(parsed.namespace, local_names, Namer(), only_analyze=True)
         walker = LowerAugAssign(tree, params, effects)
         walker.visit(tree)
-    except SourcegradError:
-        return Effects()
+    except SourcegradError as error:
+        return Effects(unreadable=error)
     changed = frozenset(walker.changed_params)
     return Effects(changed, frozenset(walker.rebound_params) - changed,
                    frozenset(walker.changed_by_method), frozenset(walker.returned_params),
@@ -99,15 +100,26 @@ class CallEffects:
         self.only_analyze = only_analyze  # note what changes, rewrite nothing
         self._variants: dict[tuple[Any, tuple[str, ...]], str] = {}
 
-    @staticmethod
-    def of(fn: Any) -> Effects:
-        return call_effects(fn)
+    def of(self, fn: Any, call: gast.Call) -> Effects:
+        """What `call` of `fn` does to its arguments. When `fn` could not be read, nothing is
+        known: a call handing it a local name (maybe an array it writes into) is refused, since
+        assuming no change would leave the derivative reading the changed array."""
+        effects = call_effects(fn)
+        if effects.unreadable is None:
+            return effects
+        handed = [a for a in [*call.args, *(k.value for k in call.keywords)]
+                  if any(isinstance(n, gast.Name) and n.id in self.local_names
+                         for n in gast.walk(a))]
+        if handed:
+            raise unreadable_callee_error(fn, call, effects.unreadable)
+        return effects
 
     def callee(self, call: gast.Call) -> Any:
         """The user function `call` calls, or None."""
         target = self.namespace.resolve(call.func, self.local_names)
         if isinstance(target, LiftedFunction) or (
-                inspect.isfunction(target) and not is_library_function(target)):
+                inspect.isfunction(target) and not is_library_function(target)
+                and target.__module__.partition(".")[0] != "sourcegrad"):  # its runtime
             return target
         return None
 
@@ -138,6 +150,22 @@ class CallEffects:
             self.namespace.closure[name] = variant
             self._variants[key] = name, variant.returns_value
         return self._variants[key]
+
+
+def unreadable_callee_error(fn: Any, call: gast.Call, error: SourcegradError) -> SourcegradError:
+    """The error that kept sourcegrad from reading `fn`, at its place in `fn`, saying why it
+    matters for this call (even one that carries no gradient) and where the call is."""
+    why = f"sourcegrad reads {fn.__name__} to know whether this call changes its arguments " \
+        "in place (which the derivative must see, even where no gradient flows)."
+    if isinstance(error, UserCodeError):
+        raised = type(error)(error.what, error.origin, why, error.hint)
+    else:
+        raised = UnsupportedSyntaxError(f"sourcegrad cannot read {fn.__name__}: {error}", None,
+                                        why)
+    origin = getattr(call, "origin", None)
+    if origin is not None:
+        raised.args = (f"{raised.args[0]}\n  called from:\n{origin.render()}",)
+    return raised
 
 
 def variant_of(fn: Any, params: tuple[str, ...]) -> LiftedFunction:

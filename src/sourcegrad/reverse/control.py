@@ -18,7 +18,7 @@ from ..analysis.activity import is_append
 from ..analysis.definedness import upward_exposed
 from ..errors import UnsupportedSyntaxError
 from ..gastutil import assign, copy_of, load, loaded_names
-from ..normalize.mutations import call_effects
+from ..normalize.mutations import call_effects, unreadable_callee_error
 from .accumulate import zeros_like
 from .appends import append_step
 from .context import Context
@@ -56,14 +56,20 @@ def _contains_break(stmts: list[gast.stmt]) -> bool:
     return False
 
 
-def _changes_its_object(cls: type, name: str) -> bool:
-    """Whether the method `name` of `cls` sets attributes of (or writes into) its object."""
+def _method_change(cls: type, name: str, call: gast.Call) -> str | None:
+    """How the method `name` of `cls` changes its object: "written" (into its arrays), "set"
+    (attributes only), or None. One sourcegrad cannot read may change anything: its own error
+    is raised, saying why this call needs it read."""
     method = getattr(cls, name, None)
     if not inspect.isfunction(method):
-        return False
+        return None
     receiver = next(iter(inspect.signature(method, follow_wrapped=False).parameters), None)
     effects = call_effects(method)
-    return receiver in effects.changed | effects.rebound | effects.by_method
+    if effects.unreadable is not None:
+        raise unreadable_callee_error(method, call, effects.unreadable)
+    if receiver in effects.changed | effects.by_method:
+        return "written"
+    return "set" if receiver in effects.rebound else None
 
 
 class Differentiator:
@@ -89,6 +95,8 @@ class Differentiator:
     def visit_Assign(self, stmt: gast.Assign, state: AdjointState) -> Step | None:
         if isinstance(stmt.targets[0], gast.Subscript):
             return store_step(self.ctx, stmt, state)
+        if isinstance(stmt.value, gast.Call):
+            self._refuse_unfollowed_method(stmt, stmt.value, "")
         return assignment_step(self.ctx, stmt, state)
 
     def visit_Expr(self, stmt: gast.Expr, state: AdjointState) -> Step | None:
@@ -109,26 +117,40 @@ class Differentiator:
         if not isinstance(call, gast.Call) or getattr(call.func, "id", None) in (
                 "print", "check_keywords", "check_unshared"):
             return
-        func = call.func
-        owner = self.ctx.shapes.value(func.value, self.ctx.shapes.env_at(stmt)).cls if \
-            isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) else None
-        changes_its_object = owner is not None and _changes_its_object(owner, func.attr)
-        if not changes_its_object and not loaded_names(call) & self.ctx.activity.varied:
+        self._refuse_unfollowed_method(stmt, call, " (its result is dropped)")
+        if not loaded_names(call) & self.ctx.activity.varied:
             return
-        if owner is not None:  # not followed (analysis/method_changes.py): its arguments
-            raise UnsupportedSyntaxError(  # are not plain names, or others hold the object
-                f"{func.value.id}.{func.attr}(...) is called for what it changes (its result "
-                "is dropped): sourcegrad cannot follow this method's changes to its object",
-                getattr(stmt, "origin", None),
-                hint=f"Pass it plain variables (v = ...; {func.value.id}.{func.attr}(v)), or "
-                     f"write it as a function called by name, {func.attr}({func.value.id}, "
-                     "...), which may set attributes of its argument.")
         raise UnsupportedSyntaxError(
             "a call whose result is not used, on values that carry a gradient",
             getattr(stmt, "origin", None),
             why="If it changes them in place (x.sort(), x.fill(0), np.copyto, out=...), "
                 "the derivative could not see it.",
             hint="Use the returned value instead: y = np.sort(x).")
+
+    def _refuse_unfollowed_method(self, stmt: gast.stmt, call: gast.Call, dropped: str) -> None:
+        """`obj.step(...)` of a user class whose method changes its object, left as written
+        because analysis/method_changes.py could not follow it. Active or not, an adjoint may
+        read the object's arrays it changes."""
+        func = call.func
+        if not (isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name)):
+            return
+        owner = self.ctx.shapes.value(func.value, self.ctx.shapes.env_at(stmt)).cls
+        change = _method_change(owner, func.attr, call) if owner is not None else None
+        if change is None:
+            return
+        obj, method = func.value.id, func.attr
+        why = "It writes into its object's arrays (self.v[i] = ..., self.v += ...)." \
+            if change == "written" else \
+            "Its arguments are not plain names, or other names hold the object."
+        raise UnsupportedSyntaxError(
+            f"{obj}.{method}(...) is called for what it changes{dropped}: sourcegrad cannot "
+            "follow this method's changes to its object", getattr(stmt, "origin", None),
+            why=why,
+            hint=f"Write it as a function called by name, {method}({obj}, ...), which may "
+                 "change its argument in place"
+                 + (", or set attributes (self.v = ...) instead of writing into them."
+                    if change == "written" else
+                    f"; or pass it plain variables (v = ...; {obj}.{method}(v))."))
 
     def visit_Return(self, stmt: gast.stmt, state: AdjointState) -> Step:
         return passive_step(stmt)

@@ -112,12 +112,16 @@ class AssignAdjoint(UserCalls):
             return
         base = _viewed(value, self.ctx.local_names)
         viewed_written = isinstance(base, gast.Name) and base.id in self.ctx.written \
-            and not self.ctx.adds_item_by_item(base.id)  # a list's item: no view
+            and base.id not in self.ctx.containers  # a list's item: no view
         alias_written = (isinstance(value, gast.Name) or base is not None) \
             and target.id in self.ctx.written \
-            and not self.ctx.adds_item_by_item(target.id)  # a list appended to: followed
+            and target.id not in self.ctx.containers  # a list appended to: followed
         if viewed_written or alias_written:
-            self.primal = assign(clone(self.target), copy_of(clone(value)), self.stmt)
+            held = base.id if viewed_written else target.id
+            owned = gast.Call(func=load("owned_part"), args=[clone(value)], keywords=[]) \
+                if held in self.ctx.maybe_containers else copy_of(clone(value))
+            self.primal = assign(clone(self.target), owned, self.stmt)  # maybe a list: its
+            # items are numbers or arrays the list holds, and `owned_part` copies only arrays
 
     def _shape_map(self) -> dict:
         """Shapes of the names this block uses: operands before the statement (also under

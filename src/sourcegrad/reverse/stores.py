@@ -28,12 +28,12 @@ def store_step(ctx: Context, stmt: gast.Assign, state: AdjointState) -> Step:
     env = ctx.shapes.env_at(stmt)
     specializer = Specializer(specializable(env))
     part_shape = ctx.shapes.value(_part(array, index), env).shape
+    container = env.get(array, UNKNOWN)
     code: list[gast.stmt] = []
     if ctx.is_active(array) and array in state.init:
         dy = ctx.namer.adjoint(array)
         if env.get(array) is not None and env[array].shape == () and _is_whole(index):
             return _whole_write(ctx, stmt, state, array, value)
-        container = env.get(array, UNKNOWN)
         flows = isinstance(value, gast.Name) and ctx.is_active(value.id) and not \
             container.integer  # an integer array truncates: nothing flows back
         item = container.items is not None or container.is_dict  # of a list or dict
@@ -60,7 +60,8 @@ def store_step(ctx: Context, stmt: gast.Assign, state: AdjointState) -> Step:
         for var, held in later:
             accumulate(ctx, state, var, held, code)
     reads = set().union(*(loaded_names(s) for s in code)) & ctx.local_names if code else set()
-    save = _part(array, index) if part_shape == () else copy_of(_part(array, index))
+    save = _part(array, index) if part_shape == () else _owned(
+        _part(array, index), container.shape is None)
     return Step(stmt, code, [], reads - {array}, set(), {}, getattr(stmt, "origin", None),
                 writes=array, save_value=save)
 
@@ -82,7 +83,7 @@ def _flowing_part(ctx: Context, specializer: Specializer, dy: str, index: gast.e
                   value: gast.Name, part_shape, maybe_list: bool) -> gast.expr:
     """What of `dy` flows into the written value: an owned copy shaped like the value. Into a
     container that may be a list, the item may be a number, which has no `.copy()`: the
-    runtime `written_part` copies only arrays."""
+    runtime `owned_part` copies only arrays."""
     part = _part(dy, index)
     value_shape = specializer.shapes.get(value.id)
     if known(part_shape) and part_shape == value_shape:
@@ -96,11 +97,18 @@ def _flowing_part(ctx: Context, specializer: Specializer, dy: str, index: gast.e
         summed_anew = isinstance(summed, gast.Call) and isinstance(summed.func, gast.Attribute) \
             and summed.func.attr == "sum"
         return _Replace("_written_part", part if summed_anew else copy_of(part)).visit(summed)
-    if _is_basic_index(index, ctx) and not maybe_list:
-        return gast.Call(func=load("unbroadcast"), args=[copy_of(part), load(value.id)],
-                         keywords=[])
+    if _is_basic_index(index, ctx):
+        return gast.Call(func=load("unbroadcast"), args=[_owned(part, maybe_list),
+                                                         load(value.id)], keywords=[])
     return gast.Call(func=load("written_part"), args=[load(dy), clone(index), load(value.id)],
                      keywords=[])
+
+
+def _owned(part: gast.expr, maybe_list: bool) -> gast.expr:
+    """A copy of `part` the derivative owns: `part.copy()` of an array; of an item of what
+    may be a list (a number, maybe), the runtime `owned_part`, which copies only arrays."""
+    return gast.Call(func=load("owned_part"), args=[part], keywords=[]) if maybe_list \
+        else copy_of(part)
 
 
 class _Replace(gast.NodeTransformer):

@@ -15,7 +15,7 @@ __all__ = [
     "split_concatenated", "sum_repeats", "unbroadcast", "expand_reduced", "zeros_like",
     "reduced_count", "extremum_mask", "matmul_left", "matmul_right", "dot_left", "dot_right",
     "untranspose", "split_like", "unstack", "clip_mask", "pick_extremum", "spread_sum", "add_at",
-    "written_part", "dict_key", "owned_copy", "check_keywords", "with_attribute",
+    "written_part", "owned_part", "dict_key", "owned_copy", "check_keywords", "with_attribute",
     "attribute_adjoint", "without_attribute", "zero_adjoint", "check_unshared", "with_defaults",
     "leading_parts", "shares_changes",
 ]
@@ -60,6 +60,12 @@ def owned_copy(adjoint):
     if isinstance(adjoint, dict):
         return dict(adjoint)
     return list(adjoint)
+
+
+def owned_part(part):
+    """A copy of `part` when it is an array (the derivative zeroes the original next); an
+    item of a list may be a number, which is its own."""
+    return part.copy() if isinstance(part, np.ndarray) else part
 
 
 def dict_key(mapping, index):
