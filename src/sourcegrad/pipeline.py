@@ -35,7 +35,7 @@ from .analysis.definedness import Definedness
 from .analysis.method_changes import follow_method_changes
 from .analysis.shapes import ShapeFacts
 from .analysis.static_branches import prune_static_branches
-from .errors import UnsupportedSyntaxError
+from .errors import NoRuleError, UnsupportedSyntaxError
 from .gastutil import (
     assign,
     assigned_names,
@@ -170,6 +170,7 @@ def differentiate(canonical: Canonical, active_params: set[str], params: Env,
     activity = analyze_activity(tree, active_params, calls, outputs)
     shapes = facts(tree)
     _refuse_aliased_inplace(tree, shapes)
+    _refuse_slice_bounds_with_gradient(tree, activity, calls)
     written = _written_arrays(tree, canonical)
     ctx = Context(namer, activity, calls, Definedness(tree), shapes,
                   set(canonical.local_names),
@@ -205,6 +206,23 @@ class _FactsOf:
         if tree is not self._tree:
             self._tree, self._facts = tree, ShapeFacts(tree, self.params, self.calls)
         return self._facts
+
+
+def _refuse_slice_bounds_with_gradient(tree: gast.FunctionDef, activity: Activity,
+                                       calls: CallClassifier) -> None:
+    """`slice(0, x, 5j)` (what `np.r_[0:x:5j]` or `np.mgrid[0:x:5j]` index with, made a call by
+    normalize/anf.py) has no gradient as an index; made into values by np.r_ or np.mgrid, its
+    bounds would need one. Refused where the bounds carry a gradient the result needs."""
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Assign) and isinstance(node.value, gast.Call) and \
+                calls.resolve(node.value.func) is builtins.slice and \
+                set(target_names(node.targets[0])) & activity.useful and \
+                loaded_names(node.value) & activity.varied:
+            raise NoRuleError(
+                "a slice whose bounds carry a gradient (np.r_[0:x:5j], np.mgrid[0:x:5j]) has "
+                "no rule", getattr(node, "origin", None),
+                hint="Make the values with np.linspace (np.linspace(0, x, 5)), np.arange or "
+                     "np.meshgrid, which have rules.")
 
 
 def _refuse_aliased_inplace(tree: gast.FunctionDef, shapes: ShapeFacts) -> None:

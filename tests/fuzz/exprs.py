@@ -296,6 +296,8 @@ class ExprGen:
             (1 * (n in (4, 6)), lambda: f"np.ravel({e((2, n // 2))}, order='F')"),
             (1 * (n in (4, 6)), lambda: f"{e((2, n // 2))}.flatten(order='F')"),
             (1 * (n > 1), lambda: f"np.r_[{e((k,))}, {e((n - k,))}]"),
+            (1, lambda: f"(np.mgrid[-1.0:1.0:{n}j] * {e((n,))})"),
+            (0.3, lambda: f"np.r_[0.5:(1.0 + {self.scalar_from_scope(scope)} ** 2):{n}j]"),
             (1, lambda: f"np.sort({e((n,))})"),
             (1, lambda: f"np.array([{', '.join(e(()) for _ in range(n))}])"),
             (1, lambda: f"np.stack([{', '.join(e(()) for _ in range(n))}])"),
@@ -327,6 +329,7 @@ class ExprGen:
             (1 * (c > 1), lambda: f"np.concatenate([{e((r, 1))}, {e((r, c - 1))}], axis=1)"),
             (1 * (r > 1), lambda: f"np.vstack([{e((c,))}, {e((r - 1, c))}])"),
             (1, lambda: f"{e((r + 1, c))}[1:]"),
+            (1, lambda: f"(np.ogrid[0.0:1.0:{r}j, -1.0:1.0:{c}j][0] * {e((r, c))})"),
             (1, lambda: f"{e((r, c + 1))}[:, :-1]"),
             (1, lambda: f"np.cumsum({e((r, c))}, axis={self.pick([0, 1])})"),
             (1, lambda: f"(np.sum({e((r, c))}, axis={self.pick([0, 1])}, keepdims=True) + "

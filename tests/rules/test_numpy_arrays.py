@@ -14,7 +14,7 @@ from numpy import c_
 from numpy_cases import row
 
 import sourcegrad
-from oracle import arr, assert_grad
+from oracle import arr, assert_grad, assert_refused_at
 
 X23 = arr(2, 3, seed=1)
 X34 = arr(3, 4, seed=2)
@@ -206,6 +206,20 @@ def np_r_in_loop(x, w):
     return np.sum(t * w)
 
 
+def np_mgrid_scaled(x, w):
+    return np.sum(np.mgrid[0.0:1.0:4j] * x * w)
+
+
+def np_mgrid_matmul(x, w):
+    # found by the fuzzer (CI seed 90035): one slice was indexed as a tuple, a 2-d grid
+    return np.sum((x @ np.mgrid[1.0:2.0:3j]) * w)
+
+
+def np_ogrid_product(x, w):
+    rows, cols = np.ogrid[0.0:1.0:3j, -1.0:1.0:4j]
+    return np.sum(rows * cols * x * w)
+
+
 def columns(v):
     return c_[v, v * v]  # imported from numpy
 
@@ -253,6 +267,9 @@ JOINING = [
     row(np_r_written, arr(3)),
     row(np_r_in_loop, arr(3)),
     row(np_c_in_helper, arr(3)),
+    row(np_mgrid_scaled, 1.3),
+    row(np_ogrid_product, 0.7),
+    row(np_mgrid_matmul, arr(3)),
 ]
 
 # -- tiling, adding and padding -------------------------------------------------------------------
@@ -634,6 +651,35 @@ def test_index_concatenation_to_a_matrix_is_refused():
     """np.r_["r", ...] makes an np.matrix, whose `*` is a matrix product: refused, not guessed."""
     with pytest.raises(sourcegrad.NoRuleError, match="np.matrix"):
         sourcegrad.grad(matrix_directive)(arr(3))
+
+
+def mgrid_to_x(x):
+    return np.sum(np.mgrid[0:x:5j] ** 2)
+
+
+def ogrid_from_x(x):
+    rows, cols = np.ogrid[0:x:3j, 0:1:2j]
+    return np.sum(rows * cols)
+
+
+def r_range_to_x(x):
+    return np.sum(np.r_[0:x:4j, x])
+
+
+@pytest.mark.parametrize("f", [mgrid_to_x, ogrid_from_x, r_range_to_x])
+def test_slice_bounds_that_carry_a_gradient_are_refused(f):
+    # these gave 0 without an error: the bounds are an index, whose gradient is none
+    assert_refused_at(f, (1.3,), "np.", f)
+    with pytest.raises(sourcegrad.NoRuleError, match="slice whose bounds carry a gradient"):
+        sourcegrad.grad(f)(1.3)
+
+
+def grid_of_a_one_item_tuple(x):
+    return np.sum(np.mgrid[0:1:3j,] * x)
+
+
+def test_an_index_trick_indexed_with_a_one_item_tuple_is_refused():
+    assert_refused_at(grid_of_a_one_item_tuple, (1.3,), "np.mgrid", grid_of_a_one_item_tuple)
 
 
 @pytest.mark.parametrize("f, args, kwargs, wrt", CASES)

@@ -200,6 +200,11 @@ class ANF(LoopLowering, CallLowering):
         if isinstance(node, gast.Attribute):
             return gast.Attribute(value=self.atom(node.value), attr=node.attr, ctx=gast.Load())
         if isinstance(node, gast.Subscript) and self._is_index_concatenator(node.value):
+            if isinstance(node.slice, gast.Tuple) and len(node.slice.elts) == 1:
+                raise UnsupportedSyntaxError(  # np.mgrid[0:1:3j,] is 2-d, np.mgrid[0:1:3j] 1-d
+                    "an index trick (np.r_, np.c_, np.mgrid, np.ogrid) indexed with a tuple of "
+                    "one item", getattr(self.stmt, "origin", None),
+                    hint="Drop the trailing comma: np.mgrid[0:1:3j].")
             return self._call(_index_concatenation(node))
         if isinstance(node, gast.Subscript):
             return gast.Subscript(value=self.atom(node.value), slice=self.index(node.slice),
@@ -306,10 +311,12 @@ class ANF(LoopLowering, CallLowering):
         return isinstance(node, gast.Name) and node.id not in self.local_names
 
     def _is_index_concatenator(self, node: gast.expr) -> bool:
-        """`np.r_` or `np.c_`, which join the arrays they are indexed with (`np.r_[a, 0:3]`).
-        The name of the call they become is made known to the namespace here."""
+        """`np.r_` or `np.c_`, which join the arrays they are indexed with (`np.r_[a, 0:3]`),
+        or `np.mgrid`, `np.ogrid`, which make arrays of the slices' bounds (`np.mgrid[0:x:5j]`):
+        as calls, activity sees those bounds. The name of the call they become is made known
+        to the namespace here."""
         joiner = self.calls.resolve(node)  # nothing for a local name or attribute
-        if not any(joiner is known for known in (np.r_, np.c_)):
+        if not any(joiner is known for known in (np.r_, np.c_, np.mgrid, np.ogrid)):
             return False
         namespace = self.calls.namespace
         if namespace.globals.get("index_concatenate", index_concatenate) is not index_concatenate:

@@ -108,6 +108,9 @@ class LowerAugAssign(ChangingCalls, LibraryCalls, gast.NodeTransformer):
                     groups.setdefault(other, set()).add(name)
 
     def visit_Assign(self, node: gast.Assign) -> gast.stmt | list[gast.stmt]:
+        hoisted, node.value = self._hoisted(node.value, node)  # `y = 2.0 * fill(buf, x)`
+        if hoisted:
+            return self._visit_with_hoisted(hoisted, node)
         target = node.targets[0]
         if isinstance(target, (gast.Subscript, gast.Attribute)) and not isinstance(
                 target.value, gast.Name):
@@ -233,6 +236,11 @@ class LowerAugAssign(ChangingCalls, LibraryCalls, gast.NodeTransformer):
                 self._join(name, other, same=same, whole=both_whole)
 
     def visit_AugAssign(self, node: gast.AugAssign) -> list[gast.stmt]:
+        hoisted, right = self._hoisted(gast.BinOp(left=as_load(node.target), op=node.op,
+                                                  right=node.value), node)
+        if hoisted:  # `x -= 2.0 * fill(buf, y)`
+            node.value = right.right
+            return self._visit_with_hoisted(hoisted, node)
         value = gast.BinOp(left=as_load(node.target), op=node.op, right=node.value)
         self._refuse_nested_changing_calls(value, node)  # `x -= fill(buf, x)`
         lowered = assign(node.target, value, node)
@@ -375,6 +383,9 @@ class LowerAugAssign(ChangingCalls, LibraryCalls, gast.NodeTransformer):
                 name, set())) & self.read_anywhere) for name in receivers}
 
     def visit_Expr(self, node: gast.Expr) -> gast.stmt | list[gast.stmt]:
+        hoisted, node.value = self._hoisted(node.value, node)  # `print(fill(buf, x))`
+        if hoisted:
+            return self._visit_with_hoisted(hoisted, node)
         self._note_method_change(node.value)
         self._refuse_nested_changing_calls(node.value, node)
         self._note_receiver_sharers(node)
@@ -450,8 +461,12 @@ class LowerAugAssign(ChangingCalls, LibraryCalls, gast.NodeTransformer):
 
     def _branches(self, node):
         """May-relations join over both arms; sure ones (`same`, views) hold after both only."""
+        if isinstance(node, gast.If):  # `if h(buf) > 0:` (a loop's header runs again)
+            hoisted, node.test = self._hoisted(node.test, node)
+            if hoisted:
+                return self._visit_with_hoisted(hoisted, node)
         header = node.iter if isinstance(node, gast.For) else node.test
-        self._refuse_nested_changing_calls(header, node, whole_too=True)  # `if h(buf) > 0:`
+        self._refuse_nested_changing_calls(header, node, whole_too=True)
         before = self._snapshot()
         iterating = isinstance(node, gast.For) and not (isinstance(
             node.iter, gast.Call) and getattr(node.iter.func, "id", None) == "range")

@@ -21,9 +21,98 @@ from .sharing import (
     written_back,
 )
 
+# where a part of an expression runs only on some paths: no call in it is moved out
+_CONDITIONAL = (gast.BoolOp, gast.IfExp, gast.ListComp, gast.SetComp, gast.DictComp,
+                gast.GeneratorExp, gast.Lambda)
+
+
+def _evaluation_order(node: gast.AST):
+    """The parts of an expression in the order Python finishes them (operands before the
+    operation); a part that runs only on some paths is given whole, its insides not."""
+    if isinstance(node, _CONDITIONAL):
+        yield node
+        return
+    if isinstance(node, gast.Compare) and len(node.comparators) > 1:  # `a < h(b) < c`
+        yield from _evaluation_order(node.left)
+        yield from _evaluation_order(node.comparators[0])
+        yield from node.comparators[1:]
+        yield node
+        return
+    for child in gast.iter_child_nodes(node):
+        yield from _evaluation_order(child)
+    yield node
+
+
+class _ReplaceNode(gast.NodeTransformer):
+    def __init__(self, old: gast.AST, new: gast.expr):
+        self.old, self.new = old, new
+
+    def visit(self, node: gast.AST) -> gast.AST:
+        return self.new if node is self.old else super().visit(node)
+
 
 class ChangingCalls:
     """Mixed into `augassign.LowerAugAssign`."""
+
+    def _hoisted(self, value: gast.expr, origin: gast.stmt) -> tuple[list[gast.stmt], gast.expr]:
+        """`y = 2.0 * fill(buf, x)`, `if fill(buf, x) > 0:`: the first call in `value` that
+        changes its argument becomes a statement of its own before, `fill_result = fill(buf,
+        x)` (followed as any such call), and `value` reads its result. Only where Python
+        computes the same: the call runs on every path (not inside `and`/`or`, a conditional
+        expression or a comprehension), and nothing evaluated before it reads a name that may
+        share what it changes. Else the statement is left as it is (and refused after)."""
+        if value is None or self.effects is None or not hasattr(self.effects, "namespace"):
+            return [], value
+        order = list(_evaluation_order(value))
+        for i, call in enumerate(order):
+            if call is value or not isinstance(call, gast.Call):
+                continue
+            changed = self._changed_sources(call)
+            if not changed:
+                continue
+            inside = {id(n) for n in gast.walk(call)}
+            before = {n.id for earlier in order[:i] if id(earlier) not in inside
+                      for n in gast.walk(earlier) if isinstance(n, gast.Name)}
+            if before & self._may_see_changes_of(changed):
+                return [], value
+            fn = self.effects.callee(call)
+            result = self.effects.namer.fresh(f"{fn.__name__.lstrip('_')}_result")
+            self.local_names.add(result)
+            self.read_anywhere.add(result)
+            hoisted = assign(store(result), call, origin)
+            return [hoisted], _ReplaceNode(call, load(result)).visit(value)
+        return [], value
+
+    def _changed_sources(self, call: gast.Call) -> set[str]:
+        """The names whose arrays `call` (of a user function) changes in place."""
+        fn = self.effects.callee(call)
+        if fn is None:
+            return set()
+        effects = self.effects.of(fn, call)
+        passed = self.effects.arguments(call, fn, effects.changed | effects.rebound
+                                        | effects.by_method)
+        return {view_source(a) for a in passed.values()} - {None}
+
+    def _may_see_changes_of(self, names: set[str]) -> set[str]:
+        """`names` and every name that may share, hold or be held by what they hold."""
+        seen, pending = set(names), list(names)
+        while pending:
+            name = pending.pop()
+            for field in ("aliases", "whole", "same", "parents", "holders", "part_holders"):
+                for other in getattr(self, field).get(name, set()):
+                    if other not in seen:
+                        seen.add(other)
+                        pending.append(other)
+        return seen
+
+    def _visit_with_hoisted(self, hoisted: list[gast.stmt], node: gast.stmt) -> list[gast.stmt]:
+        """The hoisted calls, then the statement that reads their results, each lowered."""
+        out: list[gast.stmt] = []
+        for stmt in [*hoisted, node]:
+            visited = self.visit(stmt)
+            out.extend(visited if isinstance(visited, list) else [] if visited is None
+                       else [visited])
+        return out
 
     def _arguments_held(self, name: str, whole: bool = False) -> set[str]:
         """The parameters whose argument `name` may hold (or view, or hold a part of; with
@@ -44,9 +133,12 @@ class ChangingCalls:
     def visit_Return(self, node: gast.Return) -> gast.Return | list[gast.stmt]:
         if node.value is not None:
             self._note_receiver_sharers(node)
+        hoisted, node.value = self._hoisted(node.value, node)  # `return np.sum(fill(buf, x))`
+        if hoisted:
+            return self._visit_with_hoisted(hoisted, node)
         value = node.value
         parts = value.elts if isinstance(value, (gast.Tuple, gast.List)) else [value]
-        for part in parts:  # `return np.sum(fill(buf, x))`; `return fill(buf, x)` is hoisted
+        for part in parts:  # `return fill(buf, x), buf` is hoisted below
             if part is not None:
                 self._refuse_nested_changing_calls(part, node)
         hoisted = self._hoist_changing_calls(parts, node)

@@ -87,9 +87,11 @@ def uncolumn_stack(g, tup):
 
 
 def index_concatenate(joiner, *items):
-    """`joiner[items]` for np.r_ or np.c_: normalization writes `np.r_[a, 0:3]` as
-    `index_concatenate(np.r_, a, slice(0, 3))`, a call whose operands activity sees."""
-    return joiner[items]
+    """`joiner[items]` for np.r_, np.c_, np.mgrid or np.ogrid: normalization writes
+    `np.r_[a, 0:3]` as `index_concatenate(np.r_, a, slice(0, 3))`, a call whose operands
+    activity sees (a slice's bounds that carry a gradient are refused: pipeline.py). One
+    item is indexed alone: `np.mgrid[0:1:3j]` is 1-d, `np.mgrid[(0:1:3j,)]` would be 2-d."""
+    return joiner[items[0] if len(items) == 1 else items]
 
 
 def unindex_concatenate(g, joiner, items):
