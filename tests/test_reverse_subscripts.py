@@ -288,9 +288,32 @@ ZERO_D = found_in("unseen", [
 ])
 
 
+def _spread(p):
+    return p * np.linspace(0.95, 1.01, 5)
+
+
+def repeated_rows_of_a_helpers_result(x):
+    # found by the fuzzer (seed 44000408): a helper's result may be a list, and its adjoint
+    # took the read `u[[3, 2, 2, 3]]` item by item, so the repeats did not add up
+    u = _spread(x)
+    t, v = (1.0, u[[3, 2, 2, 3]])
+    return np.sum(v) * t
+
+
+def repeated_items_of_a_helpers_result(x, k):
+    u = _spread(x)
+    return np.sum(u[np.array([k, k, 1])] ** 2)
+
+
+HELPER_RESULTS = found_in("fuzz", [
+    case(repeated_rows_of_a_helpers_result, 0.3),
+    case(repeated_items_of_a_helpers_result, 0.7, 2, wrt=0),
+])
+
+
 # -- the cases above against the oracle -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("f, args, kwargs, wrt", CASES + PROGRAMS + ZERO_D)
+@pytest.mark.parametrize("f, args, kwargs, wrt", CASES + PROGRAMS + ZERO_D + HELPER_RESULTS)
 def test_grad(f, args, kwargs, wrt):
     assert_value_and_grad(f, *args, wrt=wrt, **kwargs)

@@ -10,6 +10,7 @@ Example: `dtotal = dloss; dx = dtotal * y` becomes `dx = dloss * y`.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 
 import gast
@@ -19,9 +20,11 @@ from .gastutil import copy_replacing, statement_lists
 _BLOCKS = (gast.If, gast.For, gast.While)
 
 
-def _loads(node: gast.AST, name: str) -> int:
-    return sum(isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Load)
-               for n in gast.walk(node))
+def _load_counts(node: gast.AST) -> Counter:
+    """How often each name is read in `node`: kept up to date as loads are substituted, so
+    whether a copy is still read costs no walk of the whole function per copy."""
+    return Counter(n.id for n in gast.walk(node)
+                   if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load))
 
 
 def _stores(node: gast.AST, names: set[str]) -> bool:
@@ -30,19 +33,22 @@ def _stores(node: gast.AST, names: set[str]) -> bool:
 
 
 class _Substitute(gast.NodeTransformer):
-    def __init__(self, old: str, new: str):
-        self.old, self.new = old, new
+    def __init__(self, old: str, new: str, loads: Counter):
+        self.old, self.new, self.loads = old, new, loads
 
     def visit_Name(self, node: gast.Name) -> gast.Name:
         if node.id == self.old and isinstance(node.ctx, gast.Load):
             node.id = self.new
+            self.loads[self.old] -= 1
+            self.loads[self.new] += 1
         return node
 
 
-def _rewrite_after(stmts: list[gast.stmt], start: int, old: str, new: str) -> bool:
+def _rewrite_after(stmts: list[gast.stmt], start: int, old: str, new: str,
+                   loads: Counter) -> bool:
     """Replace loads of `old` by `new` in stmts[start:] until either name is rebound. True when
     `old` itself is rebound first: then the copy's value is never read again."""
-    substitute = _Substitute(old, new)
+    substitute = _Substitute(old, new, loads)
     for stmt in stmts[start:]:
         if isinstance(stmt, _BLOCKS):
             if _stores(stmt, {old, new}):
@@ -87,13 +93,13 @@ def _copy_of(stmt: gast.stmt, is_adjoint: Callable[[str], bool]) -> tuple[str, s
     return None
 
 
-def _propagate(stmts: list[gast.stmt], function: gast.FunctionDef,
+def _propagate(stmts: list[gast.stmt], loads: Counter,
                is_adjoint: Callable[[str], bool]) -> list[gast.stmt]:
     for stmt in stmts:
         for field in ("body", "orelse"):
             inner = getattr(stmt, field, None)
             if isinstance(stmt, _BLOCKS) and inner:
-                setattr(stmt, field, _propagate(inner, function, is_adjoint))
+                setattr(stmt, field, _propagate(inner, loads, is_adjoint))
     kept = []
     for index, stmt in enumerate(stmts):
         copy = _copy_of(stmt, is_adjoint)
@@ -101,15 +107,17 @@ def _propagate(stmts: list[gast.stmt], function: gast.FunctionDef,
             kept.append(stmt)
             continue
         old, new = copy
-        overwritten = _rewrite_after(stmts, index + 1, old, new)
-        if not overwritten and _loads(function, old):
+        overwritten = _rewrite_after(stmts, index + 1, old, new, loads)
+        if not overwritten and loads[old] > 0:
             kept.append(stmt)
+        else:
+            loads[new] -= 1  # the copy `old = new` is dropped, and its read of new
     return kept
 
 
 def propagate_copies(function: gast.FunctionDef,
                      is_adjoint: Callable[[str], bool]) -> gast.FunctionDef:
-    function.body = _propagate(function.body, function, is_adjoint)
+    function.body = _propagate(function.body, _load_counts(function), is_adjoint)
     return function
 
 

@@ -90,7 +90,9 @@ def accumulate_at(ctx: Context, state: AdjointState, var: str, index: gast.expr,
         state.copied.add(var)
     state.init.add(var)
     state.owned.add(var)
-    if ctx.adds_item_by_item(var):  # a list's `+=` would concatenate: add item by item
+    if var in ctx.containers or var in ctx.maybe_containers and _is_basic_index(index, ctx):
+        # a list's `+=` would concatenate: add item by item (what may be a list, indexed
+        # with a list or an array, is an array: `add_to_item` below adds repeats up)
         part = gast.Subscript(value=load(dvar), slice=index, ctx=gast.Load())
         summed = gast.Call(func=load("add_tree"), args=[part, value], keywords=[])
         target = gast.Subscript(value=load(dvar), slice=index, ctx=gast.Store())
