@@ -718,6 +718,65 @@ def changes_the_array_a_copy_of_which_it_walks(a, n):
     return np.sum(a * a)
 
 
+def writes_ahead_of_the_loop_over_it(a):
+    # each item is read when the loop gets to it: the write into a[2] shows at the third
+    b = a * 1.0
+    s = 0.0
+    for x in b:
+        b[2] = x * 3.0
+        s = s + x * x
+    return s
+
+
+def writes_into_the_array_it_walks_after_binding_it_anew(a):
+    # `a = a * 2.0` makes a new array; the loop goes on over the one it started with
+    s = 0.0
+    for x in a:
+        a = a * 2.0
+        a[0] = x
+        s = s + x * np.sum(a)
+    return s
+
+
+def writes_into_a_list_it_walks(a):
+    xs = [a[0], a[1], a[2]]
+    s = 0.0
+    for x in xs:
+        xs[2] = x * 3.0
+        s = s + x * x
+    return s
+
+
+def writes_into_the_argument_it_walks(a, n):
+    for e in a:
+        a[n] += np.sin(e)
+    return np.sum(a * a)
+
+
+def changes_all_of_the_array_it_walks(a):
+    b = a * 1.0
+    s = 0.0
+    for x in b:
+        b *= 2.0
+        s = s + x
+    return s
+
+
+WRITES_AHEAD = [  # refused ("changed in place while the loop iterates over it") until the
+    # loop read each item by index as Python's does
+    case(writes_ahead_of_the_loop_over_it, arr(3)),
+    case(writes_into_the_array_it_walks_after_binding_it_anew, arr(3)),
+    case(writes_into_a_list_it_walks, arr(3)),
+    case(writes_into_the_argument_it_walks, arr(3), 1),
+]
+
+
+def test_a_loop_over_an_array_changed_whole_is_refused():
+    # `b *= 2.0` could be a list growing (`xs += [v]`): the loop would see new items
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError, match="while the loop at line"):
+        sourcegrad.grad(changes_all_of_the_array_it_walks)(arr(3))
+
+
 TARGETS = found_in("round4", [
     case(reversed_range_with_writes, arr(4)),
 ]) + found_in("unseen", [
@@ -1226,7 +1285,7 @@ def test_horner_closed_form(x):
 
 @pytest.mark.parametrize(
     "f, args, kwargs, wrt",
-    FOR + NESTED + BRANCHES + JUMPS + TARGETS + BOUNDS + SHAPES + ODE + PROGRAMS,
+    FOR + NESTED + BRANCHES + JUMPS + TARGETS + WRITES_AHEAD + BOUNDS + SHAPES + ODE + PROGRAMS,
 )
 def test_grad(f, args, kwargs, wrt):
     assert_value_and_grad(f, *args, wrt=wrt, **kwargs)

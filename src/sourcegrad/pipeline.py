@@ -53,7 +53,7 @@ from .normalize.augassign import lower_augassign
 from .normalize.branch_tests import keep_branch_tests
 from .normalize.closures import LiftedFunction, lift_closures
 from .normalize.jumps import lower_jumps
-from .normalize.loops import index_loops
+from .normalize.loops import index_loops, index_loops_that_write_their_array
 from .normalize.mutations import CallEffects
 from .normalize.rename import rename_locals
 from .normalize.syntax_check import check_syntax
@@ -105,8 +105,10 @@ def canonicalize(fn: Any) -> Canonical:
             parsed.namespace.closure.setdefault(helper, getattr(runtime, helper))
     tree = check_syntax(parsed.tree)
     reserved = RESERVED | rule_global_names()
+    names = Namer(names_in(tree) | reserved | set(dir(builtins)))
+    tree = index_loops_that_write_their_array(tree, names)
     effects = CallEffects(parsed.namespace, set(parameter_names(tree.args)) | assigned_names(
-        tree.body), Namer(names_in(tree) | reserved | set(dir(builtins))))
+        tree.body), names)
     tree = lower_augassign(tree, effects)
     namer = Namer(names_in(tree) | reserved | set(dir(builtins)))
     tree = rename_locals(tree, reserved, namer)

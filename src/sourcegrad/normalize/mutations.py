@@ -26,6 +26,7 @@ from ..names import Namer, names_in
 from ..parse import Namespace, ParsedFunction, is_library_function, parse_function
 from .augassign import LowerAugAssign
 from .closures import LiftedFunction, lift_closures
+from .loops import index_loops_that_write_their_array
 from .syntax_check import check_syntax
 
 
@@ -75,11 +76,12 @@ def _walk(fn: Any) -> Effects:
         parsed = ParsedFunction(parsed.fn, copy.deepcopy(parsed.tree), parsed.filename,
                                 parsed.namespace)
         parsed = lift_closures(parsed, Namer(names_in(parsed.tree)))  # nested ones are calls
-        tree = check_syntax(parsed.tree)
+        names = Namer(names_in(parsed.tree))
+        tree = index_loops_that_write_their_array(check_syntax(parsed.tree), names)
         packed = {a.id for a in (tree.args.vararg, tree.args.kwarg) if a is not None}
         params = [p for p in parameter_names(tree.args) if p not in packed]  # fresh per call
         local_names = set(params) | assigned_names(tree.body)
-        effects = CallEffects(parsed.namespace, local_names, Namer(), only_analyze=True)
+        effects = CallEffects(parsed.namespace, local_names, names, only_analyze=True)
         walker = LowerAugAssign(tree, params, effects)
         walker.visit(tree)
     except SourcegradError as error:
