@@ -652,6 +652,32 @@ def column_of_a_product_then_written(x):
     return np.sum(u * u)
 
 
+def row_of_the_transpose_written(m, y):
+    # refused as "setting an attribute of M" until `M.T[1] -= v` was lowered to a write of all
+    # of M (`M[...] = part.T`); the fuzzer wrote it 7 times in 300 programs
+    m.T[1] -= y * np.arange(3.0)
+    return np.sum(m * m)
+
+
+def row_of_a_local_transpose_written(x):
+    m = np.outer(x, x) * 1.0
+    m.T[0] = x * 2.0
+    return np.sum(m * m) + np.sum(m[:, 0])
+
+
+def row_of_the_transpose_written_with_an_alias(x):
+    m = np.outer(x, x) * 1.0
+    n = m
+    m.T[0] = x * 2.0
+    return np.sum(n * m)
+
+
+def test_a_write_through_the_transpose_with_an_alias_is_refused_not_guessed():
+    f = row_of_the_transpose_written_with_an_alias
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError, match="n may share it"):
+        sourcegrad.grad(f)(X4[:3])
+
+
 VIEWS = found_in("round5", [
     case(augment_through_tail_view, X4, 0.3, wrt=(0, 1)),
     case(scale_through_transpose, A23, 0.7, wrt=(0, 1)),
@@ -716,6 +742,8 @@ VIEWS = found_in("round5", [
     case(transposed_tanh_written, A23),
     case(tail_of_sqrt_written_in_loop, X4),
     case(view_of_named_tanh_scaled, X4),
+    case(row_of_the_transpose_written, arr(3, 3), 0.7, wrt=(0, 1)),
+    case(row_of_a_local_transpose_written, X4[:3]),
 ])
 
 

@@ -33,6 +33,7 @@ from ..gastutil import (
     assign,
     assigned_names,
     clone,
+    const,
     copy_of,
     load,
     loaded_names,
@@ -262,9 +263,10 @@ class LowerAugAssign(ChangingCalls, LibraryCalls, gast.NodeTransformer):
 
     def _nested_write(self, target: gast.expr, value: gast.expr,
                       origin: gast.stmt) -> list[gast.stmt]:
-        """`xs[k][0] = v`, `self.buf[i] = v`: take the part out (a copy of it, for a write
-        into an array), write into it, and put it back, `xs[k] = part`, `self.buf = part`,
-        which is a change of `xs` (`self`) like any other."""
+        """`xs[k][0] = v`, `self.buf[i] = v`, `M.T[1] = v`: take the part out (a copy of it,
+        for a write into an array), write into it, and put it back, `xs[k] = part`,
+        `self.buf = part`, `M = part.T`, which is a change of `xs` (`self`, `M`) like any
+        other."""
         stmts = []
         if not isinstance(value, (gast.Name, gast.Constant)):  # Python evaluates it first
             stmts.append(assign(self._fresh("value"), value, origin))
@@ -281,8 +283,14 @@ class LowerAugAssign(ChangingCalls, LibraryCalls, gast.NodeTransformer):
         self._bind(part, None)  # a copy (a new object, for an attribute): put back below
         written = type(target)(**{**{f: getattr(target, f) for f in target._fields},
                                   "value": store(part)})
-        put_back = assign(part_target(inner), load(part), origin)
-        put_back.writes_back = True  # the part's arrays changed in place, in Python
+        if isinstance(inner, gast.Attribute) and inner.attr == "T":  # `M.T[1] = v`: all of
+            whole = gast.Subscript(value=clone(inner.value), slice=const(Ellipsis),  # M is
+                                   ctx=gast.Store())  # written, `M[...] = part.T`
+            put_back = assign(whole, gast.Attribute(value=load(part), attr="T",
+                                                    ctx=gast.Load()), origin)
+        else:
+            put_back = assign(part_target(inner), load(part), origin)
+            put_back.writes_back = True  # the part's arrays changed in place, in Python
         return [*self._block(stmts), taken,
                 *self._block([assign(written, value, origin), put_back])]
 
