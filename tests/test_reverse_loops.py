@@ -762,6 +762,44 @@ def changes_all_of_the_array_it_walks(a):
     return s
 
 
+def inner_loop_reads_what_the_outer_one_binds(x, y, m, a):
+    # found by the fuzzer (seed 46000339): the inner reversed loop recomputed `m[1, 1]` from
+    # the last outer iteration's m, not from the one it ran in
+    for _ in a:
+        m = m + m
+        for _ in range(len(a)):
+            x = x + y * m[1, 1]
+    return x
+
+
+def inner_loop_reads_what_a_while_binds(y, m):
+    k = 0
+    s = 0.0
+    while k < 3:
+        m = m * 1.5
+        for j in range(2):
+            s = s + y * m[j] * m[j + 1]
+        k += 1
+    return s
+
+
+def inner_loop_reads_what_a_branch_binds(y, m, a):
+    s = 0.0
+    for e in a:
+        if e > 0.0:
+            m = m + e
+        for j in range(2):
+            s = s + y * m[j]
+    return s
+
+
+NESTED_RECOMPUTE = found_in("fuzz", [
+    case(inner_loop_reads_what_the_outer_one_binds, 0.9, 1.23, arr(2, 3), arr(4), wrt=(0, 1, 2)),
+    case(inner_loop_reads_what_a_while_binds, 0.7, arr(3), wrt=(0, 1)),
+    case(inner_loop_reads_what_a_branch_binds, 0.7, arr(3), signed(4), wrt=(0, 1, 2)),
+])
+
+
 WRITES_AHEAD = [  # refused ("changed in place while the loop iterates over it") until the
     # loop read each item by index as Python's does
     case(writes_ahead_of_the_loop_over_it, arr(3)),
@@ -1285,7 +1323,8 @@ def test_horner_closed_form(x):
 
 @pytest.mark.parametrize(
     "f, args, kwargs, wrt",
-    FOR + NESTED + BRANCHES + JUMPS + TARGETS + WRITES_AHEAD + BOUNDS + SHAPES + ODE + PROGRAMS,
+    FOR + NESTED + BRANCHES + JUMPS + TARGETS + WRITES_AHEAD + NESTED_RECOMPUTE
+    + BOUNDS + SHAPES + ODE + PROGRAMS,
 )
 def test_grad(f, args, kwargs, wrt):
     assert_value_and_grad(f, *args, wrt=wrt, **kwargs)

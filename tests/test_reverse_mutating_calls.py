@@ -1015,7 +1015,18 @@ def changing_call_in_a_conditional_expression(x, a):
     return s + np.sum(buf)
 
 
-REFUSED_AT_LINE = found_in("issue9", [
+def changing_call_in_the_index_of_an_augmented_write(x, a):
+    # found by the fuzzer (seed 45000329): moving the call out of the target looped forever
+    buf = a * 1.0
+    m = a * 2.0
+    m[_set_first(buf, x) > np.zeros(3)] -= x
+    return np.sum(m) + np.sum(buf)
+
+
+REFUSED_AT_LINE = found_in("fuzz", [
+    (changing_call_in_the_index_of_an_augmented_write, (0.7, X3), "m[_set_first(buf, x)",
+     "larger expression"),
+]) + found_in("issue9", [
     (changing_call_after_a_read, (0.7, X3), "buf * 2.0 + _set_first", "larger expression"),
     (changing_call_in_a_conditional_expression, (0.7, X3), "if x > 0.0 else",
      "larger expression"),

@@ -238,7 +238,7 @@ class LowerAugAssign(ChangingCalls, LibraryCalls, gast.NodeTransformer):
 
     def visit_AugAssign(self, node: gast.AugAssign) -> list[gast.stmt]:
         hoisted, right = self._hoisted(gast.BinOp(left=as_load(node.target), op=node.op,
-                                                  right=node.value), node)
+                                                  right=node.value), node, within=node.value)
         if hoisted:  # `x -= 2.0 * fill(buf, y)`
             node.value = right.right
             return self._visit_with_hoisted(hoisted, node)

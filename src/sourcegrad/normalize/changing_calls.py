@@ -54,13 +54,15 @@ class _ReplaceNode(gast.NodeTransformer):
 class ChangingCalls:
     """Mixed into `augassign.LowerAugAssign`."""
 
-    def _hoisted(self, value: gast.expr, origin: gast.stmt) -> tuple[list[gast.stmt], gast.expr]:
+    def _hoisted(self, value: gast.expr, origin: gast.stmt, within: gast.expr | None = None
+                 ) -> tuple[list[gast.stmt], gast.expr]:
         """`y = 2.0 * fill(buf, x)`, `if fill(buf, x) > 0:`: the first call in `value` that
         changes its argument becomes a statement of its own before, `fill_result = fill(buf,
         x)` (followed as any such call), and `value` reads its result. Only where Python
         computes the same: the call runs on every path (not inside `and`/`or`, a conditional
         expression or a comprehension), and nothing evaluated before it reads a name that may
-        share what it changes. Else the statement is left as it is (and refused after)."""
+        share what it changes. Else the statement is left as it is (and refused after).
+        `within`: the part of `value` a call may be moved out of (`x[i] -= v`: only v)."""
         if value is None or self.effects is None or not hasattr(self.effects, "namespace"):
             return [], value
         order = list(_evaluation_order(value))
@@ -70,6 +72,8 @@ class ChangingCalls:
             changed = self._changed_sources(call)
             if not changed:
                 continue
+            if within is not None and not any(n is call for n in gast.walk(within)):
+                return [], value
             inside = {id(n) for n in gast.walk(call)}
             before = {n.id for earlier in order[:i] if id(earlier) not in inside
                       for n in gast.walk(earlier) if isinstance(n, gast.Name)}

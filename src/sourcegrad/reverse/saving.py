@@ -134,6 +134,9 @@ class SavePlanner:
     def _loop(self, node: Loop, needed, sure, maybe, outer: _LoopScope | None,
               arm: tuple[int, str] | None = None) -> None:
         body_reads = all_reads(node.body, self.restored) | node.end_init_reads
+        # a loop nested in the body may recompute a loop-local from a name the body binds
+        # (`M = M + M`, then `m = M[1, 1]` inside): each iteration's value must be restored
+        body_reads |= _cheap_operands(node.body)
         bound = assigned([node])
         for var in sorted(bound):
             if var not in needed or var in sure and var not in _header_bound(node):
