@@ -672,6 +672,13 @@ def row_of_the_transpose_written_with_an_alias(x):
     return np.sum(n * m)
 
 
+def scaled_in_place_by_itself_on_one_arm(a, x):
+    # found by the fuzzer (seed 45001316): ANF binds `tmp = a` for the conditional
+    # expression, the write into a changed tmp, and the product's adjoint read it changed
+    a[...] *= x if x > 5.0 else a
+    return np.sum(a * a)
+
+
 def test_a_write_through_the_transpose_with_an_alias_is_refused_not_guessed():
     f = row_of_the_transpose_written_with_an_alias
     with pytest.raises(sourcegrad.UnsupportedSyntaxError, match="n may share it"):
@@ -744,6 +751,8 @@ VIEWS = found_in("round5", [
     case(view_of_named_tanh_scaled, X4),
     case(row_of_the_transpose_written, arr(3, 3), 0.7, wrt=(0, 1)),
     case(row_of_a_local_transpose_written, X4[:3]),
+    case(scaled_in_place_by_itself_on_one_arm, X4, -1.043, wrt=(0, 1)),
+    case(scaled_in_place_by_itself_on_one_arm, X4, 6.5, wrt=(0, 1)),
 ])
 
 

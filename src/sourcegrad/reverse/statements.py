@@ -104,13 +104,16 @@ class AssignAdjoint(UserCalls):
         read, so the primal takes a copy (a single element is already one). The same for
         `prev = tanh_x` (ANF of `prev, e = np.tanh(x), 1.0`) or `u = joined_tmp[:, 0]` when
         `prev` or `u` is written into later: the adjoints of tanh or of the join read the
-        temporary. The user's own names that share an array were followed before
-        (normalize/sharing.py), copying it before the write: a name written into shares its
-        array with no name the user reads later."""
+        temporary. And `tmp = a` (ANF of `a[...] *= x if c else a`) when a is written into
+        later: the product's adjoint reads tmp. The user's own names that share an array were
+        followed before (normalize/sharing.py), copying it before the write: a name written
+        into shares its array with no name the user reads later."""
         value, target = self.stmt.value, self.target
         if not isinstance(target, gast.Name) or self.specializer.shapes.get(target.id) == ():
             return
         base = _viewed(value, self.ctx.local_names)
+        if isinstance(value, gast.Name):  # `tmp = a` (ANF of `x if c else a`): the same array
+            base = value
         viewed_written = isinstance(base, gast.Name) and base.id in self.ctx.written \
             and base.id not in self.ctx.containers  # a list's item: no view
         alias_written = (isinstance(value, gast.Name) or base is not None) \
