@@ -135,11 +135,11 @@ class ChangingCalls:
             self.changed_by_method |= self._arguments_held(value.func.value.id)
 
     def visit_Return(self, node: gast.Return) -> gast.Return | list[gast.stmt]:
-        if node.value is not None:
-            self._note_receiver_sharers(node)
         hoisted, node.value = self._hoisted(node.value, node)  # `return np.sum(fill(buf, x))`
         if hoisted:
             return self._visit_with_hoisted(hoisted, node)
+        if node.value is not None:
+            self._note_receiver_sharers(node)
         value = node.value
         parts = value.elts if isinstance(value, (gast.Tuple, gast.List)) else [value]
         for part in parts:  # `return fill(buf, x), buf` is hoisted below
