@@ -1120,5 +1120,35 @@ def test_list_item_written_with_itself():
     assert_value_and_grad(list_item_written_with_itself, arr(3), -1.091, wrt=(0, 1))
 
 
+def list_built_anew_in_a_nested_loop(a, x, n, ws):
+    # found by the fuzzer (seed 49000492): the reversed loops popped the list the last
+    # iteration built once per iteration (IndexError); the list is bound anew each time
+    s = 0.0
+    for w in ws:
+        for _ in range(len(a)):
+            xs = []
+            for i in range(n):
+                xs.append(np.zeros((2, 3)).sum() + x * i)
+            d = {"k0": w, "k1": xs[2]}
+            s = s + d["k1"] * np.sum(d["k0"])
+    return s
+
+
+def list_without_gradient_built_anew_in_a_nested_loop(a, x, n, ws):
+    for _ in ws:
+        for _ in range(len(a)):
+            xs = []
+            for _ in range(n):
+                xs.append(np.zeros((2, 3)).sum())
+            d = {"k0": ws[-2], "k1": xs[2]}
+    return x * d["k1"] + x * x
+
+
+@pytest.mark.parametrize("f", [list_built_anew_in_a_nested_loop,
+                               list_without_gradient_built_anew_in_a_nested_loop])
+def test_list_built_anew_in_a_nested_loop(f):
+    assert_value_and_grad(f, arr(3), 0.7, 3, [arr(3, seed=1), arr(3, seed=2)], wrt=(1, 3))
+
+
 def test_number_written_into_a_list_of_arrays():
     assert_value_and_grad(number_written_into_a_list_of_arrays, 0.7, arr(3), 3, wrt=(0, 1))

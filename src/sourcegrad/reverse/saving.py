@@ -56,6 +56,8 @@ class _LoopScope:
 
     sure_before: set[str]
     locals: dict[str, set[tuple[int, str] | None]] = field(default_factory=dict)
+    bound_around: set[str] = field(default_factory=set)  # bound in the bodies of the loops
+    # around this one and in its own: a loop nested in it recomputes from none of them
 
 
 class SavePlanner:
@@ -134,9 +136,6 @@ class SavePlanner:
     def _loop(self, node: Loop, needed, sure, maybe, outer: _LoopScope | None,
               arm: tuple[int, str] | None = None) -> None:
         body_reads = all_reads(node.body, self.restored) | node.end_init_reads
-        # a loop nested in the body may recompute a loop-local from a name the body binds
-        # (`M = M + M`, then `m = M[1, 1]` inside): each iteration's value must be restored
-        body_reads |= _cheap_operands(node.body)
         bound = assigned([node])
         for var in sorted(bound):
             if var not in needed or var in sure and var not in _header_bound(node):
@@ -147,7 +146,8 @@ class SavePlanner:
                 self.plan.target_saves[id(node)] = Save(var, prev, stack, True)
             elif outer is not None and var not in outer.sure_before:
                 outer.locals.setdefault(var, set()).add(arm)  # bound where the loop runs
-        scope = _LoopScope(set(sure))
+        around = outer.bound_around if outer is not None else set()
+        scope = _LoopScope(set(sure), bound_around=around | assigned(node.body))
         inner_sure = sure | _header_bound(node)
         _, sure_end, _ = self.block(node.body, needed | body_reads, set(inner_sure),
                                     maybe | bound, scope)
@@ -160,7 +160,7 @@ class SavePlanner:
             for arm in sorted(arms - {None}):
                 self.plan.stack_of(var, self.namer)
                 self.plan.arm_locals.setdefault(arm, []).append(var)
-        recomputed = _recomputable(node, at_end)
+        recomputed = _recomputable(node, at_end, around)
         self.plan.recompute[id(node)] = recomputed
         done = {name for step in recomputed for name in step.targets}
         self.plan.loop_locals[id(node)] = [v for v in at_end if v not in done]
@@ -200,10 +200,12 @@ class SavePlanner:
 _CHEAP = (gast.Subscript, gast.Attribute, gast.BinOp, gast.UnaryOp, gast.Name, gast.Constant)
 
 
-def _recomputable(node: Loop, loop_locals: list[str]) -> list[Step]:
+def _recomputable(node: Loop, loop_locals: list[str], bound_around: set[str]) -> list[Step]:
     """Loop-locals the reversed iteration can recompute instead of popping: bound once, at the
     top of the body, by a cheap operation (`x[i]`, `w * x_i`) whose operands the rest of the
-    body leaves alone, so at the end of the iteration they still hold what they held then."""
+    body leaves alone, so at the end of the iteration they still hold what they held then.
+    Not from a name an enclosing loop's body binds (`M = M + M`, then `m = M[1, 1]` in the
+    inner loop): when the inner loop is reversed, it holds the last outer iteration's value."""
     body = node.body
     available = _header_bound(node)
     popped = set(loop_locals)
@@ -220,8 +222,8 @@ def _recomputable(node: Loop, loop_locals: list[str]) -> list[Step]:
         later = assigned(body[index + 1:])
         operands = loaded_names(value)
         bound_in_body = assigned(body)
-        if operands & later or not all(o not in bound_in_body or o in available
-                                       for o in operands):
+        if operands & later or operands & (bound_around - assigned([node])) or not all(
+                o not in bound_in_body or o in available for o in operands):
             continue
         chosen.append(step)
         available.add(var)
