@@ -111,7 +111,7 @@ class LowerAugAssign(ChangingCalls, LibraryCalls, gast.NodeTransformer):
     def visit_Assign(self, node: gast.Assign) -> gast.stmt | list[gast.stmt]:
         hoisted, node.value = self._hoisted(node.value, node)  # `y = 2.0 * fill(buf, x)`
         if hoisted:
-            return self._visit_with_hoisted(hoisted, node)
+            return self._block([*hoisted, node])
         target = node.targets[0]
         if isinstance(target, (gast.Subscript, gast.Attribute)) and not isinstance(
                 target.value, gast.Name):
@@ -241,7 +241,7 @@ class LowerAugAssign(ChangingCalls, LibraryCalls, gast.NodeTransformer):
                                                   right=node.value), node, within=node.value)
         if hoisted:  # `x -= 2.0 * fill(buf, y)`
             node.value = right.right
-            return self._visit_with_hoisted(hoisted, node)
+            return self._block([*hoisted, node])
         value = gast.BinOp(left=as_load(node.target), op=node.op, right=node.value)
         self._refuse_nested_changing_calls(value, node)  # `x -= fill(buf, x)`
         lowered = assign(node.target, value, node)
@@ -393,7 +393,7 @@ class LowerAugAssign(ChangingCalls, LibraryCalls, gast.NodeTransformer):
     def visit_Expr(self, node: gast.Expr) -> gast.stmt | list[gast.stmt]:
         hoisted, node.value = self._hoisted(node.value, node)  # `print(fill(buf, x))`
         if hoisted:
-            return self._visit_with_hoisted(hoisted, node)
+            return self._block([*hoisted, node])
         self._note_method_change(node.value)
         self._refuse_nested_changing_calls(node.value, node)
         self._note_receiver_sharers(node)
@@ -472,7 +472,7 @@ class LowerAugAssign(ChangingCalls, LibraryCalls, gast.NodeTransformer):
         if isinstance(node, gast.If):  # `if h(buf) > 0:` (a loop's header runs again)
             hoisted, node.test = self._hoisted(node.test, node)
             if hoisted:
-                return self._visit_with_hoisted(hoisted, node)
+                return self._block([*hoisted, node])
         header = node.iter if isinstance(node, gast.For) else node.test
         self._refuse_nested_changing_calls(header, node, whole_too=True)
         before = self._snapshot()

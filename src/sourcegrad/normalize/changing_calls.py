@@ -109,15 +109,6 @@ class ChangingCalls:
                         pending.append(other)
         return seen
 
-    def _visit_with_hoisted(self, hoisted: list[gast.stmt], node: gast.stmt) -> list[gast.stmt]:
-        """The hoisted calls, then the statement that reads their results, each lowered."""
-        out: list[gast.stmt] = []
-        for stmt in [*hoisted, node]:
-            visited = self.visit(stmt)
-            out.extend(visited if isinstance(visited, list) else [] if visited is None
-                       else [visited])
-        return out
-
     def _arguments_held(self, name: str, whole: bool = False) -> set[str]:
         """The parameters whose argument `name` may hold (or view, or hold a part of; with
         `whole`: hold itself)."""
@@ -137,7 +128,7 @@ class ChangingCalls:
     def visit_Return(self, node: gast.Return) -> gast.Return | list[gast.stmt]:
         hoisted, node.value = self._hoisted(node.value, node)  # `return np.sum(fill(buf, x))`
         if hoisted:
-            return self._visit_with_hoisted(hoisted, node)
+            return self._block([*hoisted, node])  # each lowered
         if node.value is not None:
             self._note_receiver_sharers(node)
         value = node.value

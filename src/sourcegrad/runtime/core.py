@@ -377,8 +377,7 @@ def written_part(g, index, value):
             from ..errors import NoRuleError
             raise NoRuleError("a write into an array with repeated indices has no derivative "
                               "rule", None, hint="Use unique indices, or np.add.at for sums.")
-    part = g[index]  # of a list: an item, which may be a number
-    return unbroadcast(np.array(part) if isinstance(part, np.ndarray) else part, value)
+    return unbroadcast(owned_part(g[index]), value)  # of a list: an item, maybe a number
 
 
 def add_at(dx, index, g):
