@@ -602,3 +602,73 @@ def test_the_same_change_made_by_a_function_called_by_name_is_followed():
     # what the refusal's hint suggests: d/dx = m before (ones) + m after ([5, 1, 1])
     got = sourcegrad.grad(marked_by_a_function)(X3, _Marked())
     np.testing.assert_allclose(got, [6.0, 2.0, 2.0])
+
+
+# -- a method changing its object, called inside a helper or closure: refused ------------------
+# Found by the fuzzer (seed 51000917): the helper's own derivative followed `cell.nudge(x)` by
+# rebinding its local `cell`, so the caller went on reading the old `cell.b` and the gradient
+# through it was lost without an error (-0.73 against 0.235).
+
+
+def _nudging_helper(x, a, cell):
+    cell.nudge(x)
+    return a @ a
+
+
+def _nudging_through_another(x, a, cell):
+    return _nudging_helper(x, a, cell) * 2.0
+
+
+def nudged_in_a_helper(x, a, cell):
+    r = _nudging_helper(x, a, cell)
+    return x * cell.b + r
+
+
+def nudged_two_helpers_down(x, a, cell):
+    r = _nudging_through_another(x, a, cell)
+    return x * cell.b + r
+
+
+def nudged_in_a_closure(x, a, cell):
+    def g(q):
+        cell.nudge(x)
+        return a @ a + q
+    r = g(cell.b)
+    return x * cell.b + r
+
+
+def nudged_in_a_closure_in_a_test(x, a, cell):
+    def g(q):
+        cell.nudge(x)
+        return a @ a + q
+    if g(cell.b) > 0.1:
+        return x * cell.b
+    return x
+
+
+def _reading_helper(x, cell):
+    return cell.energy(x)
+
+
+def read_in_a_helper(x, cell):
+    return _reading_helper(x, cell) + x * cell.b
+
+
+class _Energetic(_Nudged):
+    def energy(self, v):
+        return np.sum(self.w * v) * self.b
+
+
+@pytest.mark.parametrize("f", [nudged_in_a_helper, nudged_two_helpers_down,
+                               nudged_in_a_closure, nudged_in_a_closure_in_a_test],
+                         ids=lambda f: f.__name__)
+def test_a_method_changing_its_object_inside_a_helper_is_refused(f):
+    cell = _Nudged(arr(3), -0.73)
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError,
+                       match=r"calls cell\.nudge\(\.\.\.\), which changes that object"):
+        sourcegrad.grad(f)(0.3, arr(2), cell)
+    assert cell.b == -0.73
+
+
+def test_a_method_changing_nothing_inside_a_helper_is_differentiated():
+    assert_value_and_grad(read_in_a_helper, 0.4, _Energetic(arr(3), -0.73), wrt=(0, 1))

@@ -76,6 +76,7 @@ class LowerAugAssign(ChangingCalls, LibraryCalls, gast.NodeTransformer):
         self.changed_params: set[str] = set()  # whose argument the function changes in place
         self.rebound_params: set[str] = set()  # ... whose attributes it only sets
         self.changed_by_method: set[str] = set()
+        self.methods_called: set[tuple[str, str]] = set()  # (parameter, method): Effects.methods
         self.returned_params: set[str] = set()  # whose argument it may return (or a part)
         self.returned_whole: set[str] = set()  # ... whose argument itself it may return
         self.always_returned: set[str] | None = None  # ... it returns on every path, as is
@@ -112,6 +113,7 @@ class LowerAugAssign(ChangingCalls, LibraryCalls, gast.NodeTransformer):
         hoisted, node.value = self._hoisted(node.value, node)  # `y = 2.0 * fill(buf, x)`
         if hoisted:
             return self._block([*hoisted, node])
+        self._note_methods_called(node.value)
         target = node.targets[0]
         if isinstance(target, (gast.Subscript, gast.Attribute)) and not isinstance(
                 target.value, gast.Name):
@@ -243,6 +245,7 @@ class LowerAugAssign(ChangingCalls, LibraryCalls, gast.NodeTransformer):
             node.value = right.right
             return self._block([*hoisted, node])
         value = gast.BinOp(left=as_load(node.target), op=node.op, right=node.value)
+        self._note_methods_called(value)
         self._refuse_nested_changing_calls(value, node)  # `x -= fill(buf, x)`
         lowered = assign(node.target, value, node)
         if isinstance(node.target, gast.Attribute) and isinstance(node.target.value, gast.Name):
@@ -395,6 +398,7 @@ class LowerAugAssign(ChangingCalls, LibraryCalls, gast.NodeTransformer):
         if hoisted:
             return self._block([*hoisted, node])
         self._note_method_change(node.value)
+        self._note_methods_called(node.value)
         self._refuse_nested_changing_calls(node.value, node)
         self._note_receiver_sharers(node)
         if isinstance(node.value, gast.Call):
@@ -474,6 +478,7 @@ class LowerAugAssign(ChangingCalls, LibraryCalls, gast.NodeTransformer):
             if hoisted:
                 return self._block([*hoisted, node])
         header = node.iter if isinstance(node, gast.For) else node.test
+        self._note_methods_called(header)
         self._refuse_nested_changing_calls(header, node, whole_too=True)
         before = self._snapshot()
         iterating = isinstance(node, gast.For) and not (isinstance(

@@ -125,6 +125,29 @@ class ChangingCalls:
                 CHANGING_METHODS - REWRITING_METHODS:
             self.changed_by_method |= self._arguments_held(value.func.value.id)
 
+    def _note_methods_called(self, value: gast.expr) -> None:
+        """Every method called on an argument's object, here or in a callee it is handed
+        to (`cell.nudge(v)`): only the class says what it changes, and the caller knows the
+        class (reverse/control.py refuses what cannot be followed back out)."""
+        if not getattr(self.effects, "only_analyze", False):
+            return  # the function differentiated: its own method calls are followed there
+        for call in gast.walk(value):
+            if not isinstance(call, gast.Call):
+                continue
+            func = call.func
+            if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name):
+                self.methods_called |= {(p, func.attr)
+                                        for p in self._arguments_held(func.value.id)}
+            fn = self.effects.callee(call)
+            if fn is None:
+                continue
+            effects = self.effects.of(fn, call)
+            passed = self.effects.arguments(call, fn, frozenset(p for p, _ in effects.methods))
+            for param, method in effects.methods:
+                source = view_source(passed[param]) if param in passed else None
+                if source is not None:
+                    self.methods_called |= {(p, method) for p in self._arguments_held(source)}
+
     def visit_Return(self, node: gast.Return) -> gast.Return | list[gast.stmt]:
         hoisted, node.value = self._hoisted(node.value, node)  # `return np.sum(fill(buf, x))`
         if hoisted:
@@ -135,6 +158,7 @@ class ChangingCalls:
         parts = value.elts if isinstance(value, (gast.Tuple, gast.List)) else [value]
         for part in parts:  # `return fill(buf, x), buf` is hoisted below
             if part is not None:
+                self._note_methods_called(part)
                 self._refuse_nested_changing_calls(part, node)
         hoisted = self._hoist_changing_calls(parts, node)
         if hoisted:  # `return fill(buf, x)`, `return fill(buf, x), buf`: fill changes buf

@@ -38,6 +38,9 @@ class Effects:
     returned: frozenset[str] = frozenset()  # parameters whose argument it may return (a part)
     returned_whole: frozenset[str] = frozenset()  # ... whose argument itself it may return
     always_returned: frozenset[str] = frozenset()  # ... that it returns, as is, on every path
+    # (parameter, method name): methods it calls, itself or through its callees, on objects
+    # its arguments hold (`cell.nudge(v)`); what they change is known only with the class
+    methods: frozenset[tuple[str, str]] = frozenset()
     unreadable: SourcegradError | None = None  # why its source could not be walked: unknown
 
 
@@ -89,7 +92,8 @@ def _walk(fn: Any) -> Effects:
     changed = frozenset(walker.changed_params)
     return Effects(changed, frozenset(walker.rebound_params) - changed,
                    frozenset(walker.changed_by_method), frozenset(walker.returned_params),
-                   frozenset(walker.returned_whole), frozenset(walker.always_returned or ()))
+                   frozenset(walker.returned_whole), frozenset(walker.always_returned or ()),
+                   frozenset(walker.methods_called))
 
 
 class CallEffects:

@@ -10,8 +10,10 @@ accumulates across iterations.
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 import gast
+import numpy as np
 
 from ..analysis.abstract import specializable
 from ..analysis.activity import is_append
@@ -19,6 +21,7 @@ from ..analysis.definedness import upward_exposed
 from ..errors import UnsupportedSyntaxError
 from ..gastutil import assign, copy_of, load, loaded_names
 from ..normalize.mutations import call_effects, unreadable_callee_error
+from ..parse import is_user_class
 from .accumulate import zeros_like
 from .appends import append_step
 from .context import Context
@@ -72,6 +75,25 @@ def _method_change(cls: type, name: str, call: gast.Call) -> str | None:
     return "set" if receiver in effects.rebound else None
 
 
+# what an array, number or container may be asked for by name, changing nothing followed
+# elsewhere (normalize/sharing.py's CHANGING_METHODS are): never a user method to look up
+_LIBRARY_METHODS = frozenset(name for kind in (np.ndarray, np.generic, list, tuple, dict, set,
+                                               float, int, complex, str) for name in dir(kind))
+
+
+def _bound_arguments(fn: Any, call: gast.Call) -> dict[str, gast.expr]:
+    """The expression `call` passes for each parameter of `fn` (none when it passes `*args`,
+    `**kwargs` or arguments that do not bind: Python's own error comes first)."""
+    if any(isinstance(a, gast.Starred) for a in call.args) or any(
+            k.arg is None for k in call.keywords):
+        return {}
+    try:
+        return dict(inspect.signature(fn, follow_wrapped=False).bind_partial(
+            *call.args, **{k.arg: k.value for k in call.keywords}).arguments)
+    except (TypeError, ValueError):
+        return {}
+
+
 class Differentiator:
     """Explicit visitor: a statement kind with no `visit_X` is an error, never skipped."""
 
@@ -97,6 +119,7 @@ class Differentiator:
             return store_step(self.ctx, stmt, state)
         if isinstance(stmt.value, gast.Call):
             self._refuse_unfollowed_method(stmt, stmt.value, "")
+        self._refuse_methods_changing_in_callees(stmt, stmt.value)
         return assignment_step(self.ctx, stmt, state)
 
     def visit_Expr(self, stmt: gast.Expr, state: AdjointState) -> Step | None:
@@ -118,6 +141,7 @@ class Differentiator:
                 "print", "check_keywords", "check_unshared"):
             return
         self._refuse_unfollowed_method(stmt, call, " (its result is dropped)")
+        self._refuse_methods_changing_in_callees(stmt, call)
         if not loaded_names(call) & self.ctx.activity.varied:
             return
         raise UnsupportedSyntaxError(
@@ -151,6 +175,46 @@ class Differentiator:
                  + (", or set attributes (self.v = ...) instead of writing into them."
                     if change == "written" else
                     f"; or pass it plain variables (v = ...; {obj}.{method}(v))."))
+
+    def _refuse_methods_changing_in_callees(self, stmt: gast.stmt, value: gast.expr) -> None:
+        """`r = helper(cell, x)` where helper (or a function it calls) calls `cell.nudge(v)`,
+        a method that changes its object: only a call made in the function differentiated is
+        followed (analysis/method_changes.py), the callee's change would be lost to this
+        caller. A method of an object whose class is unknown here may change it too."""
+        for call in gast.walk(value):
+            if isinstance(call, gast.Call):
+                self._refuse_methods_changing_in_callee(stmt, call)
+
+    def _refuse_methods_changing_in_callee(self, stmt: gast.stmt, call: gast.Call) -> None:
+        kind = self.ctx.calls.classify(call)
+        if kind.kind != "user":
+            return
+        fn = kind.target
+        effects = call_effects(fn)
+        passed = _bound_arguments(fn, call)
+        env = self.ctx.shapes.env_at(stmt)
+        for param, method in sorted(effects.methods):
+            argument = passed.get(param)
+            if argument is None:
+                continue
+            owner = self.ctx.shapes.value(argument, env).cls
+            if owner is not None and is_user_class(owner):
+                change = _method_change(owner, method, call)
+            else:
+                change = None if method in _LIBRARY_METHODS else "unknown"
+            if change is None:
+                continue
+            name = fn.__qualname__.split("[")[0].rpartition(".")[2]  # as the user wrote it
+            raise UnsupportedSyntaxError(
+                f"{name} calls {param}.{method}(...), which "
+                + ("changes that object" if change != "unknown" else
+                   "may change that object (its class is not known here)")
+                + f": sourcegrad cannot follow a change made inside {name} back to this call",
+                getattr(stmt, "origin", None),
+                why="Only methods called in the function differentiated itself are followed; "
+                    "this function would go on reading the object as it was.",
+                hint=f"Call {param}.{method}(...) here, before or after calling {name}, or "
+                     f"let {name} return the new values and set them here.")
 
     def visit_Return(self, stmt: gast.stmt, state: AdjointState) -> Step:
         return passive_step(stmt)
