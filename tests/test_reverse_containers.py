@@ -1152,3 +1152,33 @@ def test_list_built_anew_in_a_nested_loop(f):
 
 def test_number_written_into_a_list_of_arrays():
     assert_value_and_grad(number_written_into_a_list_of_arrays, 0.7, arr(3), 3, wrt=(0, 1))
+
+
+# -- an item of a list of unknown length replaced by another array -------------------------------
+# Found by the fuzzer (seeds 51000796, 52001133): the replaced item's adjoint was zeroed as the
+# number 0.0, which the adjoint of the append that made it (np.stack's unstack, a matmul) then
+# took apart as an array: IndexError, ValueError.
+
+
+def stacked_item_replaced(M, a, n):
+    xs = []
+    for _ in range(n):
+        xs.append(np.stack([a, a, np.zeros(3)], axis=1))
+    xs[1] = M
+    return np.sum(xs)
+
+
+def product_item_replaced_by_another_shape(a, x):
+    xs = []
+    xs.append(np.linspace(0.1, 0.71, 12).reshape(4, 3) @ (x * np.linspace(0.74, 0.23, 3)))
+    xs[0] = np.r_[a[1:2] * x, a[:3]]
+    return np.sum(xs)
+
+
+@pytest.mark.parametrize("f, args, kwargs, wrt", found_in("fuzz", [
+    case(stacked_item_replaced, arr(3, 3), arr(3, seed=1), 2, wrt=(0, 1)),
+    case(stacked_item_replaced, arr(3, 3), arr(3, seed=1), 3, wrt=(0, 1)),
+    case(product_item_replaced_by_another_shape, arr(4), -1.268, wrt=(0, 1)),
+]))
+def test_an_item_replaced_in_a_list_of_unknown_length(f, args, kwargs, wrt):
+    assert_value_and_grad(f, *args, wrt=wrt, **kwargs)

@@ -54,8 +54,10 @@ def store_step(ctx: Context, stmt: gast.Assign, state: AdjointState) -> Step:
             state.copied.add(array)
             state.owned.add(array)
         written = gast.Subscript(value=load(dy), slice=clone(index), ctx=gast.Store())
+        # an item (of a list: maybe an array, a list, an object) is zeroed as what it is
+        maybe_item = item or container.shape is None
         zero = gast.Call(func=load("zero_adjoint"), args=[_part(dy, index)], keywords=[]) \
-            if item and part_shape != () else const(0.0)  # an item: maybe a list, an object
+            if maybe_item and part_shape != () else const(0.0)
         code.append(assign(written, zero))
         for var, held in later:
             accumulate(ctx, state, var, held, code)
