@@ -186,7 +186,11 @@ class FeatureGen:
                  "    def energy(self):",
                  f"        return {energy}", "",
                  "    def nudge(self, v):",
-                 "        self.b = 0.5 * self.b + 0.1 * np.sum(np.tanh(v))", "", ""]
+                 "        self.b = 0.5 * self.b + 0.1 * np.sum(np.tanh(v))", "",
+                 "    def settle(self, v):  # changes its object through another method",
+                 "        self.nudge(v)",
+                 "        self.nudge(0.5 * v)",
+                 "        return np.sum(self.w) * self.b", "", ""]
         self.classes[name] = shape
         return lines, ty
 
@@ -217,6 +221,7 @@ class FeatureGen:
             [f"{o}.w += 0.1 * {self.expr(scope, wshape, 1)}"],
             [f"{o}.b += 0.2 * np.tanh({self.expr(scope, (), 1)})"],
             [f"{o}.nudge({self.expr(scope, wshape, 1)})"],
+            [f"{o}.settle({self.expr(scope, wshape, 1)})"],
             [f"{o}.w[0] = {self.expr(scope, wshape[1:], 1)}"],
         ])
 

@@ -20,7 +20,7 @@ import gast
 
 from ..gastutil import assign, copy_replacing, is_atom, load, store
 from ..names import Namer
-from ..normalize.mutations import call_effects, variant_of
+from ..normalize.mutations import call_effects, unreadable_callee_error, variant_of
 from .calls import CallClassifier
 from .shapes import ShapeFacts
 
@@ -42,16 +42,40 @@ def follow_method_changes(tree: gast.FunctionDef, facts: Callable[[], ShapeFacts
     return copy_replacing(tree, rewritten) if rewritten else tree
 
 
+def method_change(cls: type, name: str, call: gast.Call,
+                  seen: frozenset[str] = frozenset()) -> str | None:
+    """How the method `name` of `cls` changes its object: "written" (into its arrays), "set"
+    (attributes only), or None; the methods it calls on its object (`self.nudge(v)`) count.
+    One sourcegrad cannot read may change anything: its own error is raised, saying why this
+    call needs it read."""
+    method = getattr(cls, name, None)
+    if not inspect.isfunction(method):
+        return None
+    receiver = next(iter(inspect.signature(method, follow_wrapped=False).parameters), None)
+    effects = call_effects(method)
+    if effects.unreadable is not None:
+        raise unreadable_callee_error(method, call, effects.unreadable)
+    if receiver in effects.changed | effects.by_method:
+        return "written"
+    changes = {method_change(cls, called, call, seen | {name})
+               for param, called in effects.methods if param == receiver and called not in seen}
+    if "written" in changes:
+        return "written"
+    return "set" if receiver in effects.rebound or "set" in changes else None
+
+
 def _method(call: gast.Call, cls: type | None) -> Any:
-    """The method `call` calls, when all it changes is attributes of its object."""
+    """The method `call` calls, when all it changes is attributes of its object (itself or
+    by methods it calls on it, which its derivative follows in turn)."""
     method = getattr(cls, call.func.attr, None) if cls is not None else None
     if not inspect.isfunction(method) or not all(map(is_atom, call.args)):
         return None  # `cell.step(cell.w)` is refused (reverse/control.py): `v = cell.w` first
     receiver = next(iter(inspect.signature(method, follow_wrapped=False).parameters), None)
     effects = call_effects(method)
-    if effects.rebound != {receiver} or effects.changed or effects.by_method:
-        return None
-    return method
+    if effects.changed or effects.by_method or effects.rebound - {receiver} or any(
+            param != receiver for param, _ in effects.methods):
+        return None  # what it changes of its other arguments: refused (reverse/control.py)
+    return method if method_change(cls, call.func.attr, call) == "set" else None
 
 
 def _call_of_variant(stmt: gast.stmt, method: Any, namer: Namer, calls: CallClassifier,

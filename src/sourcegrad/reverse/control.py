@@ -18,9 +18,10 @@ import numpy as np
 from ..analysis.abstract import specializable
 from ..analysis.activity import is_append
 from ..analysis.definedness import upward_exposed
+from ..analysis.method_changes import method_change
 from ..errors import UnsupportedSyntaxError
 from ..gastutil import assign, copy_of, load, loaded_names
-from ..normalize.mutations import call_effects, unreadable_callee_error
+from ..normalize.mutations import call_effects
 from ..parse import is_user_class
 from .accumulate import zeros_like
 from .appends import append_step
@@ -59,26 +60,13 @@ def _contains_break(stmts: list[gast.stmt]) -> bool:
     return False
 
 
-def _method_change(cls: type, name: str, call: gast.Call) -> str | None:
-    """How the method `name` of `cls` changes its object: "written" (into its arrays), "set"
-    (attributes only), or None. One sourcegrad cannot read may change anything: its own error
-    is raised, saying why this call needs it read."""
-    method = getattr(cls, name, None)
-    if not inspect.isfunction(method):
-        return None
-    receiver = next(iter(inspect.signature(method, follow_wrapped=False).parameters), None)
-    effects = call_effects(method)
-    if effects.unreadable is not None:
-        raise unreadable_callee_error(method, call, effects.unreadable)
-    if receiver in effects.changed | effects.by_method:
-        return "written"
-    return "set" if receiver in effects.rebound else None
-
-
-# what an array, number or container may be asked for by name, changing nothing followed
-# elsewhere (normalize/sharing.py's CHANGING_METHODS are): never a user method to look up
-_LIBRARY_METHODS = frozenset(name for kind in (np.ndarray, np.generic, list, tuple, dict, set,
-                                               float, int, complex, str) for name in dir(kind))
+# the methods of what arrives of a class sourcegrad does not know (an array, a number, a
+# container, a random generator): what they change is followed elsewhere (normalize/sharing.py's
+# CHANGING_METHODS) or carries no gradient. Any other method may be a user method changing its
+# object.
+_LIBRARY_METHODS = frozenset(name for kind in (
+    np.ndarray, np.generic, list, tuple, dict, set, float, int, complex, str,
+    np.random.Generator, np.random.RandomState) for name in dir(kind))
 
 
 def _bound_arguments(fn: Any, call: gast.Call) -> dict[str, gast.expr]:
@@ -159,7 +147,7 @@ class Differentiator:
         if not (isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name)):
             return
         owner = self.ctx.shapes.value(func.value, self.ctx.shapes.env_at(stmt)).cls
-        change = _method_change(owner, func.attr, call) if owner is not None else None
+        change = method_change(owner, func.attr, call) if owner is not None else None
         if change is None:
             return
         obj, method = func.value.id, func.attr
@@ -186,20 +174,18 @@ class Differentiator:
                 self._refuse_methods_changing_in_callee(stmt, call)
 
     def _refuse_methods_changing_in_callee(self, stmt: gast.stmt, call: gast.Call) -> None:
-        kind = self.ctx.calls.classify(call)
-        if kind.kind != "user":
-            return
-        fn = kind.target
-        effects = call_effects(fn)
-        passed = _bound_arguments(fn, call)
         env = self.ctx.shapes.env_at(stmt)
+        fn, passed, handed_back = self._callee_and_arguments(call, env)
+        if fn is None:
+            return
+        effects = call_effects(fn)
         for param, method in sorted(effects.methods):
             argument = passed.get(param)
-            if argument is None:
+            if argument is None or param in handed_back:
                 continue
             owner = self.ctx.shapes.value(argument, env).cls
-            if owner is not None and is_user_class(owner):
-                change = _method_change(owner, method, call)
+            if owner is not None:  # a library's object (a random generator): its own
+                change = method_change(owner, method, call) if is_user_class(owner) else None
             else:
                 change = None if method in _LIBRARY_METHODS else "unknown"
             if change is None:
@@ -215,6 +201,27 @@ class Differentiator:
                     "this function would go on reading the object as it was.",
                 hint=f"Call {param}.{method}(...) here, before or after calling {name}, or "
                      f"let {name} return the new values and set them here.")
+
+    def _callee_and_arguments(self, call: gast.Call, env) -> tuple[Any, dict[str, gast.expr],
+                                                                    set[str]]:
+        """The user function `call` runs, the expression passed for each of its parameters,
+        and the parameters whose changes come back to this call: what a variant returns
+        (mutations.py), a method's object (followed, or refused by the check above)."""
+        kind = self.ctx.calls.classify(call)
+        if kind.kind == "user":
+            fn = kind.target
+            return fn, _bound_arguments(fn, call), set(getattr(fn, "changes", ()))
+        func = call.func
+        if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name):
+            owner = self.ctx.shapes.value(func.value, env).cls
+            method = getattr(owner, func.attr, None) if owner is not None and is_user_class(
+                owner) else None
+            if inspect.isfunction(method):  # `cell.step(other)`: self is cell
+                receiver = next(iter(inspect.signature(method).parameters), None)
+                as_function = gast.Call(func=func, args=[func.value, *call.args],
+                                        keywords=call.keywords)
+                return method, _bound_arguments(method, as_function), {receiver}
+        return None, {}, set()
 
     def visit_Return(self, stmt: gast.stmt, state: AdjointState) -> Step:
         return passive_step(stmt)
