@@ -88,7 +88,9 @@ class ModuleBuilder:
         key = (fn, active, args)
         if key not in self.requests:
             # `h[g]`, a copy of h with the nested function g fixed, becomes `h_g_forward`
-            stem = fn.__qualname__.replace("<locals>.", "").replace("[", ".").rstrip("]")
+            qualname = fn.__qualname__ if "<lambda>" not in fn.__qualname__ else _qualname(
+                fn, self.canonical_of(fn))
+            stem = qualname.replace("<locals>.", "").replace("[", ".").rstrip("]")
             forward = self.function_names.fresh(f"{stem}_forward")
             backward = self.function_names.fresh(f"{stem}_backward")
             self.requests[key] = (forward, backward)
@@ -136,9 +138,9 @@ class ModuleBuilder:
     def add_gradient(self, fn: Any, wrt: list[str], args: tuple) -> str:
         """The combined function: primal sweep, adjoint sweep, return value and gradient."""
         canonical, sweeps = self._differentiate(fn, set(wrt), args)
-        name = self.function_names.fresh(f"d{fn.__name__}_d" + "_d".join(
+        name = self.function_names.fresh(f"d{canonical.parsed.name}_d" + "_d".join(
             canonical.param_names(wrt)))
-        where = f"{fn.__qualname__} ({canonical.parsed.origin.short})"
+        where = f"{_qualname(fn, canonical)} ({canonical.parsed.origin.short})"
         body = [docstring(f"Value and gradient of {where} with respect to {', '.join(wrt)}.")]
         if self.options.checked:
             body.append(_runtime_call("checked_begin"))
@@ -185,7 +187,7 @@ class ModuleBuilder:
         returned = gast.Return(value=_returned([_zeros_or_adjoint(sweeps, p)
                                                 for p in canonical.param_names(active)]))
         tape_names = self._tape(sweeps, sweeps.adjoint + [returned])
-        where = f"{fn.__qualname__} ({canonical.parsed.origin.short})"
+        where = f"{_qualname(fn, canonical)} ({canonical.parsed.origin.short})"
         tape = gast.Tuple(elts=[load(n) for n in tape_names], ctx=gast.Load())
         forward_body = [docstring(f"Run {where} and keep what its adjoint needs.")]
         forward_body += self._undefined_guards(canonical, sweeps, tape_names)
@@ -321,3 +323,8 @@ def _surely_bound(stmts: list[gast.stmt]) -> set[str]:
         elif isinstance(stmt, gast.If):
             names |= _surely_bound(stmt.body) & _surely_bound(stmt.orelse)
     return names
+
+
+def _qualname(fn: Any, canonical: Canonical) -> str:
+    """`fn`'s qualified name, a lambda's by what the user bound it to (parse.py)."""
+    return fn.__qualname__.replace("<lambda>", canonical.parsed.name)

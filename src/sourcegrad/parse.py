@@ -9,6 +9,7 @@ function, a constant), without the passes importing anything themselves.
 from __future__ import annotations
 
 import builtins
+import copy
 import functools
 import inspect
 import os
@@ -127,6 +128,8 @@ def _source_of(fn: Any) -> tuple[str, int, str]:
     follows `__wrapped__` and would give, for a function a decorator wrapped with
     `functools.wraps`, the source of the function inside instead of the wrapper's."""
     what = getattr(fn, "__qualname__", repr(fn))
+    if inspect.isfunction(fn) and fn.__code__.co_name == "<lambda>":
+        what = f"the lambda of line {fn.__code__.co_firstlineno}"
     if not inspect.isfunction(fn):
         raise SourceUnavailableError(
             f"cannot differentiate {what}: it is not a Python function with source code "
@@ -138,13 +141,25 @@ def _source_of(fn: Any) -> tuple[str, int, str]:
         lines, first = inspect.getsourcelines(fn.__code__)
         filename = inspect.getsourcefile(fn.__code__) or fn.__code__.co_filename
     except (OSError, TypeError) as exc:
-        raise SourceUnavailableError(
-            f"cannot read the source of {what} (defined in {fn.__code__.co_filename}): {exc}.\n"
-            "sourcegrad transforms source code, so the function must live in a file: "
-            "define it in a .py module (or a notebook cell), not in an interactive prompt "
-            "or through exec/eval."
-        ) from None
+        raise _no_source_error(what, fn.__code__.co_filename, exc) from None
     return "".join(lines), first, filename
+
+
+def _no_source_error(what: str, filename: str, exc: Exception) -> SourceUnavailableError:
+    """Why the source of `what` cannot be read, and what works instead."""
+    if filename.startswith("<") and filename.endswith(">"):
+        return SourceUnavailableError(
+            f"Python kept no source for {what}: it was compiled from a string named "
+            f"{filename} (exec or eval of a string, `python -c`, or a prompt before Python "
+            "3.13), and sourcegrad transforms source code.\n"
+            "Define it in a .py file, a notebook cell or the Python 3.13+ prompt (which keep "
+            "their source); for code you compile yourself, register its source first: "
+            "linecache.cache[name] = (len(src), None, src.splitlines(True), name), then "
+            "exec(compile(src, name, 'exec')).")
+    return SourceUnavailableError(
+        f"cannot read the source of {what} from {filename}: {exc}.\n"
+        "sourcegrad transforms source code: the file the function was loaded from must still "
+        "be there (a .pyc alone is not enough).")
 
 
 def _attach_origins(tree: gast.AST, first_line: int, indent: int, filename: str, func: str):
@@ -165,23 +180,10 @@ def _attach_origins(tree: gast.AST, first_line: int, indent: int, filename: str,
 
 def parse_function(fn: Any) -> ParsedFunction:
     """Read `fn`'s source and return its tree with origins, plus its namespace."""
-    source, first_line, filename = _source_of(fn)
-    dedented = textwrap.dedent(source)
-    indent = len(source.splitlines()[0]) - len(dedented.splitlines()[0])
-    module = gast.parse(dedented)
-    tree = module.body[0]
-    if isinstance(tree, gast.Assign) and isinstance(tree.value, gast.Lambda):
-        raise SourceUnavailableError(
-            f"cannot differentiate the lambda {fn.__qualname__} defined at {filename}:"
-            f"{first_line}: write it as a def function."
-        )
-    if not isinstance(tree, (gast.FunctionDef, gast.AsyncFunctionDef)):
-        raise SourceUnavailableError(
-            f"the source of {fn.__qualname__} at {filename}:{first_line} is not a def "
-            "statement (a lambda?): write the function with def."
-        )
-    tree.decorator_list = []
-    _attach_origins(tree, first_line, indent, filename, code_name(fn))
+    if inspect.isfunction(fn) and fn.__code__.co_name == "<lambda>":
+        tree, filename = _lambda_tree(fn)
+    else:
+        tree, filename = _def_tree(fn)
     closure = {}
     if fn.__closure__:
         for name, cell in zip(fn.__code__.co_freevars, fn.__closure__, strict=True):
@@ -190,3 +192,116 @@ def parse_function(fn: Any) -> ParsedFunction:
             except ValueError:
                 continue
     return ParsedFunction(fn, tree, filename, Namespace(fn.__globals__, closure))
+
+
+def _def_tree(fn: Any) -> tuple[gast.FunctionDef, str]:
+    source, first_line, filename = _source_of(fn)
+    dedented = textwrap.dedent(source)
+    indent = len(source.splitlines()[0]) - len(dedented.splitlines()[0])
+    module = gast.parse(dedented)
+    tree = module.body[0]
+    if not isinstance(tree, (gast.FunctionDef, gast.AsyncFunctionDef)):
+        raise SourceUnavailableError(
+            f"the source of {fn.__qualname__} at {filename}:{first_line} is not a def "
+            "statement: sourcegrad cannot tell which function it is.")
+    tree.decorator_list = []
+    _attach_origins(tree, first_line, indent, filename, code_name(fn))
+    return tree, filename
+
+
+def _lambda_tree(fn: Any) -> tuple[gast.FunctionDef, str]:
+    """A lambda as the `def` it stands for, `def f(x): return body`, named after what the
+    user bound it to (`f = lambda x: ...`, `{"f": lambda x: ...}`, `key=lambda ...`).
+
+    Python keeps only a lambda's first line. The lambda is found in its file, parsed whole,
+    among the lambdas starting on that line: the one whose body spans the positions of the
+    code's instructions, with the code's parameters (several on one line are told apart)."""
+    code = fn.__code__
+    filename = code.co_filename
+    _source_of(fn)  # the clear error when Python keeps no source for it
+    module = _parsed_file(filename, fn.__globals__)
+    spots = [(line, col) for line, _, col, end in code.co_positions()
+             if line is not None and col is not None and (col, end) != (0, 0)]
+    params = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount
+                              + bool(code.co_flags & inspect.CO_VARARGS)
+                              + bool(code.co_flags & inspect.CO_VARKEYWORDS)]
+    found = [(node, owner) for node, owner in _lambdas(module)
+             if node.lineno == code.co_firstlineno and _within(node.body, spots)
+             and tuple(a.id for a in _lambda_params(node.args)) == params]
+    if not found:
+        raise SourceUnavailableError(
+            f"cannot find the lambda {fn.__qualname__} in {filename} at line "
+            f"{code.co_firstlineno} (was the file changed since it was imported?): "
+            "write the function with def.")
+    node, owner = min(found, key=lambda pair: _span(pair[0].body))
+    name = _lambda_name(node, owner)
+    body = gast.Return(value=node.body)
+    gast.copy_location(body, node.body)
+    tree = gast.FunctionDef(name=name, args=node.args, body=[body], decorator_list=[],
+                            returns=None, type_comment=None, type_params=[])
+    gast.copy_location(tree, node)
+    _attach_origins(tree, 1, 0, filename, code_name(fn).replace("<lambda>", name))
+    return tree, filename
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_text(text: str) -> gast.Module:
+    return gast.parse(text)
+
+
+def _parsed_file(filename: str, module_globals: dict) -> gast.Module:
+    """The whole file (or notebook cell) `filename`, parsed: a fresh copy each time, its
+    nodes the caller's to change."""
+    import linecache  # noqa: PLC0415 - only lambdas need it
+
+    text = "".join(linecache.getlines(filename, module_globals))
+    try:
+        return copy.deepcopy(_parsed_text(text))
+    except SyntaxError as exc:
+        raise SourceUnavailableError(
+            f"cannot parse {filename} to find a lambda in it: {exc}") from None
+
+
+def _lambdas(tree: gast.AST, owner: gast.AST | None = None):
+    """Each lambda in `tree` with the node that holds it."""
+    for child in gast.iter_child_nodes(tree):
+        if isinstance(child, gast.Lambda):
+            yield child, tree
+        yield from _lambdas(child, tree)
+
+
+def _lambda_params(args: gast.arguments) -> list[gast.Name]:
+    names = [*args.posonlyargs, *args.args]
+    if args.vararg is not None:
+        names.append(args.vararg)
+    names += args.kwonlyargs
+    if args.kwarg is not None:
+        names.append(args.kwarg)
+    return names
+
+
+def _span(node: gast.AST) -> tuple[int, int, int, int]:
+    return node.lineno, node.col_offset, node.end_lineno, node.end_col_offset
+
+
+def _within(node: gast.AST, spots: list[tuple[int, int]]) -> bool:
+    """Every instruction position `spots` lies inside `node`'s text."""
+    line, col, end_line, end_col = _span(node)
+    return all((line, col) <= spot < (end_line, end_col) for spot in spots)
+
+
+def _lambda_name(node: gast.Lambda, owner: gast.AST) -> str:
+    """What the user calls the lambda: the name it is bound to, the key or keyword it is
+    given under; else `lambda_<line>`."""
+    if isinstance(owner, (gast.Assign, gast.AnnAssign)):
+        targets = owner.targets if isinstance(owner, gast.Assign) else [owner.target]
+        if len(targets) == 1 and isinstance(targets[0], gast.Name):
+            return targets[0].id
+    if isinstance(owner, gast.keyword) and owner.arg is not None:
+        return owner.arg
+    if isinstance(owner, gast.Dict):
+        for key, value in zip(owner.keys, owner.values, strict=True):
+            if value is node and isinstance(key, gast.Constant) and isinstance(
+                    key.value, str) and key.value.isidentifier():
+                return key.value
+    return f"lambda_{node.lineno}"

@@ -65,6 +65,10 @@ class FeatureGen:
             scope.vars[p] = Var(num(*s), writable=p == helper.changes)
         for k, _ in helper.defaults + helper.kwonly:
             scope.vars[k] = Var(SCALAR)
+        if helper.returns is not None and not helper.changes and self.chance(0.25):
+            # a lambda (two on one line now and then, told apart by their columns)
+            value = self.expr(scope, helper.returns, 2)
+            return [f"{helper.name} = lambda {', '.join(sig)}: {value}", "", ""]
         body = []
         floats = [k for k, _ in helper.defaults] + [p for p, s in helper.params if s == ()]
         if floats and self.chance(0.6):

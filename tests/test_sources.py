@@ -1,0 +1,104 @@
+"""Where a differentiated function comes from: lambdas anywhere in a file, code compiled under
+a name whose source `linecache` holds (notebook cells, the Python 3.13 prompt), and a clear
+error where Python keeps no source at all."""
+
+import linecache
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import sourcegrad
+from oracle import arr, assert_value_and_grad, numeric_grad
+
+square_sum = lambda x: np.sum(x ** 2)  # noqa: E731
+product = lambda x, y=2.0: x * y  # noqa: E731
+double, triple = (lambda x: x * 2.0), (lambda x: x * 3.0)  # noqa: E731
+spread = (lambda x, w:  # noqa: E731
+          np.sum(np.tanh(x * w)
+                 * x))
+ACTIVATIONS = {"soft": lambda v: np.log1p(np.exp(v)), "sq": lambda v: v * v}
+keyword_only = lambda x, *, s=2.0: s * x ** 3  # noqa: E731
+
+
+def with_default(x, act=lambda v: np.sin(v) * v):
+    return np.sum(act(x))
+
+
+def _scaled(c):
+    return lambda x: np.sum(c * x ** 2)
+
+
+def calls_a_lambda(x):
+    return np.sum(double(x) * x) + square_sum(x[:2])
+
+
+@pytest.mark.parametrize("f, args, wrt", [
+    (square_sum, (arr(3),), 0),
+    (product, (0.7, 1.3), (0, 1)),
+    (double, (0.7,), 0),
+    (triple, (0.7,), 0),
+    (spread, (arr(3), arr(3, seed=1)), (0, 1)),
+    (ACTIVATIONS["soft"], (0.4,), 0),
+    (keyword_only, (0.6,), 0),
+    (with_default.__defaults__[0], (0.8,), 0),
+    (_scaled(3.0), (arr(2),), 0),
+    (calls_a_lambda, (arr(3),), 0),
+], ids=["assigned", "two_parameters", "first_of_two_on_a_line", "second_of_two_on_a_line",
+        "over_three_lines", "dict_value", "keyword_only", "default_argument", "closure",
+        "called_from_a_def"])
+def test_a_lambda(f, args, wrt):
+    assert_value_and_grad(f, *args, wrt=wrt)
+
+
+def test_a_lambda_written_inside_the_call():
+    got = sourcegrad.grad(lambda x: np.sum(np.sin(x) * x))(arr(3))
+    x = arr(3)
+    np.testing.assert_allclose(got, np.sin(x) + x * np.cos(x))
+
+
+def test_a_lambdas_derivative_is_named_after_what_it_is_bound_to():
+    derivative = sourcegrad.grad(square_sum)
+    derivative(arr(3))
+    assert "def dsquare_sum_dx(x" in derivative.source
+    line = square_sum.__code__.co_firstlineno
+    assert f"test_sources.py:{line}  square_sum = lambda x: np.sum(x ** 2)" in derivative.source
+
+
+SOURCE = """import numpy as np
+def cubed(x):
+    return np.sum(x ** 3)
+wave = lambda x: x * np.sin(x)
+"""
+
+
+def test_code_compiled_under_a_name_linecache_holds():
+    # how notebook cells (IPython) and the Python 3.13 prompt keep their source
+    name = "<ipython-input-7-0123456789ab>"
+    linecache.cache[name] = (len(SOURCE), None, SOURCE.splitlines(True), name)
+    namespace = {}
+    exec(compile(SOURCE, name, "exec"), namespace)
+    x = arr(3)
+    np.testing.assert_allclose(sourcegrad.grad(namespace["cubed"])(x), 3 * x ** 2)
+    got = sourcegrad.grad(namespace["wave"])(0.5)
+    np.testing.assert_allclose(got, numeric_grad(namespace["wave"], (0.5,), {}, 0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["cubed", "wave"])
+def test_code_compiled_from_a_bare_string_says_what_works(name):
+    namespace = {}
+    exec(compile(SOURCE, "<string>", "exec"), namespace)
+    with pytest.raises(sourcegrad.SourceUnavailableError,
+                       match=r"(?s)Python kept no source for .*<string>.*linecache\.cache"):
+        sourcegrad.grad(namespace[name])(0.5)
+
+
+def test_python_dash_c_says_what_works():
+    code = "import sourcegrad; sourcegrad.grad(lambda x: x * x)(1.0)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode != 0
+    assert "SourceUnavailableError: Python kept no source for the lambda of line 1" \
+        in done.stderr
+    assert "python -c" in done.stderr
