@@ -649,3 +649,52 @@ def test_pandas_objects_are_refused_in_wrt_and_used_as_constants():
     with pytest.raises(sourcegrad.NonDifferentiableInputError, match="to_numpy"):
         sourcegrad.grad(weighted, wrt=1)(0.5, series)
     assert_grad(weighted, np.array([0.5, -1.5]), series)
+
+
+# -- has_aux: f returns (loss, aux) ---------------------------------------------------------------
+
+
+def _loss_and_aux(w, x, y):
+    pred = np.tanh(x @ w)
+    err = pred - y
+    return np.mean(err ** 2), {"pred": pred, "n": len(y), "worst": np.argmax(np.abs(err))}
+
+
+def _only_loss(w, x, y):
+    return _loss_and_aux(w, x, y)[0]
+
+
+_AUX_ARGS = (np.array([0.3, -0.2, 0.5]), np.linspace(-1.0, 1.0, 15).reshape(5, 3),
+             np.array([0.1, -0.4, 0.2, 0.3, -0.1]))
+
+
+@pytest.mark.parametrize("wrt", [0, (0, 1)], ids=["w", "w_and_x"])
+def test_grad_with_aux_gives_the_losss_gradient_and_the_aux(wrt):
+    got, aux = sourcegrad.grad(_loss_and_aux, wrt=wrt, has_aux=True)(*_AUX_ARGS)
+    expected = numeric_grad(_only_loss, _AUX_ARGS, {}, wrt)
+    for g, e in zip(got if isinstance(wrt, tuple) else [got],
+                    expected if isinstance(wrt, tuple) else [expected], strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-6, atol=1e-9)
+    _, python_aux = _loss_and_aux(*_AUX_ARGS)
+    np.testing.assert_allclose(aux["pred"], python_aux["pred"])
+    assert (aux["n"], aux["worst"]) == (python_aux["n"], python_aux["worst"])
+
+
+def test_value_and_grad_with_aux():
+    @sourcegrad.value_and_grad(has_aux=True)
+    def loss(w, x, y):
+        return _loss_and_aux(w, x, y)
+
+    (value, aux), got = loss(*_AUX_ARGS)
+    assert value == pytest.approx(_only_loss(*_AUX_ARGS), rel=1e-12)
+    assert aux["n"] == 5
+    np.testing.assert_allclose(got, numeric_grad(_only_loss, _AUX_ARGS, {}, 0), rtol=1e-6)
+
+
+def _not_a_pair(w):
+    return np.sum(w), w, w
+
+
+def test_has_aux_without_a_pair_is_refused():
+    with pytest.raises(sourcegrad.NonScalarOutputError, match=r"must return a pair \(loss, aux"):
+        sourcegrad.grad(_not_a_pair, has_aux=True)(np.ones(2))

@@ -309,12 +309,13 @@ class Derivative:
     """The callable `grad(f)` returns. `.source` is the emitted module; printing shows it."""
 
     def __init__(self, fn: Callable, wrt: Wrt, with_value: bool,
-                 options: BuildOptions = DEFAULT):
+                 options: BuildOptions = DEFAULT, has_aux: bool = False):
         # a bound method `model.loss` is its function with `self` passed first
         self._receiver = fn.__self__ if inspect.ismethod(fn) else _NO_RECEIVER
         self._fn = fn.__func__ if inspect.ismethod(fn) else fn
         self._wrt, self._single = _wrt_names(fn, wrt)
         self._with_value = with_value
+        self._has_aux = has_aux  # fn returns (loss, aux): the gradient is the loss's
         self._options = options  # how to build: only sourcegrad.verify changes them
         self._params = [p.name for p in _parameters(self._fn)]
         self._signature = _signature(fn)
@@ -324,10 +325,14 @@ class Derivative:
         """The derivative specialized on the shapes of `args` (abstract values)."""
         def build() -> EmittedModule:
             builder = ModuleBuilder(self._options)
+            if self._has_aux:  # the pair's adjoint is seeded (1.0, zeros for aux)
+                forward, backward = builder.add_split(self._fn, tuple(self._wrt), args)
+                return builder.finish(f"{forward} {backward}", f"d{self._fn.__name__}")
             entry = builder.add_gradient(self._fn, self._wrt, args)
             return builder.finish(entry, f"d{self._fn.__name__}")
         self._last_args = args
-        return cache.lookup(self._fn, ("grad", tuple(self._wrt), args, self._options), build)
+        kind = "grad with aux" if self._has_aux else "grad"
+        return cache.lookup(self._fn, (kind, tuple(self._wrt), args, self._options), build)
 
     @property
     def source(self) -> str:
@@ -345,13 +350,33 @@ class Derivative:
             values[name] = _as_differentiable(values[name], name, self._fn.__name__)
         inputs = [values[p] for p in self._params]
         module = self._module(tuple(of_value(v) for v in inputs))
-        value, grads = module.namespace[module.entry](*inputs)
-        _check_scalar(value, self._fn)
+        if self._has_aux:
+            value, aux, grads = self._with_aux(module, inputs)
+        else:
+            value, grads = module.namespace[module.entry](*inputs)
+            _check_scalar(value, self._fn)
         grads = (grads,) if len(self._wrt) == 1 else grads
         shaped = tuple(_shaped_like(g, values[n], inputs) for g, n in zip(grads, self._wrt,
                                                                           strict=True))
         result = shaped[0] if self._single else shaped
+        if self._has_aux:
+            return ((value, aux), result) if self._with_value else (result, aux)
         return (value, result) if self._with_value else result
+
+    def _with_aux(self, module: EmittedModule, inputs: list[Any]) -> tuple[Any, Any, Any]:
+        """The loss, the aux and the loss's gradients, for `fn` returning `(loss, aux)`."""
+        forward, backward = module.entry.split()
+        out, tape = module.namespace[forward](*inputs)
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise NonScalarOutputError(
+                f"with has_aux=True, {self._fn.__name__} must return a pair (loss, aux), but "
+                f"it returned {type(out).__name__}"
+                + (f" of {len(out)} items" if isinstance(out, (tuple, list)) else "")
+                + ".\nReturn `loss, aux` (aux may be anything: a dict, a tuple of arrays).")
+        loss, aux = out
+        _check_scalar(loss, self._fn)
+        seed = type(out)([1.0, zeros_like(aux)])
+        return loss, aux, module.namespace[backward](tape, seed)
 
     def __str__(self) -> str:
         return self.source
@@ -371,22 +396,24 @@ def _name_after(derivative: Derivative, fn: Callable, signature: inspect.Signatu
     derivative.__signature__ = signature
 
 
-def grad(fn: Callable | None = None, wrt: Wrt = 0) -> Any:
+def grad(fn: Callable | None = None, wrt: Wrt = 0, has_aux: bool = False) -> Any:
     """The gradient of a scalar function `fn` with respect to the parameters `wrt` names.
 
     Usable as `grad(f)`, `@grad` and `@grad(wrt=...)`. `wrt` is a positional index, a
-    parameter name, or a tuple of those (then a tuple of gradients comes back).
+    parameter name, or a tuple of those (then a tuple of gradients comes back). With
+    `has_aux`, `fn` returns `(loss, aux)` and the derivative `(gradient, aux)`, as in JAX.
     """
     if fn is None:
-        return lambda f: Derivative(f, wrt, with_value=False)
-    return Derivative(fn, wrt, with_value=False)
+        return lambda f: Derivative(f, wrt, with_value=False, has_aux=has_aux)
+    return Derivative(fn, wrt, with_value=False, has_aux=has_aux)
 
 
-def value_and_grad(fn: Callable | None = None, wrt: Wrt = 0) -> Any:
-    """Like `grad`, but the callable returns `(value, gradient)`, the value computed once."""
+def value_and_grad(fn: Callable | None = None, wrt: Wrt = 0, has_aux: bool = False) -> Any:
+    """Like `grad`, but the callable returns `(value, gradient)`, the value computed once;
+    with `has_aux`, `((loss, aux), gradient)`."""
     if fn is None:
-        return lambda f: Derivative(f, wrt, with_value=True)
-    return Derivative(fn, wrt, with_value=True)
+        return lambda f: Derivative(f, wrt, with_value=True, has_aux=has_aux)
+    return Derivative(fn, wrt, with_value=True, has_aux=has_aux)
 
 
 def vjp(fn: Callable, *args: Any, **kwargs: Any) -> tuple[Any, Callable[[Any], tuple]]:
