@@ -2,7 +2,9 @@
 a name whose source `linecache` holds (notebook cells, the Python 3.13 prompt), and a clear
 error where Python keeps no source at all."""
 
+import functools
 import linecache
+import math
 import subprocess
 import sys
 
@@ -102,3 +104,70 @@ def test_python_dash_c_says_what_works():
     assert "SourceUnavailableError: Python kept no source for the lambda of line 1" \
         in done.stderr
     assert "python -c" in done.stderr
+
+
+# -- partials, callable objects, bound methods, functions with a rule ----------------------------
+
+
+def _fit(w, x, y, reg=0.1):
+    return np.sum((x @ w - y) ** 2) + reg * np.sum(w * w)
+
+
+class _Layer:
+    def __init__(self, W):
+        self.W = W
+
+    def __call__(self, v, scale=1.0):
+        return np.sum(np.tanh(self.W @ v)) * scale
+
+    def energy(self, v, c):
+        return np.sum(self.W) * np.sum(v * v) * c
+
+
+W = arr(4, 3)
+X, Y = arr(4, 3, seed=1), arr(4, seed=2)
+LAYER = _Layer(arr(2, 3, seed=3))
+
+
+@pytest.mark.parametrize("f, args, wrt, expected", [
+    (functools.partial(_fit, x=X, y=Y), (arr(3),), 0,
+     lambda w: numeric_grad(_fit, (w, X, Y), {}, 0)),
+    (functools.partial(_fit, arr(3)), (X, Y), 0,
+     lambda x, y: numeric_grad(_fit, (arr(3), x, y), {}, 1)),
+    (functools.partial(_fit, reg=0.5), (arr(3), X, Y), "reg",
+     lambda w, x, y: np.sum(w * w)),
+    (LAYER, (arr(3),), 0, lambda v: numeric_grad(LAYER, (v,), {}, 0)),
+    (LAYER, (arr(3), 2.0), 1, lambda v, s: LAYER(v)),
+    (functools.partial(LAYER, scale=3.0), (arr(3),), 0,
+     lambda v: 3.0 * numeric_grad(LAYER, (v,), {}, 0)),
+    (functools.partial(LAYER.energy, c=2.0), (arr(3),), 0,
+     lambda v: 4.0 * np.sum(LAYER.W) * v),
+    (np.sin, (0.3,), 0, np.cos),
+    (np.arctan2, (0.3, 0.7), (0, 1), lambda y, x: (x / (x * x + y * y), -y / (x * x + y * y))),
+    (np.linalg.det, (arr(3, 3) + 2 * np.eye(3),), 0,
+     lambda a: np.linalg.det(a) * np.linalg.inv(a).T),
+    (np.sum, (arr(3),), 0, np.ones_like),
+    (math.sin, (0.3,), 0, math.cos),
+], ids=["partial_keywords", "partial_positional", "partial_keyword_in_wrt", "callable_object",
+        "callable_object_keyword", "partial_of_a_callable_object",
+        "partial_of_a_bound_method", "ufunc", "two_input_ufunc", "linalg_det", "numpy_sum",
+        "math_sin"])
+def test_what_a_callable_runs_is_differentiated(f, args, wrt, expected):
+    got = sourcegrad.grad(f, wrt=wrt)(*args)
+    want = expected(*args)
+    for g, e in zip(got if isinstance(wrt, tuple) else [got],
+                    want if isinstance(wrt, tuple) else [want], strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-6, atol=1e-9)
+
+
+def test_vjp_of_a_function_with_a_rule():
+    x = arr(3)
+    out, pullback = sourcegrad.vjp(np.tanh, x)
+    np.testing.assert_allclose(out, np.tanh(x))
+    np.testing.assert_allclose(pullback(np.ones(3))[0], 1.0 - np.tanh(x) ** 2)
+
+
+def test_a_function_with_a_rule_prints_as_one_line_calling_it():
+    derivative = sourcegrad.grad(np.linalg.det)
+    derivative(np.eye(2) * 2.0)
+    assert "<sourcegrad: np.linalg.det>:2  return np.linalg.det(a)" in derivative.source

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import cache
 from .analysis.abstract import is_foreign_array, is_plain_object, of_value
+from .callables import called, rule_function, unbound
 from .errors import (
     HigherOrderError,
     InternalError,
@@ -302,17 +303,21 @@ def _check_scalar(value: Any, fn: Callable) -> None:
             "a seed of the output's shape, or reduce the output to a scalar (np.sum).")
 
 
-_NO_RECEIVER = object()
-
-
 class Derivative:
     """The callable `grad(f)` returns. `.source` is the emitted module; printing shows it."""
 
     def __init__(self, fn: Callable, wrt: Wrt, with_value: bool,
                  options: BuildOptions = DEFAULT, has_aux: bool = False):
-        # a bound method `model.loss` is its function with `self` passed first
-        self._receiver = fn.__self__ if inspect.ismethod(fn) else _NO_RECEIVER
-        self._fn = fn.__func__ if inspect.ismethod(fn) else fn
+        _refuse_derivative(fn)
+        fn = called(fn)
+        self._fn, self._bound = unbound(fn)
+        if not inspect.isfunction(self._fn) and callable(self._fn):
+            raise SourceUnavailableError(
+                f"cannot differentiate {getattr(self._fn, '__qualname__', repr(self._fn))}: it "
+                f"is a {type(self._fn).__name__}, not a Python function with source code, and "
+                "has no derivative rule. sourcegrad transforms the source of functions written "
+                "in Python; for compiled code, register a derivative rule with "
+                "@sourcegrad.adjoint.")
         self._wrt, self._single = _wrt_names(fn, wrt)
         self._with_value = with_value
         self._has_aux = has_aux  # fn returns (loss, aux): the gradient is the loss's
@@ -344,8 +349,7 @@ class Derivative:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         values = _bind(self._signature, args, kwargs)
-        if self._receiver is not _NO_RECEIVER:
-            values[self._params[0]] = self._receiver
+        values.update(self._bound)
         for name in self._wrt:
             values[name] = _as_differentiable(values[name], name, self._fn.__name__)
         inputs = [values[p] for p in self._params]
@@ -422,6 +426,7 @@ def vjp(fn: Callable, *args: Any, **kwargs: Any) -> tuple[Any, Callable[[Any], t
     `pullback(seed)` returns one cotangent per positional argument: `sum(seed * d out / d arg)`,
     shaped like the argument, or None for ints, bools and other non-differentiable arguments.
     """
+    fn = rule_function(fn) or fn  # `vjp(np.sin, x)`
     params = _parameters(fn)
     values = _bind(_signature(fn), args, kwargs)
     names = [p.name for p in params]
