@@ -171,3 +171,73 @@ def test_a_function_with_a_rule_prints_as_one_line_calling_it():
     derivative = sourcegrad.grad(np.linalg.det)
     derivative(np.eye(2) * 2.0)
     assert "<sourcegrad: np.linalg.det>:2  return np.linalg.det(a)" in derivative.source
+
+
+# -- the user's own installed package ------------------------------------------------------------
+
+_PACKAGE = '''
+import numpy as np
+
+
+def predict(w, x):
+    return np.tanh(x @ w)
+
+
+class Model:
+    def __init__(self, w):
+        self.w = w
+
+    def loss(self, x, y):
+        return np.sum((predict(self.w, x) - y) ** 2)
+'''
+
+
+installed_model = None  # the fixture's module
+
+
+def _fit_with_installed(w, x, y):
+    return np.sum((installed_model.predict(w, x) - y) ** 2)
+
+
+def _loss_of_installed_model(m, x, y):
+    return m.loss(x, y)
+
+
+@pytest.fixture
+def installed_package(tmp_path, monkeypatch):
+    """A package of the user's lying where installed packages lie (site-packages)."""
+    from sourcegrad import parse
+
+    (tmp_path / "sgpkg_installed").mkdir()
+    (tmp_path / "sgpkg_installed" / "__init__.py").write_text("")
+    (tmp_path / "sgpkg_installed" / "model.py").write_text(_PACKAGE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(parse, "_LIBRARY_DIRS", parse._LIBRARY_DIRS + (str(tmp_path) + "/",))
+    monkeypatch.setattr(parse, "_PACKAGE_DIRS", parse._PACKAGE_DIRS + (str(tmp_path) + "/",))
+    monkeypatch.setattr(parse, "_USER_PACKAGES", set())
+    parse.is_package_class.cache_clear()
+    module = __import__("sgpkg_installed.model").model
+    monkeypatch.setitem(globals(), "installed_model", module)
+    yield module
+    parse.is_package_class.cache_clear()
+    for name in ("sgpkg_installed", "sgpkg_installed.model"):
+        sys.modules.pop(name, None)
+
+
+def test_an_installed_package_of_the_users_is_transformed_once_declared(installed_package):
+    w, x, y = arr(3), arr(4, 3, seed=1), arr(4, seed=2)
+    with pytest.raises(sourcegrad.NoRuleError,
+                       match=r"sourcegrad\.transform_package\('sgpkg_installed'\)"):
+        sourcegrad.grad(_fit_with_installed)(w, x, y)
+    sourcegrad.transform_package("sgpkg_installed")
+    assert_value_and_grad(_fit_with_installed, w, x, y)
+    model = installed_package.Model(arr(3))
+    got = sourcegrad.grad(_loss_of_installed_model)(model, x, y)
+    np.testing.assert_allclose(
+        got.w, numeric_grad(lambda w: model.loss.__func__(installed_package.Model(w), x, y),
+                            (model.w,), {}, 0), rtol=1e-6)
+
+
+def test_transform_package_takes_a_package_name():
+    with pytest.raises(TypeError, match="package name"):
+        sourcegrad.transform_package("not a/name")

@@ -22,6 +22,7 @@ from .errors import (
     UnsupportedSyntaxError,
     WrtError,
 )
+from .parse import transform_package
 from .rules import adjoint, adjoint_method, d, nondifferentiable
 from .runtime import stop_gradient
 
@@ -29,7 +30,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "show", "check_grad", "stop_gradient",
-    "adjoint", "adjoint_method", "nondifferentiable", "d",
+    "adjoint", "adjoint_method", "nondifferentiable", "d", "transform_package",
     "SourcegradError", "UnsupportedSyntaxError", "NoRuleError", "SourceUnavailableError",
     "WrtError", "NonScalarOutputError", "NonDifferentiableInputError", "TemplateError",
     "InternalError", "GradientCheckError", "HigherOrderError",

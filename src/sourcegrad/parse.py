@@ -31,11 +31,35 @@ _LIBRARY_DIRS = tuple(str(Path(sysconfig.get_paths()[key]).resolve()) + os.sep
                       for key in ("stdlib", "platstdlib")) + _PACKAGE_DIRS
 
 
+_USER_PACKAGES: set[str] = set()  # installed packages the user said are theirs
+
+
+def transform_package(name: str) -> None:
+    """Take the installed package `name` (and its subpackages) for the user's own code:
+    sourcegrad transforms the source of its functions and methods, as for files of the
+    user's project, instead of asking for rules. For a package installed without `-e`,
+    which would otherwise count as a library."""
+    if not isinstance(name, str) or not all(part.isidentifier() for part in name.split(".")):
+        raise TypeError(f"transform_package takes a package name such as 'mymodels', not "
+                        f"{name!r}")
+    from .rules.templates import registry_changed  # noqa: PLC0415 - rules import late
+
+    _USER_PACKAGES.add(name)
+    is_package_class.cache_clear()
+    registry_changed()  # derivatives made before took its functions for a library's
+
+
+def _is_users_package(module: str | None) -> bool:
+    return bool(module) and any(module == p or module.startswith(p + ".")
+                                for p in _USER_PACKAGES)
+
+
 def is_library_function(fn: Any) -> bool:
     """A function of Python's standard library or of an installed package (not the user's
-    project): its source is not the user's to differentiate, it needs a rule."""
+    project, nor a package the user declared theirs with `transform_package`): its source is
+    not the user's to differentiate, it needs a rule."""
     code = getattr(fn, "__code__", None)
-    if code is None:
+    if code is None or _is_users_package(getattr(fn, "__module__", None)):
         return False
     return str(Path(code.co_filename).resolve()).startswith(_LIBRARY_DIRS)
 
@@ -47,6 +71,8 @@ def is_package_class(cls: type) -> bool:
     own, not data of the user's in attributes. The standard library's plain objects
     (`types.SimpleNamespace`) are not package classes."""
     for klass in cls.__mro__:
+        if _is_users_package(klass.__module__):
+            continue
         module = sys.modules.get(klass.__module__)
         file = getattr(module, "__file__", None)
         if file and str(Path(file).resolve()).startswith(_PACKAGE_DIRS):
@@ -59,6 +85,8 @@ def is_user_class(cls: Any) -> bool:
     installed packages): its methods have source sourcegrad reads."""
     if not inspect.isclass(cls):
         return False
+    if _is_users_package(cls.__module__):
+        return True
     file = getattr(sys.modules.get(cls.__module__), "__file__", None)
     return bool(file) and not str(Path(file).resolve()).startswith(_LIBRARY_DIRS)
 

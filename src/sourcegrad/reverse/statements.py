@@ -436,11 +436,22 @@ class AssignAdjoint(UserCalls):
                  "differentiate, and no rule is registered for it." if is_library_function(
                      kind.target) else f"{name} is not Python source that sourcegrad can "
                  "transform, and no rule is registered for it."),
-            hint="Register one before calling grad, for example:\n"
+            hint=_own_package_hint(kind.target)
+            + "Register one before calling grad, for example:\n"
                  f"    @sourcegrad.adjoint({name})\n"
                  f"    def {name.rsplit('.', 1)[-1]}_rule(y, x):\n"
                  "        d[x] += d[y] * <derivative of y with respect to x>\n"
                  "or, if the value needs no gradient, wrap it: sourcegrad.stop_gradient(...)")
+
+
+def _own_package_hint(target) -> str:
+    """For a library function: how to say its package is the user's own code."""
+    package = (getattr(target, "__module__", None) or "").partition(".")[0]
+    if not is_library_function(target) or not package:
+        return ""
+    return (f"If {package} is your own code, installed as a package, call "
+            f"sourcegrad.transform_package({package!r}) first: sourcegrad then transforms its "
+            "source.\nOtherwise: ")
 
 
 def _as_load(target: gast.expr) -> gast.expr:

@@ -159,6 +159,11 @@ def registry_version() -> int:
     return _version[0]
 
 
+def registry_changed() -> None:
+    """What counts as a rule or as the user's code changed: cached derivatives are stale."""
+    _version[0] += 1
+
+
 def _parse_rule(fn: Callable) -> Rule:
     try:
         source = textwrap.dedent(inspect.getsource(fn))
