@@ -1101,3 +1101,47 @@ def unreadable_helper_handed_a_new_array(x):
 
 def test_an_unreadable_helper_handed_only_new_values_runs_as_written():
     assert_value_and_grad(unreadable_helper_handed_a_new_array, 0.7)
+
+
+# -- a helper's result that holds its argument ---------------------------------------------------
+# Found by hand while building objects inside (session 5): `make(w)` returning {"w": w} was
+# taken to share nothing with w, so a later `w[0] = 5.0` (copied first, as a write into an
+# argument) left d["w"] the old array: the value and the gradient were wrong without an error.
+
+
+def _holding_dict(w):
+    d = {"w": w, "s": 2.0}
+    return d
+
+
+def _holding_list(w):
+    return [w, w * 2.0]
+
+
+def written_after_a_helper_returned_a_dict_holding_it(w):
+    d = _holding_dict(w)
+    w[0] = 5.0
+    return np.sum(d["w"] * w)
+
+
+def written_after_a_helper_returned_a_list_holding_it(w):
+    xs = _holding_list(w)
+    w[1] = 3.0
+    return np.sum(xs[0] * xs[1])
+
+
+def helper_result_holding_its_argument_read_only(w):
+    d = _holding_dict(w)
+    return np.sum(d["w"] * w) * d["s"]
+
+
+@pytest.mark.parametrize("f", [written_after_a_helper_returned_a_dict_holding_it,
+                               written_after_a_helper_returned_a_list_holding_it],
+                         ids=lambda f: f.__name__)
+def test_a_write_into_what_a_helpers_result_holds_is_refused(f):
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError, match="w is changed in place while"):
+        sourcegrad.grad(f)(arr(3))
+
+
+def test_a_helpers_result_holding_its_argument_is_differentiated():
+    assert_value_and_grad(helper_result_holding_its_argument_read_only, arr(3))

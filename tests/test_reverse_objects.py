@@ -5,7 +5,7 @@ networks and simulators as dataclasses with list and dict fields, methods callin
 functions, and methods that change their object (`self.h = ...` is followed; writing into an
 array of the object is refused)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import helpers_module
 import numpy as np
@@ -744,5 +744,144 @@ def test_a_method_changing_its_object_through_another_method_is_followed():
 ], ids=["another_argument", "written_through_a_method"])
 def test_a_method_changing_another_object_or_writing_through_a_method_is_refused(f, args,
                                                                                    match):
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError, match=match):
+        sourcegrad.grad(f)(*args)
+
+
+# -- objects built inside the differentiated function ---------------------------------------------
+
+
+class _LinearModel:
+    def __init__(self, w, b):
+        self.w = w
+        self.b = b
+        self.w2 = w * w  # derived in __init__: its gradient flows back to w
+
+    def predict(self, X):
+        return X @ self.w + self.b + np.sum(self.w2)
+
+    @property
+    def norm(self):
+        return np.sum(self.w * self.w)
+
+
+@dataclass
+class _Spring:
+    k: float
+    rest: float = 1.0
+
+    def energy(self, d):
+        return 0.5 * self.k * (d - self.rest) ** 2
+
+
+@dataclass(frozen=True)
+class _Frozen:
+    a: float
+    b: float = 2.0
+
+    def value(self):
+        return self.a * self.b
+
+
+class _Resetting:
+    def __init__(self, w):
+        self.w = w
+        self.reset()
+
+    def reset(self):
+        self.total = np.sum(self.w) * 2.0
+
+
+class _TakesBuffer:
+    def __init__(self, w, buf):
+        self.w = w
+        buf[0] = 0.0
+
+
+@dataclass
+class _WithFactory:
+    w: np.ndarray = field(default_factory=lambda: np.ones(3))
+
+
+def model_built_inside(w, b, X):
+    model = _LinearModel(w, b)
+    return np.sum(model.predict(X) ** 2)
+
+
+def springs_built_inside(k, d):
+    springs = [_Spring(k, 1.0), _Spring(1.5 * k, rest=0.8), _Spring(k * k)]
+    return sum(s.energy(d) for s in springs)
+
+
+def frozen_built_inside(a):
+    p = _Frozen(a)
+    q = _Frozen(a, b=a * 3.0)
+    return p.value() + q.value() + q.b
+
+
+def models_built_in_a_loop(w, X):
+    t = 0.0
+    for i in range(3):
+        m = _LinearModel(w * i, 0.1 * i)
+        t = t + np.sum(m.predict(X) ** 2)
+    return t
+
+
+def resetting_built_inside(w):
+    r = _Resetting(w)
+    return r.total * np.sum(r.w)
+
+
+def model_attribute_set_after_building(w, b, X):
+    m = _LinearModel(w, b)
+    m.w = m.w * 2.0
+    return np.sum(m.predict(X))
+
+
+BUILT = [
+    case(model_built_inside, arr(3), 0.3, arr(4, 3, seed=1), wrt=(0, 1)),
+    case(springs_built_inside, 2.0, 1.3, wrt=(0, 1)),
+    case(frozen_built_inside, 0.7),
+    case(models_built_in_a_loop, arr(3), arr(4, 3, seed=1)),
+    case(resetting_built_inside, arr(3)),
+    case(model_attribute_set_after_building, arr(3), 0.3, arr(4, 3, seed=1), wrt=(0, 1)),
+]
+
+
+@pytest.mark.parametrize("f, args, kwargs, wrt", BUILT)
+def test_an_object_built_inside(f, args, kwargs, wrt):
+    assert_value_and_grad(f, *args, wrt=wrt, **kwargs)
+
+
+def written_after_building(w, b, X):
+    m = _LinearModel(w, b)
+    w[0] = 5.0  # m.w is w: Python's model sees the write
+    return np.sum(m.predict(X))
+
+
+def property_of_a_built_object(w):
+    m = _LinearModel(w, 0.0)
+    return m.norm
+
+
+def buffer_changed_by_init(w, buf):
+    o = _TakesBuffer(w, buf)
+    return np.sum(o.w * buf)
+
+
+def built_with_a_default_factory(x):
+    o = _WithFactory()
+    return np.sum(o.w * x)
+
+
+@pytest.mark.parametrize("f, args, match", [
+    (written_after_building, (arr(3), 0.3, arr(4, 3, seed=1)), "w is changed in place while m"),
+    (property_of_a_built_object, (arr(3),), "m.norm is a property of _LinearModel"),
+    (buffer_changed_by_init, (arr(3), arr(3, seed=1)),
+     r"_TakesBuffer.__init__ may change its argument buf"),
+    (built_with_a_default_factory, (arr(3),), "has a default_factory"),
+], ids=["written_after_building", "property", "init_changing_another_argument",
+        "default_factory"])
+def test_what_an_object_built_inside_cannot_follow_is_refused(f, args, match):
     with pytest.raises(sourcegrad.UnsupportedSyntaxError, match=match):
         sourcegrad.grad(f)(*args)

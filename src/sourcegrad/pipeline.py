@@ -52,6 +52,7 @@ from .normalize.anf import to_anf
 from .normalize.augassign import lower_augassign
 from .normalize.branch_tests import keep_branch_tests
 from .normalize.closures import LiftedFunction, lift_closures
+from .normalize.constructors import build_objects
 from .normalize.jumps import lower_jumps
 from .normalize.loops import index_loops, index_loops_that_write_their_array
 from .normalize.mutations import CallEffects
@@ -70,7 +71,7 @@ from .runtime import __all__ as RUNTIME_NAMES
 
 # Runtime helpers that normalization writes into the user's code.
 NORMALIZED_CODE_CALLS = ("dict_key", "check_keywords", "check_unshared", "with_attribute",
-                         "with_defaults", "shares_changes")
+                         "with_defaults", "shares_changes", "new_object")
 # Names the emitted code uses for itself: never handed out as temporaries.
 RESERVED = {"np", "math", "reversed", "range", "len", "slice", *RUNTIME_NAMES}
 
@@ -107,6 +108,8 @@ def canonicalize(fn: Any) -> Canonical:
     reserved = RESERVED | rule_global_names()
     names = Namer(names_in(tree) | reserved | set(dir(builtins)))
     tree = index_loops_that_write_their_array(tree, names)
+    tree = build_objects(tree, parsed.namespace, set(parameter_names(tree.args))
+                         | assigned_names(tree.body), names)
     effects = CallEffects(parsed.namespace, set(parameter_names(tree.args)) | assigned_names(
         tree.body), names)
     tree = lower_augassign(tree, effects)

@@ -214,6 +214,8 @@ class FeatureGen:
         """Set an attribute of an object (`cell.b = ...`, `cell.w += ...`), call a method
         that sets one, or build a new object from values in scope."""
         objs = scope.names(lambda v: v.ty.kind == "obj")
+        if self.classes and (not objs or self.chance(0.3)):
+            return self.build_object(scope)
         if not objs:
             return None
         o = self.pick(objs)
@@ -228,6 +230,16 @@ class FeatureGen:
             [f"{o}.settle({self.expr(scope, wshape, 1)})"],
             [f"{o}.w[0] = {self.expr(scope, wshape[1:], 1)}"],
         ])
+
+    def build_object(self, scope: Scope) -> list[str]:
+        """`obj = Cell1(w, b)` from values in scope: its attributes hold them (a later write
+        into `w` shows through `obj.w`, as in Python)."""
+        name = self.pick(sorted(self.classes))
+        shape = self.classes[name]
+        obj = self.fresh("obj")
+        line = f"{obj} = {name}({self.expr(scope, shape, 1)}, {self.expr(scope, (), 1)})"
+        scope.vars[obj] = Var(Ty("obj", cls=name, fields=(("w", num(*shape)), ("b", SCALAR))))
+        return [line]
 
     # -- lists and dicts -----------------------------------------------------------------------
     def st_list(self, scope: Scope, depth: int):

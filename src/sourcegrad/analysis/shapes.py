@@ -29,7 +29,7 @@ import numpy as np
 from ..gastutil import target_names
 from ..normalize.mutations import call_effects
 from ..parse import is_user_class
-from ..runtime import stop_gradient, with_attribute
+from ..runtime import new_object, stop_gradient, with_attribute
 from .abstract import (
     INTEGER,
     SCALAR,
@@ -346,6 +346,9 @@ class ShapeFacts:
             return self._returned_argument(fn, node, env)
         if is_user_class(fn):  # `b = Box()`: its methods
             return Abstract(None, cls=fn)  # are known, its attributes not
+        if fn is new_object and node.args:  # `Box(w)` before its __init__ (constructors.py)
+            made = self.calls.resolve(node.args[0])
+            return Abstract(None, cls=made) if is_user_class(made) else UNKNOWN
         if kind.kind not in ("rule", "zero") or fn is None:
             return UNKNOWN
         return self._function(fn, args, node)

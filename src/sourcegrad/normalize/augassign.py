@@ -79,6 +79,7 @@ class LowerAugAssign(ChangingCalls, LibraryCalls, gast.NodeTransformer):
         self.methods_called: set[tuple[str, str]] = set()  # (parameter, method): Effects.methods
         self.returned_params: set[str] = set()  # whose argument it may return (or a part)
         self.returned_whole: set[str] = set()  # ... whose argument itself it may return
+        self.returned_within: set[str] = set()  # ... whose argument what it returns may hold
         self.always_returned: set[str] | None = None  # ... it returns on every path, as is
         self.iterated: list[tuple[set[str], set[str], gast.For]] = []  # enclosing `for x in a`
         for param in params:
@@ -171,7 +172,8 @@ class LowerAugAssign(ChangingCalls, LibraryCalls, gast.NodeTransformer):
         if fn is None:
             return sources
         effects = self.effects.of(fn, value)
-        for param, argument in self.effects.arguments(value, fn, effects.returned).items():
+        for param, argument in self.effects.arguments(value, fn, effects.returned
+                                                      | effects.held).items():
             source = view_source(argument)
             if source is not None:
                 whole = param in effects.returned_whole and isinstance(argument, gast.Name)

@@ -116,6 +116,20 @@ class ChangingCalls:
         return {other[:-len(ARGUMENT)] for other in groups.get(name, set()) | {name}
                 if other.endswith(ARGUMENT)}
 
+    def _arguments_within(self, name: str) -> set[str]:
+        """The parameters whose argument (or a part of it) the object `name` holds, as an
+        item or an attribute, at any depth: `d = {"w": w}` holds w's array, so a function
+        returning d may return a part of its argument w."""
+        seen, pending = {name}, [name]
+        while pending:
+            container = pending.pop()
+            for groups in (self.holders, self.part_holders):
+                for held, containers in groups.items():
+                    if container in containers and held not in seen:
+                        seen.add(held)
+                        pending.append(held)
+        return {held[:-len(ARGUMENT)] for held in seen if held.endswith(ARGUMENT)}
+
     def _note_method_change(self, value: gast.expr) -> None:
         """`xs.append(v)` changes the list xs holds: note it when that is an argument (a
         method that rewrites values, `v.fill(0.0)`, starts from a copy: it is followed as a
@@ -168,6 +182,9 @@ class ChangingCalls:
             return [*hoisted, self.visit_Return(result)]
         held = [self._arguments_held(view_source(part)) if part is not None and view_source(
             part) is not None else set() for part in parts]
+        for part in parts:  # `return {"w": w}`, `return model`: holding an argument
+            if part is not None and view_source(part) is not None:
+                self.returned_within |= self._arguments_within(view_source(part))
         for params in held:
             self.returned_params |= params
         for part in parts:
@@ -291,6 +308,8 @@ class ChangingCalls:
             if source is not None:  # `return state` is state, `return state.h` a part of it
                 self._join(name, source, whole=param in effects.returned_whole and isinstance(
                     argument, gast.Name))
+        for argument in self.effects.arguments(call, fn, effects.held).values():
+            self._hold(name, argument)  # `d = make(w)` returning {"w": w}: d holds w
 
     def _call_variant(self, call: gast.Call, target: gast.expr | None,
                       passed: dict[str, gast.expr], fn, origin: gast.stmt,

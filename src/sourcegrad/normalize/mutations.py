@@ -38,6 +38,8 @@ class Effects:
     returned: frozenset[str] = frozenset()  # parameters whose argument it may return (a part)
     returned_whole: frozenset[str] = frozenset()  # ... whose argument itself it may return
     always_returned: frozenset[str] = frozenset()  # ... that it returns, as is, on every path
+    held: frozenset[str] = frozenset()  # ... whose argument what it returns may hold: an item,
+    # an attribute (`return {"w": w}`, an object `__init__` set up)
     # (parameter, method name): methods it calls, itself or through its callees, on objects
     # its arguments hold (`cell.nudge(v)`); what they change is known only with the class
     methods: frozenset[tuple[str, str]] = frozenset()
@@ -93,7 +95,7 @@ def _walk(fn: Any) -> Effects:
     return Effects(changed, frozenset(walker.rebound_params) - changed,
                    frozenset(walker.changed_by_method), frozenset(walker.returned_params),
                    frozenset(walker.returned_whole), frozenset(walker.always_returned or ()),
-                   frozenset(walker.methods_called))
+                   frozenset(walker.returned_within), frozenset(walker.methods_called))
 
 
 class CallEffects:
@@ -181,7 +183,7 @@ def variant_of(fn: Any, params: tuple[str, ...]) -> LiftedFunction:
     if params not in variants:
         owner = fn.__qualname__.split(".")[-2] + "_" if "." in fn.__qualname__ else ""
         variants[params] = _returning_arguments(
-            fn, params, f"{owner}{fn.__name__.lstrip('_')}_changing_{'_'.join(params)}")
+            fn, params, f"{owner}{fn.__name__.strip('_')}_changing_{'_'.join(params)}")
     return variants[params]
 
 

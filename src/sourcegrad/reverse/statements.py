@@ -269,7 +269,15 @@ class AssignAdjoint(UserCalls):
     def visit_Attribute(self, value: gast.Attribute, dresult: gast.expr) -> None:
         if not self.ctx.is_active(original_node(self, value.value)):
             return
-        if self._object_of(value.value) is not None:  # `self.w`: one attribute's adjoint
+        owner = self._object_of(value.value)
+        if owner is not None and isinstance(inspect.getattr_static(owner, value.attr, None),
+                                            property):
+            raise UnsupportedSyntaxError(
+                f"{value.value.id}.{value.attr} is a property of {owner.__name__}: sourcegrad "
+                "does not follow properties yet", getattr(self.stmt, "origin", None),
+                hint=f"Make it a method (def {value.attr}(self): ...) and call it: "
+                     f"{value.value.id}.{value.attr}().")
+        if owner is not None:  # `self.w`: one attribute's adjoint
             accumulate_at(self.ctx, self.state, original(self, value.value.id),
                           const(value.attr), dresult, self.code, self.specializer)
             return

@@ -12,6 +12,7 @@ from ..runtime import (
     check_unshared,
     dict_key,
     leading_parts,
+    new_object,
     pick_extremum,
     shares_changes,
     spread_sum,
@@ -66,6 +67,7 @@ def sum(y, items, start=0):
     d[start] += d[y]
 
 
-nondifferentiable(stop_gradient, dict_key, check_keywords, check_unshared, shares_changes)
+nondifferentiable(stop_gradient, dict_key, check_keywords, check_unshared, shares_changes,
+                  new_object)
 nondifferentiable(builtins.len, builtins.range, builtins.int, builtins.bool, builtins.round,
                   builtins.isinstance, builtins.print, builtins.slice)

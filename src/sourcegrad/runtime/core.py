@@ -7,6 +7,7 @@ what it does. Keep it small and fast: it runs inside every derivative.
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import numpy as np
 
@@ -17,7 +18,7 @@ __all__ = [
     "untranspose", "split_like", "unstack", "clip_mask", "pick_extremum", "spread_sum", "add_at",
     "written_part", "owned_part", "dict_key", "owned_copy", "check_keywords", "with_attribute",
     "attribute_adjoint", "without_attribute", "zero_adjoint", "check_unshared", "with_defaults",
-    "leading_parts", "shares_changes",
+    "leading_parts", "shares_changes", "new_object",
 ]
 
 
@@ -141,10 +142,20 @@ def check_unshared(container, key):
 
 def with_attribute(obj, name, value):
     """`obj.name = value` without changing `obj`: a shallow copy with the attribute set (the
-    object the derivative saved keeps its values; every name holding it is bound anew)."""
+    object the derivative saved keeps its values; every name holding it is bound anew). A
+    frozen dataclass's `__init__` sets its fields so too."""
     changed = copy.copy(obj)
-    setattr(changed, name, value)
+    try:
+        setattr(changed, name, value)
+    except dataclasses.FrozenInstanceError:
+        object.__setattr__(changed, name, value)
     return changed
+
+
+def new_object(cls):
+    """`C(...)` before its `__init__` runs: the object `cls.__new__` makes, no attribute set
+    (normalize/constructors.py then calls the `__init__` that returns the object it set up)."""
+    return cls.__new__(cls)
 
 
 def attribute_adjoint(dobj, name):
