@@ -885,3 +885,59 @@ def built_with_a_default_factory(x):
 def test_what_an_object_built_inside_cannot_follow_is_refused(f, args, match):
     with pytest.raises(sourcegrad.UnsupportedSyntaxError, match=match):
         sourcegrad.grad(f)(*args)
+
+
+# -- a method's result that is its object's array, then written into ------------------------------
+# Found by the fuzzer (seed 66001097): `u = cell.forward(z)` returned `self.w`, and `u[::2] -= v`
+# wrote into the caller's cell.w (and into the object the method's adjoint kept, a checked-mode
+# breach). Normalization follows this for functions called by name; a method's class is known
+# only when differentiating, so the write is refused there.
+
+
+class _Holder:
+    def __init__(self, w):
+        self.w = w
+
+    def get(self, v):
+        return self.w
+
+    def same(self, v):
+        return v
+
+    def fresh(self, v):
+        return self.w * v
+
+
+def written_through_a_methods_result(x, c):
+    u = c.get(x)
+    u[::2] -= np.stack([1.0, x[0]])
+    return np.sum(u)
+
+
+def written_through_a_method_returning_its_argument(x, c):
+    y = x * 1.0
+    u = c.same(y)
+    u[0] = 5.0
+    return np.sum(y * x)
+
+
+def written_into_a_methods_new_array(x, c):
+    u = c.fresh(x)
+    u[0] = 5.0
+    return np.sum(u * x)
+
+
+@pytest.mark.parametrize("f", [written_through_a_methods_result,
+                               written_through_a_method_returning_its_argument],
+                         ids=lambda f: f.__name__)
+def test_a_write_into_a_methods_result_that_shares_an_array_is_refused(f):
+    holder = _Holder(arr(3))
+    before = holder.w.copy()
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError, match="write would change"):
+        sourcegrad.grad(f, wrt=(0, 1))(arr(3, seed=1), holder)
+    np.testing.assert_array_equal(holder.w, before)
+
+
+def test_a_write_into_a_methods_new_array_is_differentiated():
+    assert_value_and_grad(written_into_a_methods_new_array, arr(3, seed=1), _Holder(arr(3)),
+                          wrt=(0, 1))

@@ -107,6 +107,7 @@ class Differentiator:
             return store_step(self.ctx, stmt, state)
         if isinstance(stmt.value, gast.Call):
             self._refuse_unfollowed_method(stmt, stmt.value, "")
+            self._refuse_writes_into_a_methods_result(stmt, stmt.value)
         self._refuse_methods_changing_in_callees(stmt, stmt.value)
         return assignment_step(self.ctx, stmt, state)
 
@@ -163,6 +164,33 @@ class Differentiator:
                  + (", or set attributes (self.v = ...) instead of writing into them."
                     if change == "written" else
                     f"; or pass it plain variables (v = ...; {obj}.{method}(v))."))
+
+    def _refuse_writes_into_a_methods_result(self, stmt: gast.Assign, call: gast.Call) -> None:
+        """`u = cell.forward(z)` where forward returns `self.w` (a part of its object) or one
+        of its arguments, and `u` is written into later: in Python the write changes that
+        array too. Normalization follows this for functions called by name (it knows what
+        they return); a method's class is known only here, too late to follow it."""
+        target = stmt.targets[0]
+        if not (isinstance(target, gast.Name) and target.id in self.ctx.written) or \
+                self.ctx.calls.classify(call).kind == "user":
+            return
+        fn, passed, _ = self._callee_and_arguments(call, self.ctx.shapes.env_at(stmt))
+        if fn is None:
+            return
+        effects = call_effects(fn)
+        shared = sorted(param for param in effects.returned | effects.held  # not `traj =
+                        if isinstance(passed.get(param), gast.Name)  # sim.step(traj, t)`
+                        and passed[param].id != target.id)
+        if not shared:
+            return
+        held = passed[shared[0]].id
+        raise UnsupportedSyntaxError(
+            f"{target.id} is written into, and {call.func.value.id}.{call.func.attr}(...) may "
+            f"return {held}'s array (or a part of it): the write would change {held} too, "
+            "which sourcegrad does not follow for a method's result",
+            getattr(stmt, "origin", None),
+            hint=f"Write into a copy: {target.id} = {call.func.value.id}.{call.func.attr}"
+                 "(...).copy().")
 
     def _refuse_methods_changing_in_callees(self, stmt: gast.stmt, value: gast.expr) -> None:
         """`r = helper(cell, x)` where helper (or a function it calls) calls `cell.nudge(v)`,
