@@ -261,3 +261,24 @@ def test_grad(f, args, kwargs, wrt):
 @pytest.mark.parametrize("f, args, seed", PROGRAMS_VJP)
 def test_vjp(f, args, seed):
     assert_vjp(f, *args, seed=seed)
+
+
+# -- an adjoint arm emptied by copy propagation ---------------------------------------------------
+# Found by the fuzzer (seed 70000127): the adjoint of `M if c else M` on values without a
+# gradient kept only copies, which the optimizer dropped: `if c:` was printed with no body.
+
+
+def both_arms_read_the_same_array(a, y, M, b):
+    u = [np.std(a), np.var(M if b >= 3.0 else M), y]
+    t = u[2]
+    M[0] += t
+    a[:1] = y
+    return np.sum(u) * y
+
+
+@pytest.mark.parametrize("f, args, kwargs, wrt", found_in("fuzz", [
+    case(both_arms_read_the_same_array, arr(3), 0.885, arr(2, 3, seed=1), 0.761, wrt=(0, 1)),
+    case(both_arms_read_the_same_array, arr(3), 0.885, arr(2, 3, seed=1), 3.5, wrt=(0, 1)),
+]))
+def test_an_adjoint_arm_emptied_by_the_optimizer(f, args, kwargs, wrt):
+    assert_value_and_grad(f, *args, wrt=wrt, **kwargs)

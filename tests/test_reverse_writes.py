@@ -1232,3 +1232,26 @@ def test_unsupported_scatter_is_refused_clearly(f):
 @pytest.mark.parametrize("f, args, kwargs, wrt", CASES + PROGRAMS + COPIES + CHAINED_AND_INTEGER)
 def test_grad(f, args, kwargs, wrt):
     assert_value_and_grad(f, *args, wrt=wrt, **kwargs)
+
+
+# -- a masked write into an array without gradient, in a loop that rebinds the array ------------
+# Found by the fuzzer (seed 68000074): putting back what `M[M > 1.3] = e` overwrote read the
+# mask of the last iteration (the write's own adjoint had nothing to read when M carries no
+# gradient): a ValueError from NumPy's boolean assignment.
+
+
+def masked_write_in_a_loop_that_rebinds(M, a, y):
+    for e in a:
+        M[M > 1.3] = e
+        M = np.matmul(e * np.linspace(0.52, 0.99, 4).reshape(2, 2),
+                      y * np.linspace(0.84, 1.06, 6).reshape(2, 3))
+    return np.sum(M)
+
+
+@pytest.mark.parametrize("f, args, kwargs, wrt", found_in("fuzz", [
+    case(masked_write_in_a_loop_that_rebinds,
+         np.array([[0.012, 1.053, 0.39], [-0.731, 1.392, 0.654], [-1.383, -0.342, -1.053]]),
+         np.array([0.245, 1.224, -1.274, -0.49]), 1.122, wrt=(1, 2)),
+]))
+def test_a_masked_write_restored_with_its_own_iterations_mask(f, args, kwargs, wrt):
+    assert_value_and_grad(f, *args, wrt=wrt, **kwargs)

@@ -117,8 +117,36 @@ def _propagate(stmts: list[gast.stmt], loads: Counter,
 
 def propagate_copies(function: gast.FunctionDef,
                      is_adjoint: Callable[[str], bool]) -> gast.FunctionDef:
-    function.body = _propagate(function.body, _load_counts(function), is_adjoint)
+    function.body = _without_empty_blocks(_propagate(function.body, _load_counts(function),
+                                                     is_adjoint))
     return function
+
+
+def _is_empty(stmts: list[gast.stmt]) -> bool:
+    """Only comments (and `pass`): what is left of an adjoint arm whose copies were dropped."""
+    return all(isinstance(s, gast.Pass) or isinstance(s, gast.Expr) and isinstance(
+        s.value, gast.Constant) and isinstance(s.value.value, str) for s in stmts)
+
+
+def _without_empty_blocks(stmts: list[gast.stmt]) -> list[gast.stmt]:
+    """Drop the `if` arms and adjoint loops that dropping copies emptied (a block of
+    comments alone would not even parse). Their tests and iterations are names and ranges,
+    with nothing to run for their own sake."""
+    kept: list[gast.stmt] = []
+    for stmt in stmts:
+        if isinstance(stmt, _BLOCKS) and not (stmt.body and all(  # not the user's `pass`
+                isinstance(s, gast.Pass) for s in stmt.body)):
+            stmt.body = _without_empty_blocks(stmt.body)
+            stmt.orelse = _without_empty_blocks(stmt.orelse)
+            if _is_empty(stmt.orelse):
+                stmt.orelse = []
+            if isinstance(stmt, gast.If) and _is_empty(stmt.body) and stmt.orelse:
+                stmt.test = gast.UnaryOp(op=gast.Not(), operand=stmt.test)
+                stmt.body, stmt.orelse = stmt.orelse, []
+            if _is_empty(stmt.body) and not isinstance(stmt, gast.While):
+                continue
+        kept.append(stmt)
+    return kept
 
 
 def self_copy(stmt: gast.stmt) -> str | None:

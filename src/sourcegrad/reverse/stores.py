@@ -64,7 +64,9 @@ def store_step(ctx: Context, stmt: gast.Assign, state: AdjointState) -> Step:
     reads = set().union(*(loaded_names(s) for s in code)) & ctx.local_names if code else set()
     save = _part(array, index) if part_shape == () else _owned(
         _part(array, index), container.shape is None)
-    return Step(stmt, code, [], reads - {array}, set(), {}, getattr(stmt, "origin", None),
+    # putting back what the write overwrote (saving.py) reads the index again: `M[mask]`
+    index_reads = loaded_names(index) & ctx.local_names - {array}
+    return Step(stmt, code, [], reads - {array}, index_reads, {}, getattr(stmt, "origin", None),
                 writes=array, save_value=save)
 
 
