@@ -14,6 +14,7 @@ NaN never counts as equal: inputs must be chosen where the function is smooth.
 from __future__ import annotations
 
 import copy
+import functools
 import importlib.util
 import inspect
 import sys
@@ -88,7 +89,10 @@ def _fd(g, x):
 
 
 def _is_object(value) -> bool:
-    return hasattr(value, "__dict__") and not isinstance(value, type) and not callable(value)
+    """An object holding data in attributes (one called through `__call__` too), not a
+    function, class or module."""
+    return hasattr(value, "__dict__") and not isinstance(value, type) and not inspect.isroutine(
+        value) and not inspect.ismodule(value) and not isinstance(value, functools.partial)
 
 
 def _with_attribute(obj, name, value):

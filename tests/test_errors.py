@@ -208,6 +208,16 @@ def test_non_scalar_output():
     assert "vjp" in message
 
 
+def complex_output(z):
+    return z * z
+
+
+def test_a_complex_output_says_so():
+    with pytest.raises(sourcegrad.NonScalarOutputError,
+                       match=r"(?s)returned the complex number.*np\.real"):
+        sourcegrad.grad(complex_output)(0.5 + 0.2j)
+
+
 # -- calls that would change values behind the derivative's back ----------------------------------
 
 

@@ -294,6 +294,13 @@ def _object_like(gradient: Any, arg: Any, inputs: list[Any]) -> Any:
 def _check_scalar(value: Any, fn: Callable) -> None:
     if type(value) in (float, np.float64):
         return
+    if np.ndim(value) == 0 and np.iscomplexobj(value):
+        raise NonScalarOutputError(
+            f"grad requires {fn.__name__} to return a real number, but it returned the complex "
+            f"number {complex(value)!r}: the gradient of a complex output is not defined by one "
+            "number (sourcegrad's convention for complex inputs is in the README).\n"
+            "Differentiate a real quantity of it (np.real(...), np.abs(...) ** 2), or use "
+            "sourcegrad.vjp(f, *args), whose pullback takes a complex seed.")
     if np.ndim(value) != 0 or not np.isrealobj(value):
         shape = np.shape(value)
         raise NonScalarOutputError(

@@ -66,6 +66,7 @@ from .reverse.context import BindGlobal, BindValue, CalleeRequest, Context
 from .reverse.control import Differentiator
 from .reverse.nodes import AdjointState, Node, Step
 from .reverse.saving import SavePlan, plan_saves
+from .reverse.value_calls import is_value_call
 from .rules.templates import rule_global_names
 from .runtime import __all__ as RUNTIME_NAMES
 
@@ -299,11 +300,13 @@ def _containers(tree: gast.FunctionDef, shapes: ShapeFacts) -> set[str]:
 
 
 def _maybe_containers(tree: gast.FunctionDef, shapes: ShapeFacts, calls) -> set[str]:
-    """Variables bound to what a helper returns when that may be a list, tuple or dict."""
+    """Variables bound to what a helper (or a function held in a variable) returns when that
+    may be a list, tuple or dict."""
     names = set()
     for node in gast.walk(tree):
         if (isinstance(node, gast.Assign) and isinstance(node.value, gast.Call)
-                and calls.classify(node.value).kind == "user"
+                and (calls.classify(node.value).kind == "user"
+                     or is_value_call(node.value, calls.local_names))  # `f(x)`, f a variable
                 and shapes.value(node.value, shapes.env_at(node)).shape is None):
             names.update(target_names(node.targets[0]))
     return names

@@ -19,7 +19,9 @@ UNARY = [
 ]
 SCALAR_ONLY_UNARY = [
     "math.sin({})", "math.tanh({})", "math.exp(math.tanh({}))", "abs({})", "math.atan({})",
-    "math.log1p({} ** 2)", "float({})",
+    "math.log1p({} ** 2)", "float({})", "math.log10(1.5 + {} ** 2)", "math.log2(1.0 + {} ** 2)",
+    "math.hypot({}, 0.7)", "(math.degrees(math.tanh({})) * 0.02)", "math.radians({})",
+    "math.copysign({}, -0.7)", "math.asinh({})", "math.atan2({}, 1.5)", "pow({}, 2)",
 ]
 VIEWS = ("np.flip(", "np.transpose(", "np.swapaxes(", "np.moveaxis(", "np.reshape(",
          "np.squeeze(", "np.ravel(", "np.expand_dims(", "np.diagonal(")

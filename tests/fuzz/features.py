@@ -105,7 +105,10 @@ class FeatureGen:
         if not options or scope.function != "f":
             return self.expr(scope, shape, depth)
         helper = self.pick(options)
-        return f"{helper.name}({self.call_args(scope, helper, depth)})"
+        called = helper.name
+        if self.chance(0.2):  # a function taken out of a container: known when it runs
+            called = self.pick([f"[{helper.name}][0]", f'{{"fn": {helper.name}}}["fn"]'])
+        return f"{called}({self.call_args(scope, helper, depth)})"
 
     def st_mutating_call(self, scope: Scope):
         """`fill(z, x)` changing the caller's `z`, or `r = step(z, x)` also returning."""

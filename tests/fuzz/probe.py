@@ -34,7 +34,8 @@ _PROBES = itertools.count()
 
 def _kinds() -> dict:
     """Functions with kinks or ties, by what makes them flip."""
-    kinds = {abs: "abs", math.fabs: "abs", np.abs: "abs", np.fabs: "abs", np.sign: "abs",
+    kinds = {abs: "abs", math.fabs: "abs", math.copysign: "abs", np.abs: "abs", np.fabs: "abs",
+             np.sign: "abs",
              np.maximum: "pair", np.minimum: "pair", np.fmax: "pair", np.fmin: "pair",
              max: "extreme", min: "extreme", np.max: "top", np.amax: "top",
              np.min: "bottom", np.amin: "bottom", np.argmax: "top", np.argmin: "bottom",

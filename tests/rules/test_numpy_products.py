@@ -10,7 +10,7 @@ import pytest
 from numpy_cases import row
 
 import sourcegrad
-from oracle import arr, assert_grad
+from oracle import arr, assert_grad, assert_value_and_grad
 from sourcegrad.errors import NoRuleError
 
 X23 = arr(2, 3, seed=1)
@@ -80,6 +80,14 @@ def np_inner(a, b, w):
     return np.sum(np.inner(a, b) * w)
 
 
+def np_dot(a, b, w):
+    return np.sum(np.dot(a, b) * w)
+
+
+def dot_method(a, b, w):
+    return np.sum(a.dot(b) * w)
+
+
 def np_tensordot(a, b, w, axes):
     return np.sum(np.tensordot(a, b, axes=axes) * w)
 
@@ -129,6 +137,11 @@ PRODUCTS = [
         (arr(3, seed=33), arr(3, seed=34)), (arr(2, 3, seed=33), arr(4, 3, seed=34)),
         (arr(2, 3, seed=33), arr(3, seed=34)), (arr(3, seed=33), arr(4, 3, seed=34)),
         (1.3, arr(2, 3, seed=34)), (A3, arr(4, seed=34))]],
+    *[row(f, a, b, wrt=(0, 1)) for f in (np_dot, dot_method) for a, b in [
+        (A3, arr(4, 5, seed=34)), (A3, arr(4, seed=34)), (arr(4, seed=33), arr(2, 4, 3, seed=34)),
+        (arr(2, 1, 3, 4, seed=33), arr(4, 2, seed=34)), (arr(3, seed=33), arr(2, 2, 3, 2)),
+        (X23, arr(3, 4, seed=34))]],
+    row(np_dot, 1.3, A3, wrt=(0, 1)),
     *[row(np_tensordot, a, b, axes=axes, wrt=(0, 1)) for a, b, axes in [
         (A3, arr(3, 4, 2, seed=35), 2), (A3, arr(4, 5, seed=35), 1), (X23, arr(2, seed=35), 0),
         (A3, arr(4, 2, seed=35), ([2, 0], [0, 1])), (A3, arr(3, 2, seed=35), (1, 0)),
@@ -178,6 +191,25 @@ CASES = INTERPOLATION + PRODUCTS
 @pytest.mark.parametrize("f, args, kwargs, wrt", CASES)
 def test_numpy_product(f, args, kwargs, wrt):
     assert_grad(f, *args, wrt=wrt, **kwargs)
+
+
+def test_dot_of_a_3d_array_and_a_matrix_closed_form():
+    """np.dot(a, b)[i, j, k] = sum_m a[i, j, m] b[m, k]: the gradient of sum(dot * w) is
+    w b^T for a, the rows of a weighted by w summed for b."""
+    b, w = arr(4, 5, seed=34), arr(2, 3, 5, seed=35)
+    da, db = sourcegrad.grad(np_dot, wrt=(0, 1))(A3, b, w)
+    expected_a = np.einsum("ijk,mk->ijm", w, b)
+    expected_b = np.einsum("ijm,ijk->mk", A3, w)
+    np.testing.assert_allclose(da, expected_a, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(db, expected_b, rtol=1e-12, atol=1e-14)
+
+
+def test_dot_of_a_stack_of_rows_with_a_stack_of_matrices():
+    """np.dot pairs each row of a with each matrix of b (shape (3, 2, 5)), unlike matmul, which
+    broadcasts stacks: the shape analysis used to read it as matmul (the derivative was
+    refused rather than built for the wrong shape)."""
+    assert_value_and_grad(np_dot, X34, arr(2, 4, 5, seed=1), arr(3, 2, 5, seed=2),
+                          wrt=(0, 1))
 
 
 def test_pad_in_a_mode_without_rule_refuses():

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..parse import is_package_class
+from ..parse import is_package_class, is_user_class
 
 Shape = tuple[int | None, ...] | None  # None: unknown; a None entry: a length not known
 
@@ -85,6 +85,19 @@ def matmul_shape(a: Shape, b: Shape) -> Shape:
         return None
     stack = broadcast(a[:-2], b[:-2])
     return None if stack is None else stack + (a[-2], b[-1])
+
+
+def dot_shape(a: Shape, b: Shape) -> Shape:
+    """The shape of `np.dot(a, b)`: a product for a number, else the last axis of `a` summed
+    with the second-to-last of `b` (the last of a 1-d `b`), every row of `a` paired with every
+    matrix of `b` (not broadcast, as matmul's stacks are)."""
+    if a is None or b is None:
+        return None
+    if a == () or b == ():
+        return broadcast(a, b)
+    if len(b) == 1:
+        return a[:-1] if _fits(a[-1], b[0]) else None
+    return a[:-1] + b[:-2] + b[-1:] if _fits(a[-1], b[-2]) else None
 
 
 def reduced_shape(shape: Shape, axis: Any, keepdims: Any) -> Shape:
@@ -198,7 +211,8 @@ def is_plain_object(value: Any) -> bool:
     array of another library nor an object of an installed package: their arithmetic is their
     own, and taking them for objects would give them (and what they touch) no gradient."""
     return (hasattr(value, "__dict__") and not isinstance(value, type)
-            and not inspect.ismodule(value) and not callable(value)
+            and not inspect.ismodule(value)
+            and not (callable(value) and not is_user_class(type(value)))  # `layer(h)` is one
             and not is_foreign_array(value) and not is_package_class(type(value)))
 
 

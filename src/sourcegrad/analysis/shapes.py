@@ -38,6 +38,7 @@ from .abstract import (
     Env,
     Shape,
     broadcast,
+    dot_shape,
     join,
     join_envs,
     matmul_shape,
@@ -400,12 +401,15 @@ class ShapeFacts:
                             _integer_dtype(keywords.get("dtype")))
         if fn is np.arange and args and all(a.integer for a in args):
             return Abstract((None,), True)
-        if fn in (np.matmul, np.dot) and len(args) == 2:
+        if fn is np.matmul and len(args) == 2:
             return Abstract(matmul_shape(args[0].shape, args[1].shape))
+        if fn is np.dot and len(args) == 2:
+            return Abstract(dot_shape(args[0].shape, args[1].shape))
         if isinstance(fn, np.ufunc) and fn.signature is None and len(args) == fn.nin \
                 and not keywords:
             return Abstract(broadcast(*[a.shape for a in args]))
-        if getattr(fn, "__module__", None) == "math" or fn in (builtins.abs, builtins.float):
+        if getattr(fn, "__module__", None) == "math" and fn not in (math.modf, math.frexp) \
+                or fn in (builtins.abs, builtins.float):  # (modf and frexp give pairs)
             return SCALAR if all(a.shape == () for a in args) else UNKNOWN
         if fn in _REDUCTIONS and args:
             axis = self._keyword(node, keywords, "axis", 1)

@@ -28,6 +28,7 @@ from .nodes import AdjointState, Step
 from .renamed import original, original_node
 from .specialize import Specializer
 from .user_calls import UserCalls
+from .value_calls import ValueCalls, is_value_call, run_value_call
 
 BINARY_OPERATORS = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -70,7 +71,7 @@ class _Rename(gast.NodeTransformer):
         return node
 
 
-class AssignAdjoint(UserCalls):
+class AssignAdjoint(UserCalls, ValueCalls):
     """Builds the Step for one assignment; one instance per statement, used once."""
 
     def __init__(self, ctx: Context, stmt: gast.Assign, state: AdjointState):
@@ -151,6 +152,8 @@ class AssignAdjoint(UserCalls):
             for name in self.targets:
                 self.state.init.discard(name)
                 self.state.owned.discard(name)
+            if is_value_call(self.stmt.value, self.ctx.local_names):
+                self.primal = run_value_call(self.stmt)  # checked for in-place changes
         return self._step()
 
     def _flows(self) -> bool:
@@ -298,12 +301,15 @@ class AssignAdjoint(UserCalls):
         kind = self.ctx.calls.classify(value)
         keywords = {kw.arg: kw.value for kw in value.keywords}
         method = self._method_of(value.func)
-        if kind.kind == "unknown" and method is not None:  # `layer.forward(x)`
+        if method is not None and kind.kind in ("unknown", "method"):  # `layer.forward(x)`,
+            # also a method of the user's class named like an array's (`b.sum(x)`, `p.get(k)`)
             bound = gast.Call(func=value.func, args=[value.func.value] + list(value.args),
                               keywords=value.keywords)
             self._user_call(method, bound, dresult)
         elif kind.kind == "user":
             self._user_call(kind.target, value, dresult)
+        elif kind.kind == "unknown" and is_value_call(value, self.ctx.local_names):
+            self._value_call(value, dresult)  # `loss(pred)`, `layer(h)`: known when it runs
         elif kind.kind != "zero":
             self._apply(kind, list(value.args), keywords, dresult)
 

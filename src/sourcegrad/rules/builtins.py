@@ -1,5 +1,6 @@
-"""Adjoints of Python builtins used on numbers and arrays (abs, min, max, sum, float), and of
-setting an object's attribute (`obj.h = v`, lowered to `obj = with_attribute(obj, "h", v)`)."""
+"""Adjoints of Python builtins used on numbers and arrays (abs, min, max, sum, float, pow,
+divmod), of a dict's `get`, and of setting an object's attribute (`obj.h = v`, lowered to
+`obj = with_attribute(obj, "h", v)`)."""
 
 import builtins
 
@@ -11,17 +12,21 @@ from ..runtime import (
     check_keywords,
     check_unshared,
     dict_key,
+    got_default,
+    got_item,
+    got_key,
     leading_parts,
     new_object,
     pick_extremum,
     shares_changes,
     spread_sum,
     stop_gradient,
+    unbroadcast,
     with_attribute,
     with_defaults,
     without_attribute,
 )
-from .templates import ANY, accepts, adjoint, d, nondifferentiable
+from .templates import ANY, accepts, adjoint, adjoint_method, d, nondifferentiable
 
 
 @adjoint(builtins.abs)
@@ -32,6 +37,20 @@ def abs(y, x):
 @adjoint(builtins.float)
 def float(y, x):
     d[x] += d[y]
+
+
+@adjoint(builtins.pow)
+def pow(z, base, exp, mod=None):
+    """As `base ** exp`; the modular form `pow(base, exp, mod)` is integer arithmetic."""
+    d[base] += unbroadcast(d[z] * exp * base ** (exp - 1), base)
+    d[exp] += unbroadcast(d[z] * z * np.log(np.where(base == 0, 1.0, base)), exp)
+
+
+@adjoint(builtins.divmod)
+def divmod(qr, a, b):
+    """(q, r) with r = a - q * b: the integer-valued quotient q is flat."""
+    d[a] += unbroadcast(d[qr][1], a)
+    d[b] += unbroadcast(-d[qr][1] * qr[0], b)
 
 
 @adjoint(builtins.max, builtins.min)
@@ -47,6 +66,14 @@ def list(y, iterable=()):
 @adjoint(builtins.dict)
 def dict(y, mapping=()):
     d[mapping] += d[y]
+
+
+@adjoint_method("get")
+def get(y, mapping, key, default=None):
+    """dict.get: into the item when the dict holds the key, else into the default."""
+    d[mapping] += got_item(d[y], mapping, key)
+    d[default] += got_default(d[y], mapping, key)
+    d[key] += got_key(mapping, key)
 
 
 @adjoint(with_attribute)

@@ -2,6 +2,7 @@
 
 import math
 
+from ..runtime import norm_parts, spread_sum
 from .templates import adjoint, d, nondifferentiable
 
 
@@ -14,6 +15,16 @@ def exp(y, x):
 @adjoint(math.log)
 def log(y, x, base=math.e):
     d[x] += d[y] / (x * math.log(base))
+
+
+@adjoint(math.log10)
+def log10(y, x):
+    d[x] += d[y] / (x * math.log(10.0))
+
+
+@adjoint(math.log2)
+def log2(y, x):
+    d[x] += d[y] / (x * math.log(2.0))
 
 
 @adjoint(math.log1p)
@@ -37,6 +48,11 @@ def pow(z, x, y):
     d[y] += d[z] * z * math.log(x if x != 0 else 1.0)  # 0 ** y: flat in y
 
 
+@adjoint(math.ldexp)
+def ldexp(y, x, i):
+    d[x] += d[y] * math.ldexp(1.0, i)  # x * 2 ** i; the integer i has no gradient
+
+
 # -- trigonometric and hyperbolic ------------------------------------------------------------
 @adjoint(math.sin)
 def sin(y, x):
@@ -53,6 +69,16 @@ def tan(y, x):
     d[x] += d[y] * (1.0 + y * y)
 
 
+@adjoint(math.asin)
+def asin(y, x):
+    d[x] += d[y] / math.sqrt(1.0 - x * x)
+
+
+@adjoint(math.acos)
+def acos(y, x):
+    d[x] += -d[y] / math.sqrt(1.0 - x * x)
+
+
 @adjoint(math.atan)
 def atan(y, x):
     d[x] += d[y] / (1.0 + x * x)
@@ -62,6 +88,11 @@ def atan(y, x):
 def atan2(z, y, x):
     d[y] += d[z] * x / (x * x + y * y)
     d[x] += -d[z] * y / (x * x + y * y)
+
+
+@adjoint(math.hypot)
+def hypot(y, *coordinates):
+    d[coordinates] += norm_parts(d[y], y, coordinates)  # c / |c| for each coordinate
 
 
 @adjoint(math.sinh)
@@ -79,15 +110,58 @@ def tanh(y, x):
     d[x] += d[y] * (1.0 - y * y)
 
 
+@adjoint(math.asinh)
+def asinh(y, x):
+    d[x] += d[y] / math.sqrt(x * x + 1.0)
+
+
+@adjoint(math.acosh)
+def acosh(y, x):
+    d[x] += d[y] / math.sqrt(x * x - 1.0)
+
+
+@adjoint(math.atanh)
+def atanh(y, x):
+    d[x] += d[y] / (1.0 - x * x)
+
+
+# -- angular conversion ------------------------------------------------------------------------
+@adjoint(math.degrees)
+def degrees(y, x):
+    d[x] += d[y] * (180.0 / math.pi)
+
+
+@adjoint(math.radians)
+def radians(y, x):
+    d[x] += d[y] * (math.pi / 180.0)
+
+
 # -- special functions ----------------------------------------------------------------------
 @adjoint(math.erf)
 def erf(y, x):
     d[x] += d[y] * 2.0 / math.sqrt(math.pi) * math.exp(-x * x)
 
 
+# -- signs, remainders and sums ----------------------------------------------------------------
 @adjoint(math.fabs)
 def fabs(y, x):
     d[x] += d[y] * math.copysign(1.0, x)
+
+
+@adjoint(math.copysign)
+def copysign(z, x, y):
+    d[x] += d[z] * math.copysign(1.0, x) * math.copysign(1.0, y)  # flat in y: a sign flip
+
+
+@adjoint(math.fmod, math.remainder)
+def fmod(z, x, y):
+    d[x] += d[z]
+    d[y] += -d[z] * round((x - z) / y)  # z = x - n * y, n the integer the function chose
+
+
+@adjoint(math.fsum)
+def fsum(y, iterable):
+    d[iterable] += spread_sum(d[y], iterable)
 
 
 nondifferentiable(math.floor, math.ceil, math.trunc, math.isnan, math.isinf, math.isfinite,

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from .core import is_data_object
+
 __all__ = ["checked_before", "checked_after", "checked_compare", "checked_begin",
            "checked_end", "CheckedModeError"]
 
@@ -95,7 +97,7 @@ def _same(a: Any, b: Any) -> bool:
         return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, (float, complex, np.floating, np.complexfloating)):
         return isinstance(b, (int, float, complex, np.number)) and (a == b or (a != a and b != b))
-    if hasattr(a, "__dict__") and not callable(a) and not isinstance(a, type):
+    if is_data_object(a):
         return type(a) is type(b) and _same(vars(a), vars(b))
     try:
         return a is b or bool(a == b)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
+import inspect
 
 import numpy as np
 
@@ -18,7 +20,8 @@ __all__ = [
     "untranspose", "split_like", "unstack", "clip_mask", "pick_extremum", "spread_sum", "add_at",
     "written_part", "owned_part", "dict_key", "owned_copy", "check_keywords", "with_attribute",
     "attribute_adjoint", "without_attribute", "zero_adjoint", "check_unshared", "with_defaults",
-    "leading_parts", "shares_changes", "new_object",
+    "leading_parts", "shares_changes", "new_object", "call_function_value",
+    "call_object_value", "run_function_value", "norm_parts", "got_item", "got_default", "got_key",
 ]
 
 
@@ -152,6 +155,31 @@ def with_attribute(obj, name, value):
     return changed
 
 
+def call_function_value(fn, /, *args, **kwargs):
+    """`fn(*args, **kwargs)` for a function held in a variable (`loss(pred)`, `f(x)` in
+    `for f in transforms`), and the pullback giving the adjoints of `fn` and of each positional
+    argument: sourcegrad differentiates the function it finds (sourcegrad/dynamic.py)."""
+    from ..dynamic import forward_of  # noqa: PLC0415 - the transformer, only when called
+
+    return forward_of(fn, args, kwargs, carries_gradient=False)
+
+
+def call_object_value(fn, /, *args, **kwargs):
+    """`call_function_value` for a value that carries a gradient itself: an object of the
+    user's called through `__call__` (`layer(h)`), whose attributes' adjoints come back first."""
+    from ..dynamic import forward_of  # noqa: PLC0415
+
+    return forward_of(fn, args, kwargs, carries_gradient=True)
+
+
+def run_function_value(fn, /, *args, **kwargs):
+    """`fn(*args, **kwargs)` for a function held in a variable where no gradient flows: run as
+    written, refused if it is one of the user's that changes an argument in place."""
+    from ..dynamic import run_checked  # noqa: PLC0415
+
+    return run_checked(fn, args, kwargs)
+
+
 def new_object(cls):
     """`C(...)` before its `__init__` runs: the object `cls.__new__` makes, no attribute set
     (normalize/constructors.py then calls the `__init__` that returns the object it set up)."""
@@ -258,6 +286,13 @@ def reduced_count(x, y):
     return np.size(x) // max(np.size(y), 1)
 
 
+def is_data_object(x) -> bool:
+    """An object holding data in attributes (an object of the user's, one called through
+    `__call__` too), not a function, method, class or module."""
+    return hasattr(x, "__dict__") and not isinstance(x, type) and not inspect.isroutine(x) \
+        and not inspect.ismodule(x) and not isinstance(x, functools.partial)
+
+
 def zeros_like(x):
     """A zero adjoint for `x`: 0.0 for numbers, zeros for arrays, a list for tuples and lists,
     a dict for dicts."""
@@ -265,7 +300,7 @@ def zeros_like(x):
         return [zeros_like(item) for item in x]
     if isinstance(x, dict):
         return {key: zeros_like(item) for key, item in x.items()}
-    if hasattr(x, "__dict__") and not isinstance(x, type) and not callable(x):
+    if is_data_object(x):
         return {key: zeros_like(item) for key, item in vars(x).items()}  # an object's data
     if isinstance(x, np.ndarray):
         return np.zeros(x.shape, dtype=np.result_type(x.dtype, np.float64))
@@ -304,27 +339,30 @@ def matmul_right(g, a, b):
 
 
 def dot_left(g, a, b):
-    """Gradient of `np.dot(a, b)` with respect to `a` (scalars, 1-d and 2-d operands)."""
+    """Gradient of `np.dot(a, b)` with respect to `a`: scalars scale, 1-d and 2-d operands are
+    a matmul; N-d ones contract `a`'s last axis with `b`'s second-to-last (its only, 1-d)."""
     if np.ndim(a) == 0 or np.ndim(b) == 0:
         return unbroadcast(g * b, a)
-    _check_dot(a, b)
-    return matmul_left(g, a, b)
+    if np.ndim(a) <= 2 and np.ndim(b) <= 2:
+        return matmul_left(g, a, b)
+    g, b = np.asarray(g), np.asarray(b)
+    if b.ndim == 1:
+        return unbroadcast(np.multiply.outer(g, b), a)
+    free_b = [*range(b.ndim - 2), b.ndim - 1]  # all but the contracted axis
+    return unbroadcast(np.tensordot(g, b, axes=(list(range(np.ndim(a) - 1, g.ndim)), free_b)), a)
 
 
 def dot_right(g, a, b):
-    """Gradient of `np.dot(a, b)` with respect to `b` (scalars, 1-d and 2-d operands)."""
+    """Gradient of `np.dot(a, b)` with respect to `b` (as `dot_left`): `a`'s leading axes
+    contracted with the result's, the summed axis put back second-to-last."""
     if np.ndim(a) == 0 or np.ndim(b) == 0:
         return unbroadcast(g * a, b)
-    _check_dot(a, b)
-    return matmul_right(g, a, b)
-
-
-def _check_dot(a, b):
-    if np.ndim(a) > 2 or np.ndim(b) > 2:
-        from ..errors import NoRuleError
-        raise NoRuleError(
-            f"np.dot of arrays with {np.ndim(a)} and {np.ndim(b)} dimensions has no derivative "
-            "rule yet", None, hint="Use np.matmul (@) or np.tensordot/np.einsum instead.")
+    if np.ndim(a) <= 2 and np.ndim(b) <= 2:
+        return matmul_right(g, a, b)
+    g, a = np.asarray(g), np.asarray(a)
+    lead = list(range(a.ndim - 1))
+    part = np.tensordot(a, g, axes=(lead, lead))  # (contracted, *b's leading, b's last)
+    return unbroadcast(part if np.ndim(b) == 1 else np.moveaxis(part, 0, -2), b)
 
 
 def untranspose(g, axes=None):
@@ -369,6 +407,44 @@ def pick_extremum(g, y, items):
     picked = [0.0] * len(items)
     picked[next(i for i, v in enumerate(items) if v is y or v == y)] = g
     return picked
+
+
+def norm_parts(g, y, coordinates):
+    """Gradient of `math.hypot(*coordinates)` (`y`, the Euclidean norm) for each coordinate:
+    `g * c / y`; 0 at the origin, where the norm has no derivative (as np.abs at 0)."""
+    return [g * c / y if y else 0.0 for c in coordinates]
+
+
+def _check_dict(mapping):
+    """The `get` method rule is for dicts; another object's `get` (a user class's method)
+    is not what it differentiates: refuse rather than answer with a dict's gradient."""
+    if not isinstance(mapping, dict):
+        from ..errors import NoRuleError
+        raise NoRuleError(f"the derivative rule of .get(...) is dict.get; it was called on a "
+                          f"{type(mapping).__name__}", None,
+                          hint="Rename the method, or read the value without .get(...).")
+
+
+def got_item(g, mapping, key):
+    """Gradient of `mapping.get(key, default)` for the dict: `g` at `key` when the dict holds
+    it, zeros elsewhere (a full adjoint: items read later add into it by key)."""
+    _check_dict(mapping)
+    adjoint = zeros_like(mapping)
+    if key in mapping:
+        adjoint[key] = g
+    return adjoint
+
+
+def got_default(g, mapping, key):
+    """Gradient of `mapping.get(key, default)` for `default`: `g` when the key is absent."""
+    _check_dict(mapping)
+    return zeros_like(g) if key in mapping else g
+
+
+def got_key(mapping, key):
+    """A dict's key carries no gradient (checked to be a dict's get: see `_check_dict`)."""
+    _check_dict(mapping)
+    return zeros_like(key)
 
 
 def spread_sum(g, items):
