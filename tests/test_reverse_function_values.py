@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import sourcegrad
-from oracle import arr, assert_value_and_grad, case
+from oracle import arr, assert_value_and_grad, case, numeric_grad
 
 
 def _make_loss(target, p):
@@ -162,3 +162,25 @@ def test_the_emitted_derivative_calls_the_value_through_the_runtime():
     derivative(arr(3))
     assert "call_function_value(fn, x)" in derivative.source
     assert "_pullback(d" in derivative.source
+
+
+def _repeated_sine(v):
+    for _ in range(3):
+        v = np.sin(v) * 1.5
+    return np.sum(v)
+
+
+def calls_a_listed_function(x):
+    fn = [_repeated_sine][0]
+    return fn(x) * 2.0
+
+
+def test_a_vjp_pullback_through_a_function_value_runs_twice():
+    # each run of the pullback consumes the inner call's tape: a second run popped from empty
+    # stacks (IndexError) until the inner pullback was copied with the vjp's tape
+    x = arr(2)
+    _, pullback = sourcegrad.vjp(calls_a_listed_function, x)
+    first, second = pullback(1.0)[0], pullback(1.0)[0]
+    expected = numeric_grad(calls_a_listed_function, (x,), {}, 0)
+    np.testing.assert_allclose(first, expected, rtol=1e-6)
+    np.testing.assert_allclose(second, expected, rtol=1e-6)

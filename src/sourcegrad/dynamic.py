@@ -15,9 +15,9 @@ is refused there, with the reason.
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
-from collections.abc import Callable
 from typing import Any
 
 from . import cache
@@ -28,11 +28,9 @@ from .normalize.closures import LiftedFunction
 from .normalize.mutations import call_effects
 from .parse import is_library_function, is_user_class
 
-Pullback = Callable[[Any], tuple]
-
 
 def forward_of(fn: Any, args: tuple, kwargs: dict, carries_gradient: bool
-               ) -> tuple[Any, Pullback]:
+               ) -> tuple[Any, _Pullback]:
     """`fn(*args, **kwargs)` and the pullback giving `(d fn, *d args)`: the adjoint of the
     object `fn` is, for an object called through `__call__` (0.0 for a function), and of each
     positional argument. Keyword arguments are constants (the derivative refuses active ones)."""
@@ -47,15 +45,31 @@ def forward_of(fn: Any, args: tuple, kwargs: dict, carries_gradient: bool
                           lambda: _build(target, active, shapes))
     forward, backward = module.entry.split()
     out, tape = module.namespace[forward](*values.values())
+    return out, _Pullback(module.namespace[backward], tape, active, params[:len(full)],
+                          bool(leading))
 
-    def pullback(dout: Any) -> tuple:
-        grads = module.namespace[backward](tape, dout) if active else ()
-        by_name = dict(zip(active, (grads,) if len(active) == 1 else grads, strict=True))
-        per_argument = [by_name.get(p, 0.0) for p in params[:len(full)]]
-        own = per_argument[0] if leading else 0.0
-        return (own, *per_argument[len(leading):])
 
-    return out, pullback
+class _Pullback:
+    """`(d fn, *d args)` from the output's adjoint, by the backward function of the call.
+    Running it consumes its tape (stacks are popped); a copy of it (`copy.deepcopy`, which a
+    `vjp` pullback makes of its whole tape on every call) has a tape of its own."""
+
+    def __init__(self, backward, tape, active: tuple[str, ...], params: list[str],
+                 bound_first: bool):
+        self.backward, self.tape, self.active = backward, tape, active
+        self.params, self.bound_first = params, bound_first
+
+    def __call__(self, dout: Any) -> tuple:
+        grads = self.backward(self.tape, dout) if self.active else ()
+        by_name = dict(zip(self.active, (grads,) if len(self.active) == 1 else grads,
+                           strict=True))
+        per_argument = [by_name.get(p, 0.0) for p in self.params]
+        own = per_argument[0] if self.bound_first else 0.0
+        return (own, *per_argument[int(self.bound_first):])
+
+    def __deepcopy__(self, memo: dict) -> _Pullback:
+        return _Pullback(self.backward, copy.deepcopy(self.tape, memo), self.active,
+                         self.params, self.bound_first)
 
 
 def run_checked(fn: Any, args: tuple, kwargs: dict) -> Any:
