@@ -69,12 +69,12 @@ def _method(call: gast.Call, cls: type | None) -> Any:
     by methods it calls on it, which its derivative follows in turn)."""
     method = getattr(cls, call.func.attr, None) if cls is not None else None
     if not inspect.isfunction(method) or not all(map(is_atom, call.args)):
-        return None  # `cell.step(cell.w)` is refused (reverse/control.py): `v = cell.w` first
+        return None  # `cell.step(cell.w)` is refused (unfollowed.py): `v = cell.w` first
     receiver = next(iter(inspect.signature(method, follow_wrapped=False).parameters), None)
     effects = call_effects(method)
     if effects.changed or effects.by_method or effects.rebound - {receiver} or any(
             param != receiver for param, _ in effects.methods):
-        return None  # what it changes of its other arguments: refused (reverse/control.py)
+        return None  # what it changes of its other arguments: refused (reverse/unfollowed.py)
     return method if method_change(cls, call.func.attr, call) == "set" else None
 
 

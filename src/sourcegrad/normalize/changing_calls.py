@@ -142,7 +142,7 @@ class ChangingCalls:
     def _note_methods_called(self, value: gast.expr) -> None:
         """Every method called on an argument's object, here or in a callee it is handed
         to (`cell.nudge(v)`): only the class says what it changes, and the caller knows the
-        class (reverse/control.py refuses what cannot be followed back out)."""
+        class (reverse/unfollowed.py refuses what cannot be followed back out)."""
         if not getattr(self.effects, "only_analyze", False):
             return  # the function differentiated: its own method calls are followed there
         for call in gast.walk(value):
