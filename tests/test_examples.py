@@ -37,3 +37,12 @@ def test_pendulum_fit(capsys):
     length, damping = re.findall(r"length ([\d.]+)\s+damping ([\d.]+)", out)[-1]
     assert float(length) == pytest.approx(1.3, abs=0.02)
     assert float(damping) == pytest.approx(0.25, abs=0.02)
+
+
+def test_small_network(capsys):
+    out = run("small_network.py", capsys)
+    exact, numeric = re.search(r"sourcegrad ([-\d.]+)\s+finite differences ([-\d.]+)",
+                               out).groups()
+    assert float(exact) == pytest.approx(float(numeric), rel=1e-6)
+    losses = [float(v) for v in re.findall(r"loss ([\d.]+)", out)]
+    assert len(losses) == 5 and losses[-1] < 0.1 * losses[0]
