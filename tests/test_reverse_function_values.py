@@ -184,3 +184,49 @@ def test_a_vjp_pullback_through_a_function_value_runs_twice():
     expected = numeric_grad(calls_a_listed_function, (x,), {}, 0)
     np.testing.assert_allclose(first, expected, rtol=1e-6)
     np.testing.assert_allclose(second, expected, rtol=1e-6)
+
+
+# -- a function held in an attribute --------------------------------------------------------------
+
+
+class _Dense:
+    def __init__(self, W, activation):
+        self.W = W
+        self.activation = activation
+
+    def __call__(self, h):
+        return self.activation(self.W @ h)
+
+
+def _identity(v):
+    return v
+
+
+def attribute_function(x, W):
+    layer = _Dense(W, _soft)
+    return np.sum(layer(x) ** 2)
+
+
+def attribute_function_called_directly(x, W):
+    layer = _Dense(W, np.tanh)
+    return np.sum(layer.activation(x) * layer(x))
+
+
+def attribute_function_result_written(x):
+    layer = _Dense(np.eye(3), _identity)
+    h = layer.activation(x)
+    h[0] = 5.0
+    return np.sum(h * x)
+
+
+@pytest.mark.parametrize("f, args, kwargs, wrt", [
+    case(attribute_function, arr(3), W3, wrt=(0, 1)),
+    case(attribute_function_called_directly, arr(3), W3, wrt=(0, 1)),
+])
+def test_a_function_held_in_an_attribute(f, args, kwargs, wrt):
+    assert_value_and_grad(f, *args, wrt=wrt, **kwargs)
+
+
+def test_a_write_into_what_a_function_in_an_attribute_returned_is_refused():
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError, match="held in an attribute"):
+        sourcegrad.grad(attribute_function_result_written)(arr(3))

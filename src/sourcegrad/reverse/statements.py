@@ -19,7 +19,7 @@ from ..analysis.abstract import specializable
 from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..gastutil import assign, clone, const, copy_of, load, loaded_names, target_names
 from ..normalize.sharing import VIEW_FUNCTIONS, VIEW_METHODS
-from ..parse import is_library_function
+from ..parse import is_library_function, is_user_class
 from ..rules import Contribution, Local, bind, fill
 from ..rules.templates import TemplateError
 from .accumulate import accumulate, accumulate_at, zeros_like
@@ -308,8 +308,9 @@ class AssignAdjoint(UserCalls, ValueCalls):
             self._user_call(method, bound, dresult)
         elif kind.kind == "user":
             self._user_call(kind.target, value, dresult)
-        elif kind.kind == "unknown" and is_value_call(value, self.ctx.local_names):
-            self._value_call(value, dresult)  # `loss(pred)`, `layer(h)`: known when it runs
+        elif kind.kind == "unknown" and (is_value_call(value, self.ctx.local_names)
+                                         or self._function_attribute(value.func)):
+            self._value_call(value, dresult)  # `loss(pred)`, `layer(h)`, `self.act(h)`
         elif kind.kind != "zero":
             self._apply(kind, list(value.args), keywords, dresult)
 
@@ -318,6 +319,14 @@ class AssignAdjoint(UserCalls, ValueCalls):
         if not isinstance(node, gast.Name):
             return None
         return self.ctx.shapes.value(node, self.env).cls
+
+    def _function_attribute(self, func: gast.expr) -> bool:
+        """`self.activation` for an object of a user class whose instance holds a function in
+        that attribute (its class has no such method): a function value."""
+        if not isinstance(func, gast.Attribute):
+            return False
+        cls = self._object_of(func.value)
+        return cls is not None and is_user_class(cls) and not hasattr(cls, func.attr)
 
     def _method_of(self, func: gast.expr):
         """The Python function behind `obj.method`, for an object of a user class."""

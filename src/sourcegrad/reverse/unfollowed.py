@@ -87,6 +87,16 @@ class UnfollowedChanges:
                 "it too, which sourcegrad does not follow", getattr(stmt, "origin", None),
                 hint=f"Write into a copy: {target.id} = {call.func.id}(...).copy().")
         fn, passed, _ = self._callee_and_arguments(call, self.ctx.shapes.env_at(stmt))
+        if fn is None and isinstance(call.func, gast.Attribute) and isinstance(
+                call.func.value, gast.Name) and self.ctx.shapes.value(
+                call.func.value, self.ctx.shapes.env_at(stmt)).cls is not None:
+            raise UnsupportedSyntaxError(  # `h = self.act(x)`, a function in an attribute
+                f"{target.id} is written into, and {call.func.value.id}.{call.func.attr}, a "
+                "function held in an attribute, may return one of its arguments' arrays: the "
+                "write would change it too, which sourcegrad does not follow",
+                getattr(stmt, "origin", None),
+                hint=f"Write into a copy: {target.id} = {call.func.value.id}.{call.func.attr}"
+                     "(...).copy().")
         if fn is None:
             return
         effects = call_effects(fn)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gast
 
+from ..analysis.calls import call_label
 from ..errors import UnsupportedSyntaxError
 from ..gastutil import assign, clone, const, load, store
 from .accumulate import accumulate
@@ -42,10 +43,14 @@ class ValueCalls:
     """Mixed into `statements.AssignAdjoint`."""
 
     def _value_call(self, call: gast.Call, dresult: gast.expr) -> None:
+        """`fn` is a variable, or an attribute of an object (`self.activation`): then the
+        function itself gets no adjoint, but a closure over the object's values is refused."""
         fn = call.func
         self._refuse_active_keywords(call)
-        carrying = self.ctx.is_active(original(self, fn.id))
-        pullback = self.ctx.namer.fresh(f"{_label(self.target)}_pullback")
+        holder = fn if isinstance(fn, gast.Name) else fn.value
+        carrying = self.ctx.is_active(original(self, holder.id))
+        pullback = self.ctx.namer.fresh(f"{_label(self.target)}_pullback")  # fn: a name or
+        # an attribute of one, both atoms the primal reads again
         self.ctx.local_names.add(pullback)
         self.targets = self.targets + [pullback]
         primal_args = [rename_back(self, a) for a in [fn, *call.args]]
@@ -60,7 +65,7 @@ class ValueCalls:
         parts = self.ctx.namer.fresh(f"d{_label(self.target)}_parts")
         self.code.append(assign(parts, gast.Call(func=load(pullback), args=[dresult],
                                                  keywords=[])))
-        for index, arg in enumerate([fn, *call.args]):
+        for index, arg in enumerate([fn, *call.args]):  # an attribute `self.act`: skipped
             if isinstance(arg, gast.Name) and self.ctx.is_active(original(self, arg.id)):
                 part = gast.Subscript(value=load(parts), slice=const(index), ctx=gast.Load())
                 accumulate(self.ctx, self.state, original(self, arg.id), part, self.code)
@@ -70,13 +75,15 @@ class ValueCalls:
             if keyword.arg is None or isinstance(keyword.value, gast.Name) and \
                     self.ctx.is_active(original(self, keyword.value.id)):
                 raise UnsupportedSyntaxError(
-                    f"{call.func.id}, a function held in a variable, is passed a value that "
-                    "carries a gradient by keyword (or by **)", getattr(self.stmt, "origin", None),
+                    f"{call_label(call.func)}, a function held in a variable, is passed a value "
+                    "that carries a gradient by keyword (or by **)",
+                    getattr(self.stmt, "origin", None),
                     why="Its gradients come back for positional arguments only.",
                     hint="Pass that value positionally.")
         if any(isinstance(a, gast.Starred) for a in call.args):
             raise UnsupportedSyntaxError(
-                f"{call.func.id}, a function held in a variable, is called with *arguments",
+                f"{call_label(call.func)}, a function held in a variable, is called with "
+                "*arguments",
                 getattr(self.stmt, "origin", None), hint="Pass the arguments one by one.")
 
 
