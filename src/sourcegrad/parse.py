@@ -83,8 +83,8 @@ def is_package_class(cls: type) -> bool:
 def is_user_class(cls: Any) -> bool:
     """A class the user wrote (its module is a file outside the standard library and the
     installed packages): its methods have source sourcegrad reads."""
-    if not inspect.isclass(cls):
-        return False
+    if not inspect.isclass(cls) or cls.__module__.partition(".")[0] == "sourcegrad":
+        return False  # sourcegrad's own (a derivative), wherever it is installed
     if _is_users_package(cls.__module__):
         return True
     file = getattr(sys.modules.get(cls.__module__), "__file__", None)
