@@ -174,6 +174,18 @@ def _as_differentiable(value: Any, name: str, fn_name: str) -> Any:
         "if it needs no gradient.")
 
 
+def _refuse_real(value: Any, name: str, fn_name: str) -> None:
+    """`holomorphic=True` differentiates with respect to complex inputs, as JAX does: a real
+    one would give the derivative of the real part along the real axis only."""
+    leaves = value.values() if isinstance(value, dict) else value if isinstance(
+        value, (list, tuple)) else [value]
+    if not all(np.iscomplexobj(leaf) for leaf in leaves):
+        raise NonDifferentiableInputError(
+            f"grad(..., holomorphic=True) of {fn_name} takes complex inputs, and {name} is "
+            f"real: pass it as a complex number or array ({name} + 0j, "
+            f"np.asarray({name}, dtype=complex)).")
+
+
 def _type_name(value: Any) -> str:
     """`ndarray`, `float`; a library's type with its module: `torch.Tensor`."""
     cls = type(value)
@@ -291,15 +303,18 @@ def _object_like(gradient: Any, arg: Any, inputs: list[Any]) -> Any:
     return result
 
 
-def _check_scalar(value: Any, fn: Callable) -> None:
+def _check_scalar(value: Any, fn: Callable, holomorphic: bool = False) -> None:
     if type(value) in (float, np.float64):
         return
+    if holomorphic and np.ndim(value) == 0:
+        return  # a complex number: its derivative f'(z)
     if np.ndim(value) == 0 and np.iscomplexobj(value):
         raise NonScalarOutputError(
             f"grad requires {fn.__name__} to return a real number, but it returned the complex "
             f"number {complex(value)!r}: the gradient of a complex output is not defined by one "
             "number (sourcegrad's convention for complex inputs is in the README).\n"
-            "Differentiate a real quantity of it (np.real(...), np.abs(...) ** 2), or use "
+            "For a holomorphic function, grad(f, holomorphic=True) gives f'(z); else "
+            "differentiate a real quantity of it (np.real(...), np.abs(...) ** 2), or use "
             "sourcegrad.vjp(f, *args), whose pullback takes a complex seed.")
     if np.ndim(value) != 0 or not np.isrealobj(value):
         shape = np.shape(value)
@@ -314,7 +329,8 @@ class Derivative:
     """The callable `grad(f)` returns. `.source` is the emitted module; printing shows it."""
 
     def __init__(self, fn: Callable, wrt: Wrt, with_value: bool,
-                 options: BuildOptions = DEFAULT, has_aux: bool = False):
+                 options: BuildOptions = DEFAULT, has_aux: bool = False,
+                 holomorphic: bool = False):
         _refuse_derivative(fn)
         fn = called(fn)
         self._fn, self._bound = unbound(fn)
@@ -328,6 +344,10 @@ class Derivative:
         self._wrt, self._single = _wrt_names(fn, wrt)
         self._with_value = with_value
         self._has_aux = has_aux  # fn returns (loss, aux): the gradient is the loss's
+        # fn is complex-differentiable: its complex output's derivative f'(z). The adjoint with
+        # the seed 1.0 is the gradient of Re f, dRe f/du - i dRe f/dv, which is f'(z) by the
+        # Cauchy-Riemann equations (README: complex convention)
+        self._holomorphic = holomorphic
         self._options = options  # how to build: only sourcegrad.verify changes them
         self._params = [p.name for p in _parameters(self._fn)]
         self._signature = _signature(fn)
@@ -359,13 +379,15 @@ class Derivative:
         values.update(self._bound)
         for name in self._wrt:
             values[name] = _as_differentiable(values[name], name, self._fn.__name__)
+            if self._holomorphic:
+                _refuse_real(values[name], name, self._fn.__name__)
         inputs = [values[p] for p in self._params]
         module = self._module(tuple(of_value(v) for v in inputs))
         if self._has_aux:
             value, aux, grads = self._with_aux(module, inputs)
         else:
             value, grads = module.namespace[module.entry](*inputs)
-            _check_scalar(value, self._fn)
+            _check_scalar(value, self._fn, self._holomorphic)
         grads = (grads,) if len(self._wrt) == 1 else grads
         shaped = tuple(_shaped_like(g, values[n], inputs) for g, n in zip(grads, self._wrt,
                                                                           strict=True))
@@ -385,7 +407,7 @@ class Derivative:
                 + (f" of {len(out)} items" if isinstance(out, (tuple, list)) else "")
                 + ".\nReturn `loss, aux` (aux may be anything: a dict, a tuple of arrays).")
         loss, aux = out
-        _check_scalar(loss, self._fn)
+        _check_scalar(loss, self._fn, self._holomorphic)
         seed = type(out)([1.0, zeros_like(aux)])
         return loss, aux, module.namespace[backward](tape, seed)
 
@@ -407,24 +429,30 @@ def _name_after(derivative: Derivative, fn: Callable, signature: inspect.Signatu
     derivative.__signature__ = signature
 
 
-def grad(fn: Callable | None = None, wrt: Wrt = 0, has_aux: bool = False) -> Any:
+def grad(fn: Callable | None = None, wrt: Wrt = 0, has_aux: bool = False,
+         holomorphic: bool = False) -> Any:
     """The gradient of a scalar function `fn` with respect to the parameters `wrt` names.
 
     Usable as `grad(f)`, `@grad` and `@grad(wrt=...)`. `wrt` is a positional index, a
     parameter name, or a tuple of those (then a tuple of gradients comes back). With
-    `has_aux`, `fn` returns `(loss, aux)` and the derivative `(gradient, aux)`, as in JAX.
+    `has_aux`, `fn` returns `(loss, aux)` and the derivative `(gradient, aux)`; with
+    `holomorphic`, `fn` maps complex inputs to a complex number and the derivative is f'(z);
+    both as in JAX.
     """
+    options = {"has_aux": has_aux, "holomorphic": holomorphic}
     if fn is None:
-        return lambda f: Derivative(f, wrt, with_value=False, has_aux=has_aux)
-    return Derivative(fn, wrt, with_value=False, has_aux=has_aux)
+        return lambda f: Derivative(f, wrt, with_value=False, **options)
+    return Derivative(fn, wrt, with_value=False, **options)
 
 
-def value_and_grad(fn: Callable | None = None, wrt: Wrt = 0, has_aux: bool = False) -> Any:
+def value_and_grad(fn: Callable | None = None, wrt: Wrt = 0, has_aux: bool = False,
+                   holomorphic: bool = False) -> Any:
     """Like `grad`, but the callable returns `(value, gradient)`, the value computed once;
     with `has_aux`, `((loss, aux), gradient)`."""
+    options = {"has_aux": has_aux, "holomorphic": holomorphic}
     if fn is None:
-        return lambda f: Derivative(f, wrt, with_value=True, has_aux=has_aux)
-    return Derivative(fn, wrt, with_value=True, has_aux=has_aux)
+        return lambda f: Derivative(f, wrt, with_value=True, **options)
+    return Derivative(fn, wrt, with_value=True, **options)
 
 
 def vjp(fn: Callable, *args: Any, **kwargs: Any) -> tuple[Any, Callable[[Any], tuple]]:

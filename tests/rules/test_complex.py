@@ -315,3 +315,44 @@ def array_of_mixed(w):
 ], ids=lambda v: getattr(v, "__name__", None))
 def test_real_intermediate_of_rules_outside_unbroadcast(f, args):
     assert_mixed_grad(f, *args)
+
+
+# -- holomorphic=True: f'(z) of a complex-differentiable function ---------------------------------
+
+
+def _cube(z):
+    return z ** 3
+
+
+def _exp_times(z):
+    return np.exp(z) * z
+
+
+def _reciprocal_series(z):
+    total = 0.0 + 0.0j
+    for k in range(1, 4):
+        total = total + 1.0 / (z + k)
+    return total
+
+
+def _summed_sines(zs):
+    return np.sum(np.sin(zs) * zs)
+
+
+@pytest.mark.parametrize("f, z, derivative", [
+    (_cube, 0.5 + 0.2j, lambda z: 3 * z ** 2),
+    (_exp_times, -0.3 + 1.1j, lambda z: np.exp(z) * (1 + z)),
+    (_reciprocal_series, 0.4 - 0.7j, lambda z: sum(-1.0 / (z + k) ** 2 for k in range(1, 4))),
+    (_summed_sines, np.array([0.5 + 0.2j, -0.3 + 1.0j]), lambda z: np.cos(z) * z + np.sin(z)),
+], ids=["cube", "exp_times", "loop", "array"])
+def test_holomorphic_gives_the_complex_derivative(f, z, derivative):
+    np.testing.assert_allclose(sourcegrad.grad(f, holomorphic=True)(z), derivative(z),
+                               rtol=1e-12)
+    value, got = sourcegrad.value_and_grad(f, holomorphic=True)(z)
+    np.testing.assert_allclose(value, f(z), rtol=1e-12)
+    np.testing.assert_allclose(got, derivative(z), rtol=1e-12)
+
+
+def test_holomorphic_with_a_real_input_is_refused():
+    with pytest.raises(sourcegrad.NonDifferentiableInputError, match="takes complex inputs"):
+        sourcegrad.grad(_cube, holomorphic=True)(0.5)
