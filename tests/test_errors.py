@@ -227,12 +227,6 @@ def sorts_in_place(x):
     return np.sum(y * np.arange(3.0))
 
 
-def writes_through_out(x):
-    out = np.zeros(3)
-    np.sin(x, out=out)
-    return np.sum(out)
-
-
 def sum_into_out(x):
     buf = np.zeros(())
     y = np.sum(x * x, out=buf)
@@ -240,7 +234,6 @@ def sum_into_out(x):
 
 
 @pytest.mark.parametrize("f, marker", [(sorts_in_place, "y.sort()"),
-                                       (writes_through_out, "np.sin(x, out=out)"),
                                        (sum_into_out, "np.sum(x * x, out=buf)")])
 def test_hidden_in_place_updates_are_refused(f, marker):
     with pytest.raises(sourcegrad.UnsupportedSyntaxError) as info:

@@ -1255,3 +1255,35 @@ def masked_write_in_a_loop_that_rebinds(M, a, y):
 ]))
 def test_a_masked_write_restored_with_its_own_iterations_mask(f, args, kwargs, wrt):
     assert_value_and_grad(f, *args, wrt=wrt, **kwargs)
+
+
+# -- `out=` of a NumPy function called as a statement: a write into the array ---------------------
+
+
+def writes_through_out(x, w):
+    out = np.empty(3)
+    np.multiply(x, w, out=out)
+    return np.sum(out ** 2)
+
+
+def writes_through_out_into_rows(x, w):
+    buf = np.zeros((2, 3))
+    for i in range(2):
+        np.add(x * i, w, out=buf[i])
+    return np.sum(buf ** 2)
+
+
+def writes_through_out_into_its_own_input(x):
+    y = x * 1.0
+    alias = y
+    np.sin(y, out=y)  # alias sees it too
+    return np.sum(alias * x)
+
+
+@pytest.mark.parametrize("f, args, kwargs, wrt", [
+    case(writes_through_out, arr(3), arr(3, seed=1), wrt=(0, 1)),
+    case(writes_through_out_into_rows, arr(3), arr(3, seed=1), wrt=(0, 1)),
+    case(writes_through_out_into_its_own_input, arr(3)),
+])
+def test_out_written_by_a_numpy_function(f, args, kwargs, wrt):
+    assert_value_and_grad(f, *args, wrt=wrt, **kwargs)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 
 import gast
+import numpy as np
 
 from ..errors import UnsupportedSyntaxError
 from ..gastutil import (
@@ -408,6 +409,9 @@ class LowerAugAssign(ChangingCalls, LibraryCalls, gast.NodeTransformer):
             if changing is not None:
                 return changing
         call = node.value
+        written = self._written_out(call, node)
+        if written is not None:  # `np.multiply(x, w, out=o)` is `o[...] = np.multiply(x, w)`
+            return self.visit_Assign(written)
         if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and \
                 call.func.attr == "append" and isinstance(call.func.value, gast.Name) and call.args:
             self._hold(call.func.value.id, call.args[0])  # xs now holds v
@@ -421,6 +425,36 @@ class LowerAugAssign(ChangingCalls, LibraryCalls, gast.NodeTransformer):
         if isinstance(call, gast.Call):
             return self._changed_by_library_call(node, call)
         return node
+
+    def _written_out(self, call: gast.expr, node: gast.Expr) -> gast.Assign | None:
+        """`np.f(args, out=o)` as a statement, for a NumPy function and a local array `o` (or
+        a part of one, `out=buf[i]`): the write into o's buffer it is, `o[...] = np.f(args)`
+        (followed like any write; the call without `out=` has a rule, with it none)."""
+        if not isinstance(call, gast.Call) or self.effects is None or not hasattr(
+                self.effects, "namespace"):
+            return None
+        out = [k.value for k in call.keywords if k.arg == "out"]
+        target = self._out_target(out[0]) if len(out) == 1 else None
+        fn = self.effects.namespace.resolve(call.func, self.local_names)
+        if target is None or getattr(fn, "__module__", None) is None or not (
+                isinstance(fn, np.ufunc) or fn.__module__.partition(".")[0] == "numpy"):
+            return None
+        value = gast.Call(func=call.func, args=call.args,
+                          keywords=[k for k in call.keywords if k.arg != "out"])
+        return assign(target, value, node)
+
+    def _out_target(self, out: gast.expr) -> gast.Subscript | None:
+        """`o[...]` for `out=o`, `buf[i]` for `out=buf[i]` (an index of names and constants,
+        the same when written as when passed); None for anything else."""
+        base, part = out, gast.Constant(value=Ellipsis, kind=None)
+        if isinstance(out, gast.Subscript):
+            if not all(isinstance(n, (gast.Name, gast.Constant, gast.Slice, gast.Tuple,
+                                      gast.Load)) for n in gast.walk(out.slice)):
+                return None
+            base, part = out.value, copy.deepcopy(out.slice)
+        if not isinstance(base, gast.Name) or base.id not in self.local_names:
+            return None
+        return gast.Subscript(value=store(base.id), slice=part, ctx=gast.Store())
 
     def _containing(self, name: str) -> set[str]:
         """The names that may hold the object `name` holds: itself under other names, and
