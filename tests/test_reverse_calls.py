@@ -752,3 +752,38 @@ RECURSION = found_in("round4", [
 @pytest.mark.parametrize("f, args, kwargs, wrt", CASES + HELPERS + RECURSION)
 def test_grad(f, args, kwargs, wrt):
     assert_value_and_grad(f, *args, wrt=wrt, **kwargs)
+
+
+# -- a helper's result that views a value its tape holds, then written into -----------------------
+# Found by the fuzzer (seed 79000048, a checked-mode breach): `u = h(a)` returning a column of
+# an intermediate (`(...)[:, 1]`), then `u[mask] = x`, changed the value the helper's backward
+# read. With `np.linalg.inv(A)[0]` the gradient was wrong without an error (dA[1] -2.6 against
+# 0.054). The write is undone before the helper's backward runs, as for its arguments.
+
+
+def _inverse_row(A):
+    return np.linalg.inv(A)[0]
+
+
+def _tanh_column(p):
+    return np.tanh(p[3] * np.linspace(0.52, 0.71, 12).reshape(4, 3))[:, 1]
+
+
+def written_inverse_row(A, x):
+    u = _inverse_row(A)
+    u[1] = x
+    return np.sum(u)
+
+
+def written_tanh_column(a, x):
+    u = _tanh_column(a)
+    u[np.linspace(0.48, 0.25, 4) > 0.3] = x
+    return np.sum(u * u)
+
+
+@pytest.mark.parametrize("f, args, kwargs, wrt", found_in("fuzz", [
+    case(written_inverse_row, np.array([[2.0, 0.3], [0.4, 1.5]]), 5.0, wrt=(0, 1)),
+    case(written_tanh_column, np.array([0.48, -0.301, -1.266, 1.017]), 0.549, wrt=(0, 1)),
+]))
+def test_a_write_into_a_helpers_result_that_views_its_tape(f, args, kwargs, wrt):
+    assert_value_and_grad(f, *args, wrt=wrt, **kwargs)

@@ -160,6 +160,10 @@ class StmtGen:
             return self.st_copy(scope)
         name = self.pick(arrays)
         shape = scope.vars[name].ty.shape
+        if self.chance(0.1):  # `np.f(..., out=z)`: the write `z[...] = np.f(...)`
+            fn = self.pick(["np.multiply", "np.add", "np.maximum"])
+            first = self.expr(scope, shape, self.depth_budget - 1)
+            return [f"{fn}({first}, {self.expr(scope, (), 1)}, out={name})"]
         target, part = self.write_target(scope, name, shape)
         op = self.pick(["=", "=", "+=", "-=", "*="])
         value = self.expr(scope, part, self.depth_budget - 1)

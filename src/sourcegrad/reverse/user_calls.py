@@ -14,7 +14,7 @@ import gast
 
 from ..analysis.calls import call_label
 from ..errors import UnsupportedSyntaxError
-from ..gastutil import assign, clone, const, load, store
+from ..gastutil import assign, clone, const, load, store, target_names
 from ..normalize.mutations import call_effects
 from .accumulate import accumulate
 from .renamed import original, rename_back
@@ -41,12 +41,19 @@ class UserCalls:
         # later write into one must be undone before the backward function reads the tape
         self.held_by_tape |= {a.id for a in primal_args if isinstance(a, gast.Name)
                               and a.id not in self.targets}
+        self.held_by_tape |= self._written_results()
         self.primal = assign(
             gast.Tuple(elts=[clone(self.target), store(tape)], ctx=gast.Store()),
             gast.Call(func=load(forward), args=primal_args, keywords=[]), self.stmt)
         grads = gast.Call(func=load(backward), args=[load(tape), dresult], keywords=[])
         targets = [args[params.index(p)].id for p in active]
         self._accumulate_call_result(targets, grads, fn.__name__)
+
+    def _written_results(self) -> set[str]:
+        """The call's results that are written into later: one may be a view of a value the
+        callee's tape holds (`return np.linalg.inv(a)[0]`), whose backward would read what the
+        write left; the write is undone before the backward runs, as for an argument."""
+        return {t for t in target_names(self.target) if t in self.ctx.written}
 
     def _accumulate_call_result(self, targets: list[str], grads: gast.expr, label: str) -> None:
         originals = [original(self, t) for t in targets]

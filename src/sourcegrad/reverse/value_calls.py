@@ -57,7 +57,7 @@ class ValueCalls:
         # the pullback's tape may hold the arguments themselves: a later write into one is
         # undone before the pullback runs, as for a user call's tape
         self.held_by_tape |= {a.id for a in primal_args if isinstance(a, gast.Name)
-                              and a.id not in self.targets}
+                              and a.id not in self.targets} | self._written_results()
         runner = "call_object_value" if carrying else "call_function_value"
         self.primal = assign(
             gast.Tuple(elts=[clone(self.target), store(pullback)], ctx=gast.Store()),
