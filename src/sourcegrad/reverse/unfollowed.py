@@ -42,7 +42,6 @@ def _bound_arguments(fn: Any, call: gast.Call) -> dict[str, gast.expr]:
         return {}
 
 
-
 class UnfollowedChanges:
     """Mixed into `control.Differentiator` (which has `self.ctx`)."""
 
