@@ -1,15 +1,19 @@
 """The passes, in order. Reading this file is reading the architecture.
 
-canonicalize: source -> parse -> lift closures -> check syntax -> lower augmented assignment
-              (marking in-place updates of shared arrays) -> rename clashing locals -> ANF
-              (comprehensions, zip/enumerate/dict loops, conditional expressions) -> index
+canonicalize: source -> parse -> lift closures -> check syntax -> index loops over arrays
+              they write -> objects built inside (constructors.py) -> lower augmented
+              assignment (marking in-place updates of shared arrays) -> rename clashing
+              locals -> ANF (comprehensions, zip/enumerate/dict loops, conditional
+              expressions) -> index
               loops -> fold jumps into one exit -> keep branch tests apart    (normalize/)
 differentiate: rewrites decided by the arguments (static branches, re-bindings after
               in-place changes, dead bindings, methods that set attributes) -> activity,
               definedness and shape facts (from the call's argument shapes) -> adjoint
               generation, walking backwards (reverse/control.py; assignments in
-              statements.py, writes in stores.py, appends in appends.py; helpers specialized
-              by specialize.py) -> save planning (saving.py) -> primal and adjoint sweeps
+              statements.py, writes in stores.py, appends in appends.py, calls of function
+              values in value_calls.py, refusals of changes it cannot follow in
+              unfollowed.py; helpers specialized by specialize.py) -> save planning
+              (saving.py) -> primal and adjoint sweeps
               (assemble.py)
 The module builder (module.py) wraps the sweeps into functions, forwards adjoint copies
 (optimize.py) and emits them (emit.py). `options.BuildOptions` switches specialization,
