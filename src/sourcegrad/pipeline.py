@@ -4,8 +4,8 @@ canonicalize: source -> parse -> lift closures -> check syntax -> index loops ov
               they write -> objects built inside (constructors.py) -> lower augmented
               assignment (marking in-place updates of shared arrays) -> rename clashing
               locals -> ANF (comprehensions, zip/enumerate/dict loops, conditional
-              expressions) -> index
-              loops -> fold jumps into one exit -> keep branch tests apart    (normalize/)
+              expressions) -> index loops -> fold jumps into one exit -> keep branch tests
+              apart    (normalize/)
 differentiate: rewrites decided by the arguments (static branches, re-bindings after
               in-place changes, dead bindings, methods that set attributes) -> activity,
               definedness and shape facts (from the call's argument shapes) -> adjoint
